@@ -1,0 +1,112 @@
+# hop: build, run and test. `make run` and `make check` are the two commands a new user needs.
+
+CC       ?= cc
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+PKGS     := json-c libpq liburiparser libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wvla
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ifcgi-app -Idb -Ihandlers -Ibuild \
+             -DHOP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+
+RUNTIME_SRC  := $(wildcard fcgi-app/*.c)
+DB_SRC       := $(wildcard db/*.c)
+HANDLERS_SRC := $(filter-out handlers/main.c,$(wildcard handlers/*.c))
+MIGRATIONS   := $(sort $(wildcard db/migrations/*.sql))
+LIB_SRC      := $(RUNTIME_SRC) $(DB_SRC) $(HANDLERS_SRC)
+UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+OBJ     = $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) build/obj/migrations.o
+SAN_OBJ = $(patsubst %.c,build/san/%.o,$(LIB_SRC)) build/san/migrations.o
+
+.PHONY: all run check deps unit unit-san unit-valgrind integration lint format clean install
+.DELETE_ON_ERROR:
+
+all: build/hop
+
+build/migrations.c: db/embed.sh $(MIGRATIONS)
+	@mkdir -p build
+	sh db/embed.sh $(MIGRATIONS) > $@
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+build/obj/migrations.o: build/migrations.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Idb -c $< -o $@
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+build/san/migrations.o: build/migrations.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+build/libhop.a: $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+build/libhop-san.a: $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+build/hop: build/obj/handlers/main.o build/libhop.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+build/hop-san: build/san/handlers/main.o build/libhop-san.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/tests/%: tests/unit/%.c build/libhop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
+build/tests-san/%: tests/unit/%.c build/libhop-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory build/hop
+	@scripts/run.sh
+
+# Every test: unit tests plain, under ASan+UBSan and under valgrind; the integration suites against a real
+# PostgreSQL, the real pool and a real Caddy over HTTPS; the linters.
+check: deps
+	@$(MAKE) --no-print-directory build/hop build/hop-san
+	@$(MAKE) --no-print-directory lint unit unit-san unit-valgrind integration
+
+unit: $(addprefix build/tests/,$(UNIT_TESTS))
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+unit-san: $(addprefix build/tests-san/,$(UNIT_TESTS))
+	@set -e; for t in $^; do echo "== $$t (ASan+UBSan)"; $$t; done
+
+unit-valgrind: $(addprefix build/tests/,$(UNIT_TESTS))
+	@set -e; for t in $^; do echo "== $$t (valgrind)"; \
+	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done
+
+# Each suite runs against the plain binary and again against the ASan+UBSan build (the suite fails on any
+# sanitizer report in the pool's log).
+integration: build/hop build/hop-san
+	@set -e; for t in tests/integration/test_*.sh; do \
+	  echo "== $$t"; HOP_BIN=build/hop bash $$t; \
+	  echo "== $$t (ASan+UBSan pool)"; HOP_BIN=build/hop-san bash $$t; done
+
+lint:
+	@echo "== clang-format"
+	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || ls */*.c */*.h)
+	@echo "== cppcheck"
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Ifcgi-app -Idb -Ihandlers fcgi-app db handlers
+
+format:
+	clang-format -i fcgi-app/*.[ch] db/*.[ch] handlers/*.[ch] tests/unit/*.c
+
+install: build/hop
+	install -D -m 0755 build/hop $(DESTDIR)$(PREFIX)/bin/hop
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,193 @@
+/* The per-process connection; see db.h. */
+#include "db.h"
+
+#include "db_internal.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { RETRY_MS = 200, FAILURE_LOG_MS = 30 * 1000 };
+
+static PGconn *conn;
+static long long last_attempt_ms;
+/* an outage is logged when it starts and then every FAILURE_LOG_MS, not on every retry */
+static long long failing_since_ms, failure_logged_ms;
+static unsigned long generation;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+PGconn *db_open_conn(bool quiet)
+{
+    /* connect_timeout comes first so that HOP_DB, expanded from dbname, may override it */
+    const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
+    const char *vals[] = {"2", "hop", getenv("HOP_DB"), NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(c) != CONNECTION_OK) {
+        if (quiet) {
+            PQfinish(c);
+            return NULL;
+        }
+        char msg[512];
+        log_quote(msg, sizeof(msg), PQerrorMessage(c), strcspn(PQerrorMessage(c), "\n"));
+        log_warn("database connection failed", "error=%s", msg);
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        if (stmt_table[i].group != group)
+            continue;
+        PGresult *res = PQprepare(c, stmt_table[i].name, stmt_table[i].sql, stmt_table[i].nparams, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && quiet) {
+            PQclear(res);
+            return -1;
+        }
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            char msg[512];
+            const char *e = PQresultErrorMessage(res);
+            log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+            log_error("cannot prepare statement", "name=%s error=%s", stmt_table[i].name, msg);
+            PQclear(res);
+            return -1;
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+int db_connect(void)
+{
+    if (conn && PQstatus(conn) == CONNECTION_OK)
+        return DB_OK;
+    db_disconnect();
+    long long now = mono_ms();
+    if (last_attempt_ms && now - last_attempt_ms < RETRY_MS)
+        return DB_UNAVAILABLE;
+    last_attempt_ms = now;
+    bool quiet = failing_since_ms && now - failure_logged_ms < FAILURE_LOG_MS;
+    if (!quiet)
+        failure_logged_ms = now;
+    PGconn *c = db_open_conn(quiet);
+    if (c && db_prepare_group(c, STMT_APP, quiet) < 0) {
+        PQfinish(c);
+        c = NULL;
+    }
+    if (!c) {
+        if (!failing_since_ms)
+            failing_since_ms = now;
+        return DB_UNAVAILABLE;
+    }
+    PQsetnonblocking(c, 0);
+    conn = c;
+    last_attempt_ms = 0;
+    generation++;
+    if (failing_since_ms)
+        log_info("database reachable again", "down_ms=%lld", now - failing_since_ms);
+    failing_since_ms = 0;
+    log_debug("database connected", "generation=%lu", generation);
+    return DB_OK;
+}
+
+void db_disconnect(void)
+{
+    if (conn)
+        PQfinish(conn);
+    conn = NULL;
+}
+
+int db_socket(void)
+{
+    return conn ? PQsocket(conn) : -1;
+}
+
+unsigned long db_generation(void)
+{
+    return generation;
+}
+
+void db_forget(void)
+{
+    if (!conn)
+        return;
+    /* closing the descriptor first makes PQfinish's goodbye fail here instead of reaching the server */
+    close(PQsocket(conn));
+    PQfinish(conn);
+    conn = NULL;
+}
+
+void db_consume(void (*fn)(const char *channel, const char *payload), bool read_socket)
+{
+    if (!conn)
+        return;
+    if ((read_socket && !PQconsumeInput(conn)) || PQstatus(conn) != CONNECTION_OK) {
+        log_warn("database connection lost", "%s", "");
+        db_disconnect();
+        return;
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(conn)) != NULL) {
+        fn(n->relname, n->extra);
+        PQfreemem(n);
+    }
+}
+
+PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
+{
+    const struct stmt *s = &stmt_table[id];
+    PGresult *res = PQexecPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        *rc = DB_OK;
+        return res;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQstatus(c) != CONNECTION_OK) {
+        *rc = DB_UNAVAILABLE;
+    } else if (state && strcmp(state, "23505") == 0) {
+        *rc = DB_CONFLICT;
+    } else {
+        /* class 57 (operator intervention, e.g. shutdown) and 08 (connection) mean "try later" */
+        *rc = state && (strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0) ? DB_UNAVAILABLE
+                                                                                      : DB_ERROR;
+        char msg[512];
+        const char *e = PQresultErrorMessage(res);
+        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+        log_error("statement failed", "name=%s sqlstate=%s error=%s", s->name, state ? state : "none", msg);
+    }
+    PQclear(res);
+    return NULL;
+}
+
+PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)
+{
+    if ((*rc = db_connect()) != DB_OK)
+        return NULL;
+    PGresult *res = db_run_on(conn, id, params, rc);
+    if (*rc == DB_UNAVAILABLE) {
+        /* the request that hit the break gets a 503; the next one reconnects at once */
+        log_warn("database connection broke", "statement=%s", stmt_table[id].name);
+        db_disconnect();
+        last_attempt_ms = 0;
+    }
+    return res;
+}
+
+int db_ping(void)
+{
+    int rc;
+    PGresult *res = db_run(STMT_PING, NULL, &rc);
+    PQclear(res);
+    return rc;
+}

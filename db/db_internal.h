@@ -1,0 +1,21 @@
+/* What the modules of db/ share: running a registered statement. Nothing outside db/ sees libpq. */
+#ifndef HOP_DB_INTERNAL_H
+#define HOP_DB_INTERNAL_H
+
+#include "statements.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+/* Runs a prepared statement. Returns the result (caller PQclears it) with *rc = DB_OK, or NULL with *rc set:
+ * DB_CONFLICT for a unique violation, DB_UNAVAILABLE when the connection is down or broke (it is closed and
+ * reopened on the next call), DB_ERROR otherwise (logged once with its SQLSTATE). */
+PGresult *db_run(enum stmt_id id, const char *const *params, int *rc);
+/* Same for binary-free text parameters on a given connection (the migrator has its own). */
+PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc);
+/* Opens a connection with HOP_DB, or NULL (logged when quiet is false). */
+PGconn *db_open_conn(bool quiet);
+/* Prepares every statement of a group on c: 0 or -1 (logged unless quiet). */
+int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet);
+
+#endif

@@ -1,0 +1,40 @@
+/* The statement registry: every SQL statement hop runs is declared once, in statements.c, and prepared
+ * when a connection opens. Request data only ever travels as parameters. */
+#ifndef HOP_STATEMENTS_H
+#define HOP_STATEMENTS_H
+
+enum stmt_group {
+    STMT_APP,          /* prepared on every worker and master connection */
+    STMT_MIGRATE_BOOT, /* prepared on the migration connection, before anything exists */
+    STMT_MIGRATE,      /* prepared on the migration connection once schema_migrations exists */
+};
+
+enum stmt_id {
+    /* migrations */
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_MIG_LOCK,
+    STMT_MIG_UNLOCK,
+    STMT_MIG_TABLE,
+    STMT_MIG_APPLIED,
+    STMT_MIG_RECORD,
+    /* the application */
+    STMT_PING,
+    STMT_LISTEN,
+    STMT_LINK_INSERT,
+    STMT_LINK_FIND,
+    STMT_VISITS_ADD,
+    STMT_COUNT
+};
+
+struct stmt {
+    const char *name;
+    const char *sql;
+    int nparams;
+    enum stmt_group group;
+};
+
+extern const struct stmt stmt_table[STMT_COUNT];
+
+#endif

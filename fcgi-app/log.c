@@ -1,0 +1,111 @@
+/* Logging to stderr in logfmt; see log.h. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static enum log_level min_level = LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
+
+int log_set_level(const char *name)
+{
+    for (int i = LOG_DEBUG; i <= LOG_ERROR; i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            min_level = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int log_enabled(enum log_level lvl)
+{
+    return lvl >= min_level;
+}
+
+size_t log_quote(char *out, size_t cap, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap < 8) {
+        if (cap)
+            out[0] = '\0';
+        return 0;
+    }
+    out[o++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[4];
+        size_t n = 0;
+        if (c == '"' || c == '\\') {
+            tmp[n++] = '\\';
+            tmp[n++] = (char)c;
+        } else if (c < 0x20 || c >= 0x7f) {
+            tmp[n++] = '\\';
+            tmp[n++] = 'x';
+            tmp[n++] = hex[c >> 4];
+            tmp[n++] = hex[c & 15];
+        } else {
+            tmp[n++] = (char)c;
+        }
+        /* keep room for "...", the closing quote and the NUL */
+        if (o + n + 5 > cap) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, tmp, n);
+        o += n;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+void log_at(enum log_level lvl, const char *func, const char *msg, const char *fmt, ...)
+{
+    if (lvl < min_level)
+        return;
+    int saved = errno;
+    char line[2048];
+    const char *q = strchr(msg, ' ') ? "\"" : "";
+    int n = snprintf(line, sizeof(line), "level=%s pid=%d msg=%s%s%s", level_names[lvl], (int)getpid(), q,
+                     msg, q);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = (int)sizeof(line) - 1;
+    if (lvl >= LOG_ERROR) {
+        int m = snprintf(line + n, sizeof(line) - (size_t)n, " func=%s", func);
+        if (m > 0)
+            n = (size_t)(n + m) >= sizeof(line) ? (int)sizeof(line) - 1 : n + m;
+    }
+    if (fmt && *fmt) {
+        line[n++] = ' ';
+        va_list ap;
+        va_start(ap, fmt);
+        int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        va_end(ap);
+        if (m > 0)
+            n = (size_t)(n + m) >= sizeof(line) ? (int)sizeof(line) - 1 : n + m;
+        else
+            n--; /* no fields after all: drop the separator */
+    }
+    line[n++] = '\n';
+    /* one write per line so that lines from several workers never interleave */
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+    errno = saved;
+}
+
+void log_access(const char *method, const char *path, size_t path_len, int status, long us, const char *rid)
+{
+    if (LOG_INFO < min_level)
+        return;
+    char qpath[600], qmethod[64];
+    log_quote(qpath, sizeof(qpath), path, path_len);
+    log_quote(qmethod, sizeof(qmethod), method, strlen(method));
+    log_at(LOG_INFO, __func__, "access", "method=%s path=%s status=%d us=%ld rid=%s", qmethod, qpath, status,
+           us, rid);
+}

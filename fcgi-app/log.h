@@ -1,0 +1,30 @@
+/* Logging: one logfmt line per event on stderr (journald and the tests read it), level checked before
+ * formatting, values escaped so that no request can forge a line. */
+#ifndef HOP_LOG_H
+#define HOP_LOG_H
+
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_FATAL };
+
+/* Reads the level from its name ("debug", "info", "warn", "error"); returns -1 for an unknown name. */
+int log_set_level(const char *name);
+int log_enabled(enum log_level lvl);
+/* msg is a constant event name; fmt adds key=value fields (values escaped by the caller with log_quote). */
+void log_at(enum log_level lvl, const char *func, const char *msg, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define log_debug(msg, ...) log_at(LOG_DEBUG, __func__, msg, __VA_ARGS__)
+#define log_info(msg, ...)  log_at(LOG_INFO, __func__, msg, __VA_ARGS__)
+#define log_warn(msg, ...)  log_at(LOG_WARN, __func__, msg, __VA_ARGS__)
+#define log_error(msg, ...) log_at(LOG_ERROR, __func__, msg, __VA_ARGS__)
+
+/* Writes s as a double-quoted logfmt value into out (always NUL-terminated): quotes and backslashes are
+ * escaped, control and non-ASCII bytes become \xNN, and input past what fits is cut with "...".
+ * Returns the length written. */
+size_t log_quote(char *out, size_t cap, const char *s, size_t len);
+
+/* The access-log line: method, path, status, duration in microseconds, request id. */
+void log_access(const char *method, const char *path, size_t path_len, int status, long us, const char *rid);
+
+#endif

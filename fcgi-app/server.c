@@ -1,0 +1,453 @@
+/* Master and workers; see server.h. The master serves no requests: it owns the socket, forks, reaps and
+ * replaces workers, and runs the application's periodic work. A worker is one thread with one poll loop. */
+#include "server.h"
+
+#include "arena.h"
+#include "buf.h"
+#include "log.h"
+#include "req.h"
+#include "resp.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { LISTEN_BACKLOG = 4096, MAX_WORKERS = 256 };
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- the listen socket ---- */
+
+static int open_unix(const char *path, int mode, char **owned_path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        log_error("socket path too long", "path=\"%s\" max=%zu", path, sizeof(sa.sun_path) - 1);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    /* a stale socket file from a previous run would make bind fail; a live one means another pool */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        log_error("socket in use by another process", "path=\"%s\"", path);
+        close(fd);
+        return -1;
+    }
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, (mode_t)mode) < 0 ||
+        listen(fd, LISTEN_BACKLOG) < 0) {
+        log_error("cannot listen", "path=\"%s\" error=\"%s\"", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    *owned_path = strdup(path);
+    return fd;
+}
+
+static int open_tcp(const char *spec)
+{
+    const char *colon = strrchr(spec, ':');
+    char host[256];
+    size_t hlen = (size_t)(colon - spec);
+    if (hlen >= sizeof(host))
+        return -1;
+    memcpy(host, spec, hlen);
+    host[hlen] = '\0';
+    /* accept "[::1]:9000" */
+    char *h = host;
+    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        h = host + 1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
+                    *res;
+    int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+    if (rc != 0) {
+        log_error("cannot resolve listen address", "listen=\"%s\" error=\"%s\"", spec, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+        log_error("cannot listen", "listen=\"%s\" error=\"%s\"", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int server_listen(const struct server_config *cfg, char **owned_path)
+{
+    *owned_path = NULL;
+    int n = sd_listen_fds(1);
+    if (n >= 1 && sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+        log_info("listening", "source=systemd fd=%d", SD_LISTEN_FDS_START);
+        return SD_LISTEN_FDS_START;
+    }
+    if (sd_is_socket(STDIN_FILENO, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+        log_info("listening", "source=stdin fd=0");
+        return STDIN_FILENO;
+    }
+    const char *spec = cfg->listen;
+    int fd = (spec[0] == '/' || spec[0] == '.' || !strchr(spec, ':'))
+                 ? open_unix(spec, cfg->socket_mode, owned_path)
+                 : open_tcp(spec);
+    if (fd >= 0)
+        log_info("listening", "source=self listen=\"%s\"", spec);
+    return fd;
+}
+
+/* ---- workers ---- */
+
+static const struct server_config *g_cfg;
+static const struct server_hooks *g_hooks;
+
+struct body_ctx {
+    FCGX_Request *fr;
+    long long deadline_ms;
+};
+
+/* libfcgi reads block; SO_RCVTIMEO set to what is left of the deadline turns a stalled client into a 408. */
+static ssize_t fcgi_body_read(void *ctx, char *buf, size_t cap)
+{
+    struct body_ctx *bc = ctx;
+    long long left = bc->deadline_ms - now_ms();
+    if (left <= 0)
+        return -2;
+    struct timeval tv = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
+    setsockopt(bc->fr->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int want = cap > 65536 ? 65536 : (int)cap;
+    int n = FCGX_GetStr(buf, want, bc->fr->in);
+    if (n > 0)
+        return n;
+    int err = FCGX_GetError(bc->fr->in);
+    if (err == 0)
+        return 0;
+    return (err == EAGAIN || err == EWOULDBLOCK) ? -2 : -1;
+}
+
+struct worker_state {
+    char id_prefix[12];
+    unsigned long long counter;
+};
+
+static void make_request_id(struct worker_state *ws, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s-%llx", ws->id_prefix, ++ws->counter);
+}
+
+static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws)
+{
+    long long t0 = now_us();
+    struct req r;
+    struct resp w;
+    const char *detail = NULL;
+    int status = req_init(&r, a, fr->envp, &detail);
+    r.max_body = g_cfg->max_body;
+    struct body_ctx bc = {fr, t0 / 1000 + g_cfg->read_timeout_ms};
+    r.body_src.ctx = &bc;
+    r.body_src.read = fcgi_body_read;
+    if (!r.id[0])
+        make_request_id(ws, r.id, sizeof(r.id));
+    /* the params die at FCGX_Finish_r, the access-log line comes after it */
+    const char *method = arena_strdup(a, r.method);
+    resp_init(&w, a);
+    if (status)
+        resp_problem(&w, status, detail);
+    else
+        g_hooks->handle(&r, &w);
+    struct buf out;
+    buf_init(&out, a, 512 + w.body_len);
+    resp_serialize(&w, r.id, strcmp(method, "HEAD") == 0, &out);
+    FCGX_PutStr(out.data, (int)out.len, fr->out);
+    FCGX_Finish_r(fr);
+    log_access(method, r.path, r.path_len, w.status, (long)(now_us() - t0), r.id);
+    arena_reset(a);
+}
+
+static int block_signals_fd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void worker_init_id(struct worker_state *ws)
+{
+    unsigned char rnd[4] = {0};
+    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+        memset(rnd, (int)getpid(), sizeof(rnd));
+    snprintf(ws->id_prefix, sizeof(ws->id_prefix), "%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+    ws->counter = 0;
+}
+
+static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
+{
+    /* a master killed outright must not leave workers behind */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master)
+        _exit(0);
+    int sigfd = block_signals_fd();
+    struct worker_state ws = {0};
+    worker_init_id(&ws);
+    if (g_hooks->worker_start)
+        g_hooks->worker_start(slot);
+    char one = 1;
+    if (write(ready_fd, &one, 1) < 0)
+        log_warn("cannot report readiness", "error=\"%s\"", strerror(errno));
+    close(ready_fd);
+
+    FCGX_Request fr;
+    FCGX_InitRequest(&fr, listen_fd, 0);
+    struct arena *a = arena_new(32 * 1024);
+    bool stopping = false;
+    long long next_tick = now_ms() + g_cfg->tick_ms;
+    while (!stopping) {
+        struct pollfd pf[3] = {{.fd = listen_fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+        int app_fd = g_hooks->worker_fd ? g_hooks->worker_fd() : -1;
+        nfds_t n = 2;
+        if (app_fd >= 0)
+            pf[n++] = (struct pollfd){.fd = app_fd, .events = POLLIN};
+        long long wait = next_tick - now_ms();
+        int rc = poll(pf, n, wait < 0 ? 0 : (int)wait);
+        if (rc < 0 && errno != EINTR) {
+            log_error("poll failed", "error=\"%s\"", strerror(errno));
+            break;
+        }
+        if (pf[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+                    stopping = true;
+            }
+        }
+        if (n > 2 && (pf[2].revents & (POLLIN | POLLERR | POLLHUP)) && g_hooks->worker_event)
+            g_hooks->worker_event(true);
+        if (now_ms() >= next_tick) {
+            if (g_hooks->worker_event)
+                g_hooks->worker_event(false);
+            next_tick = now_ms() + g_cfg->tick_ms;
+        }
+        if (stopping || !(pf[0].revents & POLLIN))
+            continue;
+        rc = FCGX_Accept_r(&fr);
+        if (rc == 0)
+            serve_one(&fr, a, &ws);
+        else if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
+            log_warn("accept failed", "error=%d", rc);
+    }
+    if (g_hooks->worker_stop)
+        g_hooks->worker_stop();
+    arena_free(a);
+    _exit(0);
+}
+
+/* ---- the master ---- */
+
+struct slot {
+    pid_t pid;
+    long long started_ms, respawn_at_ms;
+    int quick_deaths;
+};
+
+struct master {
+    int listen_fd, sigfd, ready_rd, ready_wr;
+    int nready;
+    bool announced, stopping;
+    struct slot slots[MAX_WORKERS];
+    int nslots;
+};
+
+static void spawn(struct master *m, struct slot *s)
+{
+    pid_t master = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error("fork failed", "error=\"%s\"", strerror(errno));
+        s->respawn_at_ms = now_ms() + 1000;
+        return;
+    }
+    if (pid == 0) {
+        close(m->sigfd);
+        close(m->ready_rd);
+        worker_main(m->listen_fd, master, m->ready_wr, (int)(s - m->slots));
+    }
+    s->pid = pid;
+    s->started_ms = now_ms();
+    s->respawn_at_ms = 0;
+}
+
+static const char *signame(int sig)
+{
+    const char *d = sigabbrev_np(sig);
+    return d ? d : "?";
+}
+
+static void reap(struct master *m)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+        struct slot *s = NULL;
+        for (int i = 0; i < m->nslots; i++) {
+            if (m->slots[i].pid == pid)
+                s = &m->slots[i];
+        }
+        if (!s)
+            continue;
+        s->pid = 0;
+        if (m->stopping && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            continue;
+        if (WIFSIGNALED(st))
+            log_error("worker died", "worker=%d signal=SIG%s", (int)pid, signame(WTERMSIG(st)));
+        else
+            log_error("worker died", "worker=%d status=%d", (int)pid, WEXITSTATUS(st));
+        if (m->stopping)
+            continue;
+        /* back off only when a worker keeps dying young: one crash is replaced at once */
+        long long lived = now_ms() - s->started_ms;
+        s->quick_deaths = lived < 1000 ? s->quick_deaths + 1 : 0;
+        long long delay = s->quick_deaths <= 1 ? 0 : 100LL << (s->quick_deaths > 6 ? 6 : s->quick_deaths - 1);
+        if (delay > 5000)
+            delay = 5000;
+        s->respawn_at_ms = now_ms() + delay;
+        if (delay)
+            log_warn("worker respawn delayed", "delay_ms=%lld quick_deaths=%d", delay, s->quick_deaths);
+    }
+}
+
+static int live_workers(const struct master *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->nslots; i++)
+        n += m->slots[i].pid > 0;
+    return n;
+}
+
+static void signal_workers(const struct master *m, int sig)
+{
+    for (int i = 0; i < m->nslots; i++) {
+        if (m->slots[i].pid > 0)
+            kill(m->slots[i].pid, sig);
+    }
+}
+
+static void drain_ready(struct master *m)
+{
+    char buf[64];
+    ssize_t n;
+    while ((n = read(m->ready_rd, buf, sizeof(buf))) > 0)
+        m->nready += (int)n;
+    if (!m->announced && m->nready >= m->nslots) {
+        m->announced = true;
+        sd_notify(0, "READY=1");
+        log_info("ready", "workers=%d", m->nslots);
+    }
+}
+
+int server_run(const struct server_config *cfg, const struct server_hooks *hooks, int listen_fd)
+{
+    g_cfg = cfg;
+    g_hooks = hooks;
+    struct master m = {.listen_fd = listen_fd};
+    m.nslots = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
+    /* workers poll the socket and call accept only when it is readable; a lost race returns EAGAIN */
+    fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+    signal(SIGPIPE, SIG_IGN);
+    m.sigfd = block_signals_fd();
+    int pfd[2];
+    if (m.sigfd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
+        log_error("cannot set up the master", "error=\"%s\"", strerror(errno));
+        return 1;
+    }
+    m.ready_rd = pfd[0];
+    m.ready_wr = pfd[1];
+    fcntl(m.ready_rd, F_SETFL, O_NONBLOCK);
+    FCGX_Init();
+    if (hooks->master_start && hooks->master_start(m.nslots) < 0)
+        return 1;
+    for (int i = 0; i < m.nslots; i++)
+        spawn(&m, &m.slots[i]);
+
+    long long stop_deadline = 0, next_tick = now_ms() + cfg->tick_ms;
+    for (;;) {
+        struct pollfd pf[2] = {{.fd = m.sigfd, .events = POLLIN}, {.fd = m.ready_rd, .events = POLLIN}};
+        long long wait = next_tick - now_ms();
+        if (poll(pf, 2, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
+            break;
+        if (pf[1].revents & POLLIN)
+            drain_ready(&m);
+        struct signalfd_siginfo si;
+        while (read(m.sigfd, &si, sizeof(si)) == sizeof(si)) {
+            if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !m.stopping) {
+                m.stopping = true;
+                sd_notify(0, "STOPPING=1");
+                log_info("stopping", "signal=SIG%s workers=%d", signame((int)si.ssi_signo), live_workers(&m));
+                signal_workers(&m, SIGTERM);
+                stop_deadline = now_ms() + cfg->shutdown_grace_ms;
+            }
+        }
+        reap(&m);
+        if (m.stopping) {
+            if (live_workers(&m) == 0)
+                break;
+            if (now_ms() > stop_deadline) {
+                log_error("workers did not stop in time", "workers=%d", live_workers(&m));
+                signal_workers(&m, SIGKILL);
+                stop_deadline = now_ms() + 60 * 1000;
+            }
+        } else {
+            for (int i = 0; i < m.nslots; i++) {
+                if (m.slots[i].pid == 0 && now_ms() >= m.slots[i].respawn_at_ms)
+                    spawn(&m, &m.slots[i]);
+            }
+        }
+        if (now_ms() >= next_tick) {
+            if (hooks->master_tick)
+                hooks->master_tick();
+            next_tick = now_ms() + cfg->tick_ms;
+        }
+    }
+    if (hooks->master_stop)
+        hooks->master_stop();
+    log_info("stopped", "%s", "");
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* What hop's handlers share: the process's configuration, the route table and the entry point the runtime
+ * calls for every request. */
+#ifndef HOP_APP_H
+#define HOP_APP_H
+
+#include <stddef.h>
+
+struct req;
+struct resp;
+
+struct app_config {
+    const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
+};
+
+extern struct app_config app_cfg;
+
+/* The runtime's handle hook: authentication for /api, then the route table. */
+void app_handle(struct req *r, struct resp *w);
+
+/* The public base URL for this request: HOP_BASE_URL, else https:// and the request's Host. */
+const char *app_base_url(struct req *r);
+
+/* Route handlers, one file per resource. */
+void health_get(struct req *r, struct resp *w);
+void redirect_get(struct req *r, struct resp *w);
+void links_create(struct req *r, struct resp *w);
+
+#endif

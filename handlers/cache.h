@@ -1,0 +1,32 @@
+/* The worker's cache of links for the redirect: kept correct by NOTIFY from the same transaction as every
+ * change (see db/migrations/0001_init.sql), emptied whenever the connection that listens is reopened, and
+ * bounded in age so that a missed notification cannot live long. */
+#ifndef HOP_CACHE_H
+#define HOP_CACHE_H
+
+#include <stdbool.h>
+
+enum {
+    CACHE_FRESH_MS = 60 * 1000,  /* served without asking the database */
+    CACHE_STALE_MS = 600 * 1000, /* still served while the database cannot be reached */
+};
+
+struct cached_link {
+    long long id;
+    char slug[65];
+    char *url;
+    int redirect;
+    long long expires_epoch;
+    bool disabled;
+    long long fetched_ms;
+};
+
+/* The entry for slug, or NULL. */
+const struct cached_link *cache_find(const char *slug);
+void cache_store(long long id, const char *slug, const char *url, int redirect, long long expires_epoch,
+                 bool disabled);
+void cache_forget(const char *slug);
+void cache_clear(void);
+long long cache_now_ms(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* Turns a JSON body into typed link fields, collecting one error per bad field, before any handler logic
+ * runs (the way kore validates parameters). */
+#ifndef HOP_INPUT_H
+#define HOP_INPUT_H
+
+#include <stdbool.h>
+#include <time.h>
+
+struct json_object;
+
+enum input_kind { INPUT_CREATE, INPUT_PATCH };
+
+struct link_input {
+    const char *url;  /* NULL: not given */
+    const char *slug; /* NULL: generate one (create only) */
+    bool has_expires;
+    const char *expires_at; /* NULL with has_expires: clear it */
+    int redirect;           /* 0: not given */
+    bool has_disabled, disabled;
+};
+
+/* Fills in from the object body. Returns the number of errors appended to errors ([{field, detail}]).
+ * Strings point into body. base is this service's public base URL, for the no-self-link rule. */
+int input_link(struct json_object *body, enum input_kind kind, const char *base, struct link_input *in,
+               struct json_object *errors);
+
+/* Parses an RFC 3339 date-time ("2026-11-25T06:00:00Z", fractions and offsets allowed) into *t.
+ * Returns 0 or -1. */
+int input_rfc3339(const char *s, time_t *t);
+
+/* Writes a new slug of 7 base62 characters from the kernel's CSPRNG into out (8 bytes). */
+void input_random_slug(char out[8]);
+
+#endif

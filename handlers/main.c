@@ -1,0 +1,186 @@
+/* hop's command line: serve, migrate, keys, and the configuration read from the environment. */
+#include "app.h"
+
+#include "db.h"
+#include "hooks.h"
+#include "log.h"
+#include "migrate.h"
+#include "server.h"
+#include "validate.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef HOP_VERSION
+#define HOP_VERSION "dev"
+#endif
+
+static const char usage[] =
+    "usage: hop COMMAND\n"
+    "\n"
+    "hop is a self-hosted short-link service: a pool of FastCGI workers behind Caddy, with PostgreSQL.\n"
+    "\n"
+    "commands:\n"
+    "  serve [--no-migrate] [--check]\n"
+    "                     migrate, then run the pool until SIGTERM; --check only validates the settings\n"
+    "  migrate            apply the database migrations that are missing, then exit\n"
+    "  keys create NAME   make an API key for owner NAME (created if new); the key is printed once\n"
+    "  keys list          owners and their keys' dates (never a key)\n"
+    "  keys revoke NAME   revoke every key of owner NAME\n"
+    "  version            print the version\n"
+    "  help, --help       this text\n"
+    "\n"
+    "environment:\n"
+    "  HOP_DB             libpq connection string or URI (else libpq's PGHOST, PGDATABASE, ...)\n"
+    "  HOP_LISTEN         Unix socket path or host:port when no socket is inherited (default "
+    "/run/hop/hop.sock);\n"
+    "                     a socket from systemd (LISTEN_FDS) or spawn-fcgi (fd 0) is used when present\n"
+    "  HOP_SOCKET_MODE    octal mode of a socket file hop creates (default 0660)\n"
+    "  HOP_WORKERS        worker processes (default: number of CPUs, at least 2)\n"
+    "  HOP_MAX_BODY       request body limit in bytes (default 65536)\n"
+    "  HOP_READ_TIMEOUT   seconds a request may take to send its body (default 10)\n"
+    "  HOP_BASE_URL       public base URL for short_url and loop detection (default https://<Host>)\n"
+    "  HOP_NO_MIGRATE     set to 1 to skip migrations at serve start\n"
+    "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n";
+
+/* A decimal setting within [lo, hi], or def when unset; exits with a clear message when malformed. */
+static long env_long(const char *name, long def, long lo, long hi)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi) {
+        fprintf(stderr, "hop: %s=%s is not a number from %ld to %ld\n", name, s, lo, hi);
+        exit(2);
+    }
+    return v;
+}
+
+static int env_mode(const char *name, int def)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    long v = strtol(s, &end, 8);
+    if (*end || v < 0 || v > 0777) {
+        fprintf(stderr, "hop: %s=%s is not an octal file mode such as 0660\n", name, s);
+        exit(2);
+    }
+    return (int)v;
+}
+
+static void load_config(struct server_config *cfg)
+{
+    const char *lvl = getenv("HOP_LOG_LEVEL");
+    if (lvl && *lvl && log_set_level(lvl) < 0) {
+        fprintf(stderr, "hop: HOP_LOG_LEVEL=%s is not debug, info, warn or error\n", lvl);
+        exit(2);
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *listen = getenv("HOP_LISTEN");
+    cfg->listen = listen && *listen ? listen : "/run/hop/hop.sock";
+    cfg->socket_mode = env_mode("HOP_SOCKET_MODE", 0660);
+    cfg->workers = (int)env_long("HOP_WORKERS", cpus < 2 ? 2 : cpus, 1, 256);
+    cfg->max_body = (size_t)env_long("HOP_MAX_BODY", 64 * 1024, 1, 64L * 1024 * 1024);
+    cfg->read_timeout_ms = (int)env_long("HOP_READ_TIMEOUT", 10, 1, 3600) * 1000;
+    cfg->tick_ms = 100;
+    cfg->shutdown_grace_ms = 30 * 1000;
+
+    const char *base = getenv("HOP_BASE_URL");
+    if (base && *base) {
+        size_t n = strlen(base);
+        while (n > 0 && base[n - 1] == '/')
+            n--;
+        char *b = strndup(base, n);
+        /* any URL that is valid as a link target is a valid base; a path on it is not supported */
+        if (!b || validate_url(b, n, NULL) || strchr(strstr(b, "://") + 3, '/')) {
+            fprintf(stderr, "hop: HOP_BASE_URL=%s must be an http(s) URL with a host and no path\n", base);
+            exit(2);
+        }
+        app_cfg.base_url = b;
+    }
+}
+
+static int cmd_migrate(void)
+{
+    int n = db_migrate();
+    if (n < 0) {
+        fprintf(stderr, "hop: migration failed (see the log above)\n");
+        return 1;
+    }
+    log_info("migrations done", "applied=%d total=%d", n, db_nmigrations);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    bool migrate = !(getenv("HOP_NO_MIGRATE") && strcmp(getenv("HOP_NO_MIGRATE"), "1") == 0);
+    bool check = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--no-migrate") == 0) {
+            migrate = false;
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check = true;
+        } else {
+            fprintf(stderr, "hop: serve: unknown option %s\n%s", argv[i], usage);
+            return 2;
+        }
+    }
+    struct server_config cfg;
+    load_config(&cfg);
+    if (check) {
+        printf("configuration ok: listen=%s workers=%d max_body=%zu read_timeout=%ds base_url=%s\n",
+               cfg.listen, cfg.workers, cfg.max_body, cfg.read_timeout_ms / 1000,
+               app_cfg.base_url ? app_cfg.base_url : "(Host)");
+        return 0;
+    }
+    if (migrate && cmd_migrate() != 0)
+        return 1;
+    char *owned = NULL;
+    int fd = server_listen(&cfg, &owned);
+    if (fd < 0) {
+        fprintf(stderr, "hop: cannot listen on %s (see the log above)\n", cfg.listen);
+        return 1;
+    }
+    log_info("starting", "version=%s workers=%d max_body=%zu", HOP_VERSION, cfg.workers, cfg.max_body);
+    int rc = server_run(&cfg, &hop_hooks, fd);
+    if (owned) {
+        unlink(owned);
+        free(owned);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("hop %s\n", HOP_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "migrate") == 0) {
+        struct server_config cfg;
+        load_config(&cfg);
+        return cmd_migrate();
+    }
+    fprintf(stderr, "hop: unknown command \"%s\"\n\n%s", cmd, usage);
+    return 2;
+}

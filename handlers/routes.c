@@ -1,0 +1,55 @@
+/* hop's route table and the per-request entry point. */
+#include "app.h"
+
+#include "arena.h"
+#include "req.h"
+#include "resp.h"
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct app_config app_cfg;
+
+static const struct route routes[] = {
+    {"GET", "/healthz", health_get},
+    {"POST", "/api/links", links_create},
+    /* last: it matches every one-segment path */
+    {"GET", "/:slug", redirect_get},
+};
+
+void app_handle(struct req *r, struct resp *w)
+{
+    route_fn fn;
+    char allow[ROUTER_ALLOW_MAX];
+    int status = router_match(routes, sizeof(routes) / sizeof(routes[0]), r, &fn, allow);
+    if (status == 0) {
+        fn(r, w);
+        return;
+    }
+    if (status == 405) {
+        resp_header(w, "Allow", allow);
+        resp_problem(w, 405, "this path does not accept that method; see the Allow header");
+        return;
+    }
+    resp_problem(w, 404, "there is nothing at this path");
+}
+
+/* A Host we would echo into short_url must look like a host name, an IP literal and a port. */
+static int host_plain(const char *h)
+{
+    size_t n = strlen(h);
+    if (n == 0 || n > 255)
+        return 0;
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
+}
+
+const char *app_base_url(struct req *r)
+{
+    if (app_cfg.base_url)
+        return app_cfg.base_url;
+    const char *host = req_env(r, "HTTP_HOST");
+    if (!host || !host_plain(host))
+        host = "localhost";
+    return arena_printf(r->arena, "https://%s", host);
+}

@@ -1,0 +1,322 @@
+# Library for integration tests: a throwaway PostgreSQL + `hop serve` + Caddy (HTTPS) stack in a temp dir,
+# plus HTTP helpers (req) and test counters (ok/fail/expect_*/finish). Source it; see tests/integration/.
+#
+# Env in:  HOP_BIN (default <repo>/build/hop), HOP_WORKERS (default 3), KEEP=1 keeps the temp dir
+#          (KEEP=failed: only when a test failed),
+#          TMPDIR (where the temp dir goes); anything else (HOP_*) is passed on to hop.
+#          API_KEY: when set, req sends "Authorization: Bearer $API_KEY" on /api paths (see make_key).
+# Env out: T (temp dir), HOP_DB, BASE (https://localhost:PORT), CACERT, STACK_HOP_PID, STACK_CADDY_PID.
+# After req: STATUS (HTTP code, 000 if curl failed), BODY (text), HEADERS (file of the response headers).
+# shellcheck shell=bash
+
+STACK_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HOP_BIN=${HOP_BIN:-$STACK_REPO/build/hop}
+if [[ $HOP_BIN == */* && $HOP_BIN != /* ]]; then
+  HOP_BIN=$PWD/$HOP_BIN
+fi
+T=""
+BASE=""
+CACERT=""
+STATUS=""
+BODY=""
+HEADERS=""
+STACK_HOP_PID=""
+STACK_CADDY_PID=""
+STACK_HOP_EXIT=""
+STACK_REAPED=""
+STACK_PG_STARTED=""
+STACK_STOPPED=""
+STACK_PASSED=0
+STACK_FAILED=0
+STACK_FAILED_NAMES=()
+
+# ---- counters -------------------------------------------------------------------------------------------
+
+ok() {
+  STACK_PASSED=$((STACK_PASSED + 1))
+  echo "ok   - $1"
+}
+
+fail() {
+  STACK_FAILED=$((STACK_FAILED + 1))
+  STACK_FAILED_NAMES+=("$1")
+  echo "FAIL - $1: ${2:-}"
+}
+
+# Short description of the last response, for failure messages.
+_stack_last() {
+  local b=${BODY//$'\n'/ }
+  ((${#b} > 300)) && b="${b:0:300}..."
+  printf 'status %s, body: %s' "$STATUS" "$b"
+}
+
+expect_status() {
+  local name=$1 want=$2
+  if [[ $STATUS == "$want" ]]; then
+    ok "$name"
+  else
+    fail "$name" "want status $want; got $(_stack_last)"
+  fi
+}
+
+# expect_header NAME REGEX: some header line ("name: value", CR stripped) matches REGEX (ERE, any case).
+expect_header() {
+  local name=$1 re=$2
+  if [[ -n $HEADERS && -f $HEADERS ]] && grep -Eiq -- "$re" "$HEADERS"; then
+    ok "$name"
+  else
+    fail "$name" "no header matches /$re/; headers: $(tr '\n' '|' <"${HEADERS:-/dev/null}" 2>/dev/null)"
+  fi
+}
+
+# expect_json NAME FILTER WANT: `jq -r FILTER` on BODY prints exactly WANT.
+expect_json() {
+  local name=$1 filter=$2 want=$3 got
+  if ! got=$(jq -r "$filter" <<<"$BODY" 2>/dev/null); then
+    fail "$name" "body is not JSON or filter $filter failed; $(_stack_last)"
+  elif [[ $got == "$want" ]]; then
+    ok "$name"
+  else
+    fail "$name" "$filter is '$got', want '$want'; $(_stack_last)"
+  fi
+}
+
+# expect_header_is NAME HEADER WANT: the first HEADER of the last response is exactly WANT.
+expect_header_is() {
+  local name=$1 h=$2 want=$3 got
+  got=$(header "$h")
+  if [[ $got == "$want" ]]; then
+    ok "$name"
+  else
+    fail "$name" "$h is '$got', want '$want'; $(_stack_last)"
+  fi
+}
+
+# header NAME: the value of a header of the last response (first one), without CR.
+header() {
+  [[ -n $HEADERS && -f $HEADERS ]] || return 0
+  awk -v n="$1" 'BEGIN { n = tolower(n) } {
+      i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); print v; exit } }' "$HEADERS"
+}
+
+# Print failed names, then "N passed, N failed" alone on the last line; exit nonzero on failure or no tests.
+finish() {
+  stack_stop
+  if ((${#STACK_FAILED_NAMES[@]} > 0)); then
+    echo "failed:"
+    printf '  %s\n' "${STACK_FAILED_NAMES[@]}"
+  fi
+  echo "$STACK_PASSED passed, $STACK_FAILED failed"
+  if ((STACK_FAILED > 0 || STACK_PASSED == 0)); then
+    exit 1
+  fi
+  exit 0
+}
+
+# ---- HTTP ----------------------------------------------------------------------------------------------
+
+# req METHOD PATH [curl args...]: a request to $BASE$PATH through Caddy, verifying TLS with $CACERT.
+req() {
+  local method=$1 path=$2
+  shift 2
+  local raw=$T/last.headers.raw body=$T/last.body
+  local -a args=(-sS --cacert "$CACERT" --max-time 20 -D "$raw" -w '%{http_code}')
+  HEADERS=$T/last.headers
+  rm -f "$raw" "$body" "$HEADERS"
+  if [[ -n ${API_KEY:-} && $path == /api* ]]; then
+    args+=(-H "Authorization: Bearer $API_KEY")
+  fi
+  if [[ $method == HEAD ]]; then
+    args+=(-I -o /dev/null)
+  else
+    args+=(-X "$method" -o "$body")
+  fi
+  STATUS=$(curl "${args[@]}" "$@" "$BASE$path" 2>"$T/last.curl") || STATUS=000
+  [[ $STATUS =~ ^[0-9]{3}$ ]] || STATUS=000
+  if [[ -f $raw ]]; then
+    tr -d '\r' <"$raw" >"$HEADERS"
+  else
+    : >"$HEADERS"
+  fi
+  BODY=""
+  if [[ -f $body ]]; then
+    BODY=$(<"$body")
+  fi
+  if [[ $STATUS == 000 ]]; then
+    BODY="(curl: $(tr '\n' ' ' <"$T/last.curl"))"
+  fi
+}
+
+# ---- stack helpers ------------------------------------------------------------------------------------
+
+# Lines in hop's log that report a dead worker.
+worker_deaths() {
+  local n
+  n=$(grep -c 'msg="worker died"' "$T/hop.log" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+
+# make_key NAME: create an API key for owner NAME (`hop keys create`, key on the last line) and print it.
+make_key() {
+  "$HOP_BIN" keys create "$1" | tail -n 1
+}
+
+# psql_q SQL: run SQL on the throwaway cluster and print the bare result.
+psql_q() {
+  psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "$1"
+}
+
+# True while PID is a live (not zombie) process.
+_stack_alive() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  s=${s##*) }
+  [[ ${s:0:1} != Z ]]
+}
+
+# True when nothing listens on TCP 127.0.0.1:PORT.
+_stack_port_free() {
+  local port=$1
+  if command -v ss >/dev/null 2>&1; then
+    [[ -z $(ss -Htln "sport = :$port" 2>/dev/null) ]] || return 1
+  fi
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+_stack_abort() {
+  fail "stack_start" "$1"
+  local f
+  for f in "$T/pgdev.log" "$T/migrate.log" "$T/hop.log" "$T/caddy.log"; do
+    if [[ -s $f ]]; then
+      echo "---- ${f##*/} (last 40 lines)"
+      tail -n 40 "$f"
+    fi
+  done
+  finish
+}
+
+# Start the stack; on failure, record a failed test, print the logs and finish (exit 1).
+stack_start() {
+  local pgdir i port
+  T=$(mktemp -d "${TMPDIR:-/tmp}/hop-it.XXXXXX")
+  chmod 0711 "$T" # the postgres user must traverse it when we are root
+  trap stack_stop EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+  trap 'exec >/dev/null 2>&1; exit 141' PIPE
+
+  # PostgreSQL
+  pgdir=$T/pg
+  if ! PGDEV_DIR=$pgdir "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
+    _stack_abort "db/pgdev.sh start failed"
+  fi
+  STACK_PG_STARTED=1
+  HOP_DB=$(PGDEV_DIR=$pgdir "$STACK_REPO/db/pgdev.sh" url)
+  export HOP_DB
+
+  # hop
+  [[ -x $HOP_BIN ]] || _stack_abort "$HOP_BIN is not an executable (build it first: make)"
+  if ! "$HOP_BIN" migrate >"$T/migrate.log" 2>&1; then
+    _stack_abort "$HOP_BIN migrate failed"
+  fi
+  : >"$T/hop.log"
+  HOP_LISTEN=$T/hop.sock HOP_WORKERS=${HOP_WORKERS:-3} "$HOP_BIN" serve >"$T/hop.out" 2>"$T/hop.log" &
+  STACK_HOP_PID=$!
+  for ((i = 0; i < 100; i++)); do
+    grep -q 'msg=ready' "$T/hop.log" && break
+    _stack_alive "$STACK_HOP_PID" || _stack_abort "hop serve exited before it was ready"
+    sleep 0.1
+  done
+  grep -q 'msg=ready' "$T/hop.log" || _stack_abort "hop serve did not log msg=ready within 10 s"
+
+  # Caddy, on a free port (retrying if another test took it meanwhile)
+  port=$((20000 + $$ % 10000))
+  local attempt
+  for ((attempt = 0; attempt < 5; attempt++)); do
+    for ((i = 0; i < 200; i++)); do
+      _stack_port_free "$port" && break
+      port=$((port + 1))
+      ((port < 30000)) || port=20000
+    done
+    XDG_DATA_HOME=$T/caddy XDG_CONFIG_HOME=$T/caddy-config HOP_SOCKET=$T/hop.sock HOP_HTTPS_PORT=$port \
+      caddy run --adapter caddyfile --config "$STACK_REPO/caddy/Caddyfile.dev" >"$T/caddy.log" 2>&1 &
+    STACK_CADDY_PID=$!
+    BASE=https://localhost:$port
+    CACERT=$T/caddy/caddy/pki/authorities/local/root.crt
+    export BASE CACERT
+    for ((i = 0; i < 150; i++)); do
+      if [[ -f $CACERT ]] && curl -fsS -o /dev/null --max-time 2 --cacert "$CACERT" "$BASE/healthz" 2>/dev/null; then
+        return 0
+      fi
+      _stack_alive "$STACK_CADDY_PID" || break
+      sleep 0.1
+    done
+    if _stack_alive "$STACK_CADDY_PID"; then
+      _stack_abort "$BASE/healthz did not answer 2xx through Caddy within 15 s"
+    fi
+    wait "$STACK_CADDY_PID" || true
+    STACK_CADDY_PID=""
+    grep -q 'address already in use' "$T/caddy.log" || _stack_abort "caddy exited at startup"
+    port=$((port + 1))
+  done
+  _stack_abort "no free port for Caddy"
+}
+
+# Wait up to $2 seconds for child $1 to exit; set STACK_REAPED to its exit status (or "timeout", after SIGKILL).
+# Not in a subshell: only the parent shell can wait for its children.
+_stack_reap() {
+  local pid=$1 secs=$2 i rc=0
+  for ((i = 0; i < secs * 10; i++)); do
+    _stack_alive "$pid" || break
+    sleep 0.1
+  done
+  if _stack_alive "$pid"; then
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    STACK_REAPED=timeout
+    return 0
+  fi
+  wait "$pid" 2>/dev/null || rc=$?
+  STACK_REAPED=$rc
+}
+
+# Stop hop (recording its exit status as a test), Caddy and the cluster; remove $T unless KEEP=1.
+stack_stop() {
+  [[ -z $STACK_STOPPED ]] || return 0
+  STACK_STOPPED=1
+  set +e # clean up as much as possible, whatever fails (this also runs as the EXIT trap)
+  if [[ -n $STACK_HOP_PID ]]; then
+    kill -TERM "$STACK_HOP_PID" 2>/dev/null
+    _stack_reap "$STACK_HOP_PID" 10
+    STACK_HOP_EXIT=$STACK_REAPED
+  fi
+  if [[ -n $STACK_CADDY_PID ]]; then
+    kill -TERM "$STACK_CADDY_PID" 2>/dev/null
+    _stack_reap "$STACK_CADDY_PID" 10
+  fi
+  if [[ -n $STACK_PG_STARTED ]]; then
+    PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" stop >>"$T/pgdev.log" 2>&1 || echo "stack_stop: could not stop the cluster in $T/pg" >&2
+  fi
+  if [[ -n $STACK_HOP_PID ]]; then
+    if [[ $STACK_HOP_EXIT == 0 ]]; then
+      ok "hop serve exits 0 on SIGTERM"
+    else
+      fail "hop serve exits 0 on SIGTERM" "exit status: $STACK_HOP_EXIT; log tail: $(tail -n 5 "$T/hop.log" 2>/dev/null | tr '\n' '|')"
+    fi
+  fi
+  if [[ -n $STACK_HOP_PID ]] && grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/hop.log" 2>/dev/null; then
+    fail "no sanitizer reports in hop.log" "$(grep -Em 3 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/hop.log" | tr '\n' '|')"
+  fi
+  if ((STACK_FAILED > 0)) && [[ -s $T/hop.log ]]; then
+    echo "---- hop.log (last 20 lines)"
+    tail -n 20 "$T/hop.log"
+  fi
+  if [[ -n $T && -d $T ]]; then
+    if [[ ${KEEP:-} == 1 || $STACK_FAILED -gt 0 && ${KEEP:-} == failed ]]; then
+      echo "kept $T (logs: hop.log caddy.log pgdev.log)"
+    else
+      rm -rf "$T"
+    fi
+  fi
+}
