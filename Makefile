@@ -2,7 +2,7 @@
 
 CC       ?= cc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS     := json-c libpq liburiparser libsystemd
+PKGS     := json-c libpq liburiparser libsystemd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wvla
@@ -31,30 +31,37 @@ all: build/hop
 
 build/migrations.c: db/embed.sh $(MIGRATIONS)
 	@mkdir -p build
-	sh db/embed.sh $(MIGRATIONS) > $@
+	$(Q)sh db/embed.sh $(MIGRATIONS) > $@
+
+# V=1 shows the commands
+Q := $(if $(V),,@)
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 build/obj/migrations.o: build/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Idb -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC san  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 build/san/migrations.o: build/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 build/libhop.a: $(OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 build/libhop-san.a: $(SAN_OBJ)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/hop: build/obj/handlers/main.o build/libhop.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 build/hop-san: build/san/handlers/main.o build/libhop-san.a
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/tests/%: tests/unit/%.c build/libhop.a
 	@mkdir -p $(dir $@)
@@ -74,7 +81,7 @@ run: deps
 # PostgreSQL, the real pool and a real Caddy over HTTPS; the linters.
 check: deps
 	@$(MAKE) --no-print-directory build/hop build/hop-san
-	@$(MAKE) --no-print-directory lint unit unit-san unit-valgrind integration
+	@$(MAKE) --no-print-directory lint unit unit-san unit-valgrind integration $(CHECK_EXTRA)
 
 unit: $(addprefix build/tests/,$(UNIT_TESTS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
@@ -108,5 +115,8 @@ install: build/hop
 
 clean:
 	rm -rf build
+
+# Each area's own targets (fuzzing, benchmarks, supervisors...) live in mk/*.mk and add to CHECK_EXTRA.
+-include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find build -name '*.d' 2>/dev/null)

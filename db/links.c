@@ -66,6 +66,114 @@ int db_link_create(struct arena *a, long long owner_id, const char *slug, const 
     return rc;
 }
 
+int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out)
+{
+    char owner[24];
+    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    const char *params[] = {slug, owner};
+    int rc;
+    PGresult *res = db_run(STMT_LINK_GET, params, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
+    if (rc == DB_OK)
+        link_from_row(a, res, 0, out);
+    PQclear(res);
+    return rc;
+}
+
+int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
+                 size_t *n)
+{
+    char owner[24], before[24], lim[16];
+    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    snprintf(before, sizeof(before), "%lld", before_id);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {owner, before_id > 0 ? before : NULL, lim};
+    int rc;
+    PGresult *res = db_run(STMT_LINK_LIST, params, &rc);
+    if (!res)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *out = arena_alloc(a, sizeof(**out) * (*n ? *n : 1));
+    for (size_t i = 0; i < *n; i++)
+        link_from_row(a, res, (int)i, &(*out)[i]);
+    PQclear(res);
+    return DB_OK;
+}
+
+int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_change *c,
+                   struct link *out)
+{
+    char owner[24], status[8];
+    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    snprintf(status, sizeof(status), "%d", c->redirect);
+    const char *params[] = {
+        slug,
+        owner,
+        c->url,
+        c->redirect ? status : NULL,
+        c->set_expires ? "true" : "false",
+        c->expires_at,
+        c->set_disabled ? (c->disabled ? "true" : "false") : NULL,
+    };
+    int rc;
+    PGresult *res = db_run(STMT_LINK_UPDATE, params, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
+    if (rc == DB_OK)
+        link_from_row(a, res, 0, out);
+    PQclear(res);
+    return rc;
+}
+
+int db_link_delete(const char *slug, long long owner_id)
+{
+    char owner[24];
+    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    const char *params[] = {slug, owner};
+    int rc;
+    PGresult *res = db_run(STMT_LINK_DELETE, params, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out)
+{
+    char id[24], ndays[16];
+    snprintf(id, sizeof(id), "%lld", link_id);
+    snprintf(ndays, sizeof(ndays), "%d", days);
+    const char *params[] = {id, ndays};
+    int rc;
+    PGresult *res = db_run(STMT_STATS_DAYS, params, &rc);
+    if (!res)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->ndays = (size_t)PQntuples(res);
+    out->days = arena_alloc(a, sizeof(*out->days) * (out->ndays ? out->ndays : 1));
+    for (size_t i = 0; i < out->ndays; i++) {
+        out->days[i].date = arena_strdup(a, PQgetvalue(res, (int)i, 0));
+        out->days[i].visits = atoll(PQgetvalue(res, (int)i, 1));
+        out->total += out->days[i].visits;
+    }
+    PQclear(res);
+    res = db_run(STMT_STATS_REFERRERS, params, &rc);
+    if (!res)
+        return rc;
+    out->nreferrers = (size_t)PQntuples(res);
+    out->referrers = arena_alloc(a, sizeof(*out->referrers) * (out->nreferrers ? out->nreferrers : 1));
+    for (size_t i = 0; i < out->nreferrers; i++) {
+        out->referrers[i].host = arena_strdup(a, PQgetvalue(res, (int)i, 0));
+        out->referrers[i].visits = atoll(PQgetvalue(res, (int)i, 1));
+    }
+    PQclear(res);
+    return DB_OK;
+}
+
 int db_links_listen(void)
 {
     int rc;

@@ -23,6 +23,42 @@ int db_link_find(struct arena *a, const char *slug, struct link *out);
 /* Inserts; owner_id 0 means none, expires_at NULL means never. DB_CONFLICT when the slug is taken. */
 int db_link_create(struct arena *a, long long owner_id, const char *slug, const char *url, int redirect,
                    const char *expires_at, struct link *out);
+/* A link of owner_id by slug (DB_NOT_FOUND for another owner's link, exactly as for none). */
+int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out);
+/* Up to limit links of owner_id, newest first, with ids below before_id (0: from the newest). */
+int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
+                 size_t *n);
+
+/* A partial change: NULL or 0 fields keep their value. */
+struct link_change {
+    const char *url;
+    int redirect;
+    bool set_expires;
+    const char *expires_at; /* with set_expires: NULL clears */
+    bool set_disabled, disabled;
+};
+int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_change *c,
+                   struct link *out);
+int db_link_delete(const char *slug, long long owner_id);
+
+struct day_count {
+    const char *date; /* YYYY-MM-DD */
+    long long visits;
+};
+struct host_count {
+    const char *host;
+    long long visits;
+};
+struct link_stats {
+    struct day_count *days;
+    size_t ndays;
+    struct host_count *referrers;
+    size_t nreferrers;
+    long long total;
+};
+/* Visits of link_id over the last `days` UTC days (today included): every day, and the top 20 hosts. */
+int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out);
+
 /* Subscribes the connection to link changes (after every reconnect). */
 int db_links_listen(void);
 

@@ -40,6 +40,56 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "SELECT id, url, redirect, coalesce(extract(epoch FROM expires_at)::bigint, 0), disabled "
          "FROM links WHERE slug = $1",
          1, STMT_APP},
+    [STMT_LINK_GET] = {"link_get",
+                       "SELECT " LINK_COLUMNS " FROM links l WHERE l.slug = $1 AND l.owner_id = $2", 2,
+                       STMT_APP},
+    /* newest first; $2 is the id the previous page ended at (a keyset, so inserts never shift a page) */
+    [STMT_LINK_LIST] = {"link_list",
+                        "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 "
+                        "AND ($2::bigint IS NULL OR l.id < $2) ORDER BY l.id DESC LIMIT $3",
+                        3, STMT_APP},
+    /* $3 url, $4 redirect, $7 disabled: NULL keeps the value; $5 says whether to set expires_at to $6 */
+    [STMT_LINK_UPDATE] =
+        {"link_update",
+         "WITH l AS (UPDATE links SET url = coalesce($3, url), redirect = coalesce($4, redirect), "
+         "expires_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE expires_at END, "
+         "disabled = coalesce($7, disabled) "
+         "WHERE slug = $1 AND owner_id = $2 RETURNING *) SELECT " LINK_COLUMNS " FROM l",
+         7, STMT_APP},
+    [STMT_LINK_DELETE] = {"link_delete", "DELETE FROM links WHERE slug = $1 AND owner_id = $2 RETURNING id",
+                          2, STMT_APP},
+    /* every UTC day of the window, oldest first, zeros included */
+    [STMT_STATS_DAYS] = {"stats_days",
+                         "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(v.n), 0) "
+                         "FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($2::int - 1), "
+                         "(now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d "
+                         "LEFT JOIN visits v ON v.link_id = $1 AND v.day = d::date GROUP BY d ORDER BY d",
+                         2, STMT_APP},
+    [STMT_STATS_REFERRERS] = {"stats_referrers",
+                              "SELECT host, sum(n) AS total FROM visits WHERE link_id = $1 "
+                              "AND day > (now() AT TIME ZONE 'UTC')::date - $2::int "
+                              "GROUP BY host ORDER BY total DESC, host LIMIT 20",
+                              2, STMT_APP},
+    /* $1 SHA-256 of the key, as bytea */
+    [STMT_KEY_AUTH] = {"key_auth",
+                       "SELECT owner_id, hash FROM api_keys WHERE hash = $1 AND revoked_at IS NULL", 1,
+                       STMT_APP},
+    [STMT_OWNER_UPSERT] = {"owner_upsert",
+                           "INSERT INTO owners (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = "
+                           "excluded.name RETURNING id",
+                           1, STMT_APP},
+    [STMT_KEY_INSERT] = {"key_insert", "INSERT INTO api_keys (owner_id, hash) VALUES ($1, $2)", 2, STMT_APP},
+    [STMT_KEYS_LIST] =
+        {"keys_list",
+         "SELECT o.name, k.id, " RFC3339("k.created_at") ", " RFC3339(
+             "k.revoked_at") " "
+                             "FROM owners o JOIN api_keys k ON k.owner_id = o.id ORDER BY o.name, k.id",
+         0, STMT_APP},
+    [STMT_KEYS_REVOKE] =
+        {"keys_revoke",
+         "UPDATE api_keys SET revoked_at = now() FROM owners o WHERE api_keys.owner_id = o.id "
+         "AND o.name = $1 AND api_keys.revoked_at IS NULL RETURNING api_keys.id",
+         1, STMT_APP},
     /* $1 link ids, $2 days, $3 referrer hosts, $4 counts: one batch from the master; rows of links deleted
      * meanwhile are dropped by the join */
     [STMT_VISITS_ADD] = {"visits_add",

@@ -42,6 +42,7 @@ struct req {
     char *body;
     size_t body_len;
     bool body_read;
+    long long user_id; /* set by the application's authentication, 0 when none */
 };
 
 /* Fills r from FastCGI params. Returns 0, or 400 when the path cannot be decoded (*detail says why). */

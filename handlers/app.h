@@ -24,5 +24,10 @@ const char *app_base_url(struct req *r);
 void health_get(struct req *r, struct resp *w);
 void redirect_get(struct req *r, struct resp *w);
 void links_create(struct req *r, struct resp *w);
+void links_list(struct req *r, struct resp *w);
+void links_get(struct req *r, struct resp *w);
+void links_patch(struct req *r, struct resp *w);
+void links_delete(struct req *r, struct resp *w);
+void links_stats(struct req *r, struct resp *w);
 
 #endif

@@ -1,7 +1,9 @@
-/* The /api/links resource: create (and, with the API issue, list, get, patch, delete, stats). */
+/* The /api/links resource: create, list, get, patch, delete and stats, each for the key's owner only:
+ * another owner's link answers exactly like one that does not exist. */
 #include "app.h"
 
 #include "arena.h"
+#include "cursor.h"
 #include "db.h"
 #include "input.h"
 #include "jsonin.h"
@@ -11,6 +13,7 @@
 
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { SLUG_TRIES = 8 };
@@ -104,14 +107,15 @@ void links_create(struct req *r, struct resp *w)
     struct link l;
     int rc = DB_CONFLICT;
     if (in.slug) {
-        rc = db_link_create(r->arena, 0, in.slug, in.url, in.redirect ? in.redirect : 302, in.expires_at, &l);
+        rc = db_link_create(r->arena, r->user_id, in.slug, in.url, in.redirect ? in.redirect : 302,
+                            in.expires_at, &l);
     } else {
         /* a generated slug that is taken is simply drawn again */
         for (int i = 0; i < SLUG_TRIES && rc == DB_CONFLICT; i++) {
             char slug[8];
             input_random_slug(slug);
-            rc =
-                db_link_create(r->arena, 0, slug, in.url, in.redirect ? in.redirect : 302, in.expires_at, &l);
+            rc = db_link_create(r->arena, r->user_id, slug, in.url, in.redirect ? in.redirect : 302,
+                                in.expires_at, &l);
         }
     }
     if (db_failed(w, rc))
@@ -128,4 +132,174 @@ void links_create(struct req *r, struct resp *w)
     resp_header(w, "Location", arena_printf(r->arena, "/api/links/%s", l.slug));
     resp_header(w, "Cache-Control", "no-store");
     resp_json(w, 201, link_json(r, &l));
+}
+
+/* A query parameter as an integer in [lo, hi]: 0 and *out (def when absent), or an answered 400. */
+static int int_param(struct req *r, struct resp *w, const char *name, int lo, int hi, int def, int *out)
+{
+    const char *v;
+    int found = req_query(r, name, &v);
+    *out = def;
+    if (found == 0)
+        return 0;
+    char *end = NULL;
+    long n = found > 0 && v[0] >= '0' && v[0] <= '9' && strlen(v) <= 6 ? strtol(v, &end, 10) : -1;
+    if (found < 0 || !end || *end || n < lo || n > hi) {
+        char detail[120];
+        snprintf(detail, sizeof(detail), "%s must be given once, as a whole number from %d to %d", name, lo,
+                 hi);
+        struct json_object *errors = json_object_new_array();
+        struct json_object *e = json_object_new_object();
+        json_object_object_add(e, "field", json_object_new_string(name));
+        json_object_object_add(e, "detail", json_object_new_string(detail));
+        json_object_array_add(errors, e);
+        resp_problem_errors(w, 400, detail, errors);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static void bad_cursor(struct resp *w)
+{
+    static const char detail[] = "cursor must be given once, exactly as a previous next_cursor";
+    struct json_object *errors = json_object_new_array();
+    struct json_object *e = json_object_new_object();
+    json_object_object_add(e, "field", json_object_new_string("cursor"));
+    json_object_object_add(e, "detail", json_object_new_string(detail));
+    json_object_array_add(errors, e);
+    resp_problem_errors(w, 400, detail, errors);
+}
+
+void links_list(struct req *r, struct resp *w)
+{
+    int limit;
+    if (int_param(r, w, "limit", 1, 200, 50, &limit) < 0)
+        return;
+    const char *c;
+    long long before = 0;
+    int found = req_query(r, "cursor", &c);
+    if (found < 0 || (found > 0 && cursor_decode(c, &before) < 0)) {
+        bad_cursor(w);
+        return;
+    }
+    struct link *links;
+    size_t n;
+    /* one more than asked tells whether there is a next page */
+    int rc = db_link_list(r->arena, r->user_id, before, limit + 1, &links, &n);
+    if (db_failed(w, rc))
+        return;
+    struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
+    arena_defer(r->arena, put_json, o);
+    size_t shown = n > (size_t)limit ? (size_t)limit : n;
+    for (size_t i = 0; i < shown; i++)
+        json_object_array_add(arr, json_object_get(link_json(r, &links[i])));
+    json_object_object_add(o, "links", arr);
+    char next[CURSOR_MAX];
+    if (n > (size_t)limit)
+        cursor_encode(links[shown - 1].id, next);
+    json_object_object_add(o, "next_cursor", n > (size_t)limit ? json_object_new_string(next) : NULL);
+    resp_header(w, "Cache-Control", "no-store");
+    resp_json(w, 200, o);
+}
+
+/* The owner's link named by the route, or an answered 404/5xx (returns -1). */
+static int owned_link(struct req *r, struct resp *w, struct link *l)
+{
+    int rc = db_link_get(r->arena, req_route(r, "slug"), r->user_id, l);
+    if (rc == DB_NOT_FOUND) {
+        resp_problem(w, 404, "you have no link with this slug");
+        return -1;
+    }
+    return db_failed(w, rc) ? -1 : 0;
+}
+
+void links_get(struct req *r, struct resp *w)
+{
+    struct link l;
+    if (owned_link(r, w, &l) < 0)
+        return;
+    resp_header(w, "Cache-Control", "no-store");
+    resp_json(w, 200, link_json(r, &l));
+}
+
+void links_patch(struct req *r, struct resp *w)
+{
+    struct link l;
+    if (owned_link(r, w, &l) < 0)
+        return;
+    struct json_object *body = json_body(r, w);
+    if (!body)
+        return;
+    struct json_object *errors = json_object_new_array();
+    arena_defer(r->arena, put_json, errors);
+    struct link_input in;
+    if (input_link(body, INPUT_PATCH, app_base_url(r), &in, errors) > 0) {
+        invalid(w, errors);
+        return;
+    }
+    struct link_change c = {
+        .url = in.url,
+        .redirect = in.redirect,
+        .set_expires = in.has_expires,
+        .expires_at = in.expires_at,
+        .set_disabled = in.has_disabled,
+        .disabled = in.disabled,
+    };
+    int rc = db_link_update(r->arena, l.slug, r->user_id, &c, &l);
+    if (rc == DB_NOT_FOUND) {
+        resp_problem(w, 404, "you have no link with this slug");
+        return;
+    }
+    if (db_failed(w, rc))
+        return;
+    resp_header(w, "Cache-Control", "no-store");
+    resp_json(w, 200, link_json(r, &l));
+}
+
+void links_delete(struct req *r, struct resp *w)
+{
+    int rc = db_link_delete(req_route(r, "slug"), r->user_id);
+    if (rc == DB_NOT_FOUND) {
+        resp_problem(w, 404, "you have no link with this slug");
+        return;
+    }
+    if (db_failed(w, rc))
+        return;
+    resp_body(w, 204, NULL, NULL, 0);
+}
+
+void links_stats(struct req *r, struct resp *w)
+{
+    struct link l;
+    if (owned_link(r, w, &l) < 0)
+        return;
+    int days;
+    if (int_param(r, w, "days", 1, 366, 30, &days) < 0)
+        return;
+    struct link_stats st;
+    int rc = db_link_stats(r->arena, l.id, days, &st);
+    if (db_failed(w, rc))
+        return;
+    struct json_object *o = json_object_new_object(), *d = json_object_new_array(),
+                       *ref = json_object_new_array();
+    arena_defer(r->arena, put_json, o);
+    json_object_object_add(o, "slug", json_object_new_string(l.slug));
+    json_object_object_add(o, "total", json_object_new_int64(st.total));
+    for (size_t i = 0; i < st.ndays; i++) {
+        struct json_object *e = json_object_new_object();
+        json_object_object_add(e, "date", json_object_new_string(st.days[i].date));
+        json_object_object_add(e, "visits", json_object_new_int64(st.days[i].visits));
+        json_object_array_add(d, e);
+    }
+    for (size_t i = 0; i < st.nreferrers; i++) {
+        struct json_object *e = json_object_new_object();
+        json_object_object_add(e, "host", json_object_new_string(st.referrers[i].host));
+        json_object_object_add(e, "visits", json_object_new_int64(st.referrers[i].visits));
+        json_object_array_add(ref, e);
+    }
+    json_object_object_add(o, "days", d);
+    json_object_object_add(o, "referrers", ref);
+    resp_header(w, "Cache-Control", "no-store");
+    resp_json(w, 200, o);
 }

@@ -1,6 +1,7 @@
 /* hop's command line: serve, migrate, keys, and the configuration read from the environment. */
 #include "app.h"
 
+#include "auth.h"
 #include "db.h"
 #include "hooks.h"
 #include "log.h"
@@ -180,6 +181,11 @@ int main(int argc, char **argv)
         struct server_config cfg;
         load_config(&cfg);
         return cmd_migrate();
+    }
+    if (strcmp(cmd, "keys") == 0) {
+        struct server_config cfg;
+        load_config(&cfg);
+        return keys_command(argc - 2, argv + 2);
     }
     fprintf(stderr, "hop: unknown command \"%s\"\n\n%s", cmd, usage);
     return 2;

@@ -2,10 +2,12 @@
 #include "app.h"
 
 #include "arena.h"
+#include "auth.h"
 #include "req.h"
 #include "resp.h"
 #include "router.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,12 +16,25 @@ struct app_config app_cfg;
 static const struct route routes[] = {
     {"GET", "/healthz", health_get},
     {"POST", "/api/links", links_create},
+    {"GET", "/api/links", links_list},
+    {"GET", "/api/links/:slug", links_get},
+    {"PATCH", "/api/links/:slug", links_patch},
+    {"DELETE", "/api/links/:slug", links_delete},
+    {"GET", "/api/links/:slug/stats", links_stats},
     /* last: it matches every one-segment path */
     {"GET", "/:slug", redirect_get},
 };
 
+/* Everything under /api is authenticated before anything else is looked at, even whether the path exists. */
+static bool under_api(const struct req *r)
+{
+    return strncmp(r->path, "/api", 4) == 0 && (r->path[4] == '\0' || r->path[4] == '/');
+}
+
 void app_handle(struct req *r, struct resp *w)
 {
+    if (under_api(r) && auth_request(r, w) < 0)
+        return;
     route_fn fn;
     char allow[ROUTER_ALLOW_MAX];
     int status = router_match(routes, sizeof(routes) / sizeof(routes[0]), r, &fn, allow);

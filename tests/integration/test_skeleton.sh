@@ -48,6 +48,8 @@ bad() {
 }
 
 stack_start
+# the API needs a key; the API suite covers authentication itself
+API_KEY=$(make_key skeleton)
 
 # ---- health ---------------------------------------------------------------------------------------------
 req GET /healthz
