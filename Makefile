@@ -65,10 +65,12 @@ build/hop-san: build/san/handlers/main.o build/libhop-san.a
 
 build/tests/%: tests/unit/%.c build/libhop.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
+	@$(if $(Q),echo "  CC LD   $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
 build/tests-san/%: tests/unit/%.c build/libhop-san.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
+	@$(if $(Q),echo "  CC LD   $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
 
 deps:
 	@scripts/deps.sh

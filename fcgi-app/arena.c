@@ -38,6 +38,10 @@ static void *xmalloc(size_t n)
 
 static struct block *block_new(size_t size)
 {
+    if (size > SIZE_MAX - sizeof(struct block)) {
+        fprintf(stderr, "level=fatal msg=\"arena request overflows\"\n");
+        abort();
+    }
     struct block *b = xmalloc(sizeof(*b) + size);
     b->next = NULL;
     b->size = size;

@@ -4,6 +4,7 @@
 #include "arena.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,16 +148,16 @@ static const char *raw_target(const struct req *r)
     return uri;
 }
 
+/* CONTENT_LENGTH: -1 when absent or -1 (Caddy's mark for a chunked body), -2 when it is not a number */
 static long long parse_length(const char *s)
 {
-    if (!s || !*s)
+    if (!s || !*s || strcmp(s, "-1") == 0)
         return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < 0)
-        return -1;
-    return v;
+    size_t n = strlen(s);
+    if (strspn(s, "0123456789") != n)
+        return -2;
+    /* a length past any limit is simply too large */
+    return n > 18 ? LLONG_MAX : strtoll(s, NULL, 10);
 }
 
 int req_init(struct req *r, struct arena *a, char **env, const char **detail)
@@ -199,13 +200,26 @@ int req_init(struct req *r, struct arena *a, char **env, const char **detail)
     return 0;
 }
 
+static int read_body(struct req *r, const char **detail);
+
 int req_read_body(struct req *r, const char **detail)
 {
-    if (r->body_read)
-        return 0;
-    r->body_read = true;
+    if (!r->body_read) {
+        r->body_read = true;
+        r->body_status = read_body(r, &r->body_detail);
+    }
+    *detail = r->body_detail;
+    return r->body_status;
+}
+
+static int read_body(struct req *r, const char **detail)
+{
     r->body = arena_alloc(r->arena, 1);
     r->body[0] = '\0';
+    if (r->content_length == -2) {
+        *detail = "the Content-Length header is not a number";
+        return 400;
+    }
     if (r->content_length >= 0 && (unsigned long long)r->content_length > r->max_body) {
         *detail = "the request body is larger than the limit";
         return 413;

@@ -36,13 +36,19 @@ struct req {
     struct req_kv *route; /* ":name" segments filled by the router */
     size_t nroute;
     char id[REQ_ID_MAX + 1];
-    long long content_length; /* -1 when absent or unknown (chunked) */
+    long long content_length; /* -1 when absent or unknown (chunked), -2 when malformed */
     size_t max_body;
     struct req_body_source body_src;
     char *body;
     size_t body_len;
     bool body_read;
+    int body_status; /* what req_read_body answered the first time */
+    const char *body_detail;
     long long user_id; /* set by the application's authentication, 0 when none */
+    /* req_init's verdict: when nonzero, the path is raw and the handler must answer this status (after
+     * whatever the application checks first, such as authentication) */
+    int bad_status;
+    const char *bad_detail;
 };
 
 /* Fills r from FastCGI params. Returns 0, or 400 when the path cannot be decoded (*detail says why). */

@@ -19,9 +19,16 @@ static bool header_safe(const char *s)
     return strpbrk(s, "\r\n") == NULL;
 }
 
+/* RFC 9110 token characters */
+static bool header_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == n;
+}
+
 int resp_header(struct resp *w, const char *name, const char *value)
 {
-    if (!header_safe(name) || !header_safe(value) || strchr(name, ':'))
+    if (!header_name_ok(name) || !header_safe(value))
         return -1;
     buf_adds(&w->headers, name);
     buf_add(&w->headers, ": ", 2);

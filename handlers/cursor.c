@@ -2,6 +2,7 @@
  * without breaking cursors clients still hold. */
 #include "cursor.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,7 +57,7 @@ int cursor_decode(const char *s, long long *id)
         return -1;
     long long v = 0;
     for (size_t i = 3; i < o; i++) {
-        if (raw[i] < '0' || raw[i] > '9' || v > (9223372036854775807LL - 9) / 10)
+        if (raw[i] < '0' || raw[i] > '9' || v > (LLONG_MAX - (raw[i] - '0')) / 10)
             return -1;
         v = v * 10 + (raw[i] - '0');
     }

@@ -111,7 +111,8 @@ void input_random_slug(char out[8])
 static void field_url(struct json_object *v, const char *base, struct link_input *in,
                       struct json_object *errors)
 {
-    const char *why = NULL;
+    /* json-c represents a JSON null as NULL */
+    const char *why = v ? NULL : "must be a string, not null";
     const char *s = v ? string_field(v, &why) : NULL;
     if (s)
         why = validate_url(s, strlen(s), base);
@@ -199,7 +200,7 @@ int input_link(struct json_object *body, enum input_kind kind, const char *base,
             /* the error names the field as sent, cut to a sane length */
             snprintf(field, sizeof(field), "%s", key);
             add_error(errors, field,
-                      kind == INPUT_PATCH && strcmp(key, "slug") == 0 ? "a link's slug cannot be changed"
+                      kind == INPUT_PATCH && strcmp(key, "slug") == 0 ? "cannot be changed"
                                                                       : "is not a known field");
         }
     }

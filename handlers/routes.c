@@ -35,6 +35,10 @@ void app_handle(struct req *r, struct resp *w)
 {
     if (under_api(r) && auth_request(r, w) < 0)
         return;
+    if (r->bad_status) {
+        resp_problem(w, r->bad_status, r->bad_detail);
+        return;
+    }
     route_fn fn;
     char allow[ROUTER_ALLOW_MAX];
     int status = router_match(routes, sizeof(routes) / sizeof(routes[0]), r, &fn, allow);

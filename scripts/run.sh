@@ -140,13 +140,19 @@ if [[ -z $ready ]]; then
   die "$base/healthz did not answer through Caddy within 15 s (log: $run/caddy.log)"
 fi
 
+# A fresh API key for this session's examples (keys of earlier sessions stay valid: hop keys list).
+key=$("$hop" keys create dev | tail -n 1)
+
 t1=$EPOCHREALTIME
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 cat <<EOF
 
 hop is ready at $base (in $elapsed s)
+  an API key for owner "dev" (make more with: HOP_DB='$HOP_DB' $hop keys create NAME):
+    $key
   create a link:
-    curl --cacert $cacert -d '{"url":"https://example.com"}' -H 'content-type: application/json' $base/api/links
+    curl --cacert $cacert -H 'Authorization: Bearer $key' -H 'content-type: application/json' \\
+      -d '{"url":"https://example.com"}' $base/api/links
   follow it (SLUG from the answer above):
     curl --cacert $cacert -i $base/SLUG
   database: db/pgdev.sh psql    logs: $run/hop.log, $run/caddy.log
