@@ -23,7 +23,8 @@ static bool header_safe(const char *s)
 static bool header_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    return n > 0 && strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == n;
+    return n > 0 &&
+           strspn(name, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == n;
 }
 
 int resp_header(struct resp *w, const char *name, const char *value)

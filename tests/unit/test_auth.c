@@ -20,7 +20,8 @@ END_TEST
 START_TEST(bearer_rejects)
 {
     char tok[8];
-    const char *bad[] = {NULL, "", "Bearer", "Bearer ", "Basic abc", "Bearerabc", "Bearer a b", "Bearer a\r\nX: y",
+    const char *bad[] = {NULL,          "",           "Bearer",           "Bearer ",
+                         "Basic abc",   "Bearerabc",  "Bearer a b",       "Bearer a\r\nX: y",
                          "Bearer \xff", "Bearer a=b", "Bearer abcdefghij"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(auth_parse_bearer(bad[i], tok, sizeof(tok)) == -1, "accepted case %zu", i);

@@ -20,8 +20,10 @@ END_TEST
 START_TEST(rejects_foreign)
 {
     long long id = 0;
-    const char *bad[] = {"", "zzzz", "djE6", "djE6MA", "djE6LTE", "djI6MQ", "djE6MQ==", "djE6MQ!",
-                         "djE6MTIzNDU2Nzg5MDEyMzQ1Njc4OTAx", "djE6MR", "dj E6MQ", "djE6MWE"};
+    const char *bad[] = {"",         "zzzz",    "djE6",
+                         "djE6MA",   "djE6LTE", "djI6MQ",
+                         "djE6MQ==", "djE6MQ!", "djE6MTIzNDU2Nzg5MDEyMzQ1Njc4OTAx",
+                         "djE6MR",   "dj E6MQ", "djE6MWE"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         ck_assert_msg(cursor_decode(bad[i], &id) == -1, "accepted %s", bad[i]);
 }
