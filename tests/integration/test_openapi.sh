@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# docs/openapi.yaml against the real server, over HTTPS through Caddy: every route of handlers/routes.c is in
+# the document and every operation of the document is a route; requests to every operation get a status the
+# document lists for it, with the headers, content type and body (JSON Schema) it documents; every
+# documented status is seen (but 408 and 500, which no request can cause through Caddy); a method a path
+# does not have is a 405 whose Allow lists exactly the documented methods. 503s come from stopping the
+# database mid-suite (and starting it again).
+set -euo pipefail
+
+# shellcheck source=tests/lib/stack.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/stack.sh"
+
+TOOL=$STACK_REPO/tests/lib/openapi.mjs
+UNPROVOKED=408,500
+
+# The document is read with the tools pinned in docs/package.json; without Node.js this suite cannot run.
+tools_rc=0
+"$STACK_REPO/scripts/docs-tools.sh" || tools_rc=$?
+if ((tools_rc == 3)) && [[ ${CI:-} != true ]]; then
+  echo "SKIP: test_openapi.sh needs Node.js >= 20.19 (see above)"
+  echo "0 passed, 0 failed"
+  exit 0
+fi
+if ((tools_rc != 0)); then
+  echo "FAIL - scripts/docs-tools.sh: exit status $tools_rc"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# run_tool NAME ARGS...: run openapi.mjs and turn its "ok NAME" / "FAIL NAME<TAB>WHY" lines into results.
+run_tool() {
+  local name=$1 out rc=0 line rest
+  shift
+  out=$(node "$TOOL" "$@" 2>&1) || rc=$?
+  while IFS= read -r line; do
+    case $line in
+      "ok "*) ok "${line#ok }" ;;
+      "FAIL "*)
+        rest=${line#FAIL }
+        fail "${rest%%$'\t'*}" "${rest#*$'\t'}"
+        ;;
+      *) [[ -z $line ]] || echo "$line" ;;
+    esac
+  done <<<"$out"
+  if ((rc != 0)); then
+    fail "$name" "openapi.mjs exited with status $rc"
+  fi
+}
+
+run_tool "routes.c and openapi.yaml name the same routes" routes "$STACK_REPO/handlers/routes.c"
+
+stack_start
+mkdir -p "$T/rec"
+: >"$T/rec.tsv"
+nrec=0
+JSON=(-H 'Content-Type: application/json')
+KEY_A=$(make_key oa-alice)
+KEY_B=$(make_key oa-bob)
+KEY_R=$(make_key oa-carol)
+"$HOP_BIN" keys revoke oa-carol >/dev/null
+API_KEY=$KEY_A
+
+# rec NAME WANT METHOD TEMPLATE PATH [curl args...]: one request, expected to answer WANT; the response is kept
+# for the document check at the end.
+rec() {
+  local name=$1 want=$2 method=$3 template=$4 path=$5
+  shift 5
+  req "$method" "$path" "$@"
+  nrec=$((nrec + 1))
+  cp "$HEADERS" "$T/rec/$nrec.h"
+  if [[ -f $T/last.body ]]; then cp "$T/last.body" "$T/rec/$nrec.b"; else : >"$T/rec/$nrec.b"; fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$method" "$template" "$STATUS" "$T/rec/$nrec.h" "$T/rec/$nrec.b" >>"$T/rec.tsv"
+  expect_status "$name: status $want" "$want"
+}
+
+# create NAME BODY: a 201 create of BODY with KEY_A.
+create() {
+  rec "$1" 201 POST /api/links /api/links "${JSON[@]}" --data-binary "$2"
+}
+
+L=/api/links
+S='/api/links/{slug}'
+ST='/api/links/{slug}/stats'
+R='/{slug}'
+
+# ---- create ----------------------------------------------------------------------------------------------
+create "create, generated slug" '{"url":"https://example.com/openapi?x=1"}'
+gen=$(jq -r '.slug // empty' <<<"$BODY" 2>/dev/null) || gen=""
+[[ -n $gen ]] || gen=missing-slug
+create "create, custom slug, 301" '{"url":"https://example.com/301","slug":"oa-301","redirect":301}'
+create "create, 307" '{"url":"https://example.com/307","slug":"oa-307","redirect":307}'
+create "create, 308 and an expiry" '{"url":"https://example.com/308","slug":"oa-308","redirect":308,"expires_at":"2099-01-01T00:00:00+01:00"}'
+create "create, to expire" '{"url":"https://example.com/exp","slug":"oa-exp","expires_at":"2099-01-01T00:00:00Z"}'
+create "create, to disable" '{"url":"https://example.com/off","slug":"oa-off"}'
+create "create, to delete" '{"url":"https://example.com/del","slug":"oa-del"}'
+rec "create, taken slug" 409 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","slug":"oa-301"}'
+rec "create, unknown field" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","colour":"red"}'
+rec "create, bad url and redirect" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"ftp://example.com/","redirect":303}'
+rec "create, reserved slug" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","slug":"healthz"}'
+rec "create, not JSON" 400 POST $L $L "${JSON[@]}" --data-binary '{"url":'
+rec "create, duplicate key" 400 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://a.example/","url":"https://b.example/"}'
+rec "create, not an object" 400 POST $L $L "${JSON[@]}" --data-binary '["https://example.com/"]'
+rec "create, text/plain" 415 POST $L $L -H 'Content-Type: text/plain' --data-binary '{"url":"https://example.com/"}'
+head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+rec "create, 70000-byte body" 413 POST $L $L "${JSON[@]}" --data-binary @"$T/big.json"
+API_KEY='' rec "create, no key" 401 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/"}'
+API_KEY='' rec "create, malformed key" 401 POST $L $L -H 'Authorization: Bearer not-a-key' "${JSON[@]}" --data-binary '{}'
+API_KEY='' rec "create, unknown key" 401 POST $L $L -H 'Authorization: Bearer hop_00000000000000000000000000000000' "${JSON[@]}" --data-binary '{}'
+API_KEY='' rec "create, revoked key" 401 POST $L $L -H "Authorization: Bearer $KEY_R" "${JSON[@]}" --data-binary '{}'
+
+# The expired link: moved into the past directly in the database, before anything has looked it up.
+psql_q "UPDATE links SET expires_at = now() - interval '1 minute' WHERE slug = 'oa-exp'" >/dev/null
+
+# ---- list ------------------------------------------------------------------------------------------------
+rec "list, limit 2" 200 GET $L "$L?limit=2"
+cursor=$(jq -r '.next_cursor // empty' <<<"$BODY" 2>/dev/null) || cursor=""
+expect_json "list, limit 2: a next_cursor" '.next_cursor | type' string
+rec "list, next page" 200 GET $L "$L?limit=200&cursor=$cursor"
+expect_json "list, next page: last page" '.next_cursor' null
+rec "list, limit 0" 400 GET $L "$L?limit=0"
+rec "list, limit twice" 400 GET $L "$L?limit=1&limit=1"
+rec "list, bad cursor" 400 GET $L "$L?cursor=nonsense"
+API_KEY='' rec "list, no key" 401 GET $L $L
+rec "list (HEAD)" 200 HEAD $L $L
+rec "list (HEAD), limit 201" 400 HEAD $L "$L?limit=201"
+API_KEY='' rec "list (HEAD), no key" 401 HEAD $L $L
+
+# ---- get, patch, delete ----------------------------------------------------------------------------------
+rec "get" 200 GET $S "$L/$gen"
+rec "get, unknown slug" 404 GET $S "$L/oa-none"
+API_KEY=$KEY_B rec "get, another owner's link" 404 GET $S "$L/$gen"
+API_KEY='' rec "get, no key" 401 GET $S "$L/$gen"
+rec "get (HEAD)" 200 HEAD $S "$L/$gen"
+rec "get (HEAD), unknown slug" 404 HEAD $S "$L/oa-none"
+API_KEY='' rec "get (HEAD), no key" 401 HEAD $S "$L/$gen"
+
+rec "patch, {}" 200 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
+rec "patch, disable" 200 PATCH $S "$L/oa-off" "${JSON[@]}" --data-binary '{"disabled":true}'
+rec "patch, clear expiry" 200 PATCH $S "$L/oa-308" "${JSON[@]}" --data-binary '{"expires_at":null}'
+expect_json "patch, clear expiry: expires_at null" '.expires_at' null
+rec "patch, slug" 422 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{"slug":"other"}'
+rec "patch, null url" 422 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{"url":null}'
+rec "patch, not JSON" 400 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary 'nope'
+rec "patch, text/plain" 415 PATCH $S "$L/$gen" -H 'Content-Type: text/plain' --data-binary '{}'
+rec "patch, 70000-byte body" 413 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary @"$T/big.json"
+rec "patch, unknown slug" 404 PATCH $S "$L/oa-none" "${JSON[@]}" --data-binary '{}'
+API_KEY=$KEY_B rec "patch, another owner's link, bad body" 404 PATCH $S "$L/$gen" -H 'Content-Type: text/plain' --data-binary 'x'
+API_KEY='' rec "patch, no key" 401 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
+
+rec "delete" 204 DELETE $S "$L/oa-del"
+rec "delete, again" 404 DELETE $S "$L/oa-del"
+API_KEY=$KEY_B rec "delete, another owner's link" 404 DELETE $S "$L/$gen"
+API_KEY='' rec "delete, no key" 401 DELETE $S "$L/$gen"
+
+# ---- follow ----------------------------------------------------------------------------------------------
+rec "follow, 302" 302 GET $R "/$gen" -H 'Referer: https://News.Example.org:8080/today'
+rec "follow, 301" 301 GET $R /oa-301
+rec "follow, 307" 307 GET $R /oa-307
+rec "follow, 308" 308 GET $R /oa-308
+rec "follow, unknown slug" 404 GET $R /oa-none
+rec "follow, reserved word" 404 GET $R /_next
+rec "follow, disabled" 410 GET $R /oa-off
+rec "follow, expired" 410 GET $R /oa-exp
+rec "follow (HEAD), 302" 302 HEAD $R "/$gen"
+rec "follow (HEAD), 301" 301 HEAD $R /oa-301
+rec "follow (HEAD), 307" 307 HEAD $R /oa-307
+rec "follow (HEAD), 308" 308 HEAD $R /oa-308
+rec "follow (HEAD), unknown slug" 404 HEAD $R /oa-none
+rec "follow (HEAD), disabled" 410 HEAD $R /oa-off
+rec "follow, deleted slug" 404 GET $R /oa-del
+
+# ---- stats -----------------------------------------------------------------------------------------------
+rec "stats" 200 GET $ST "$L/$gen/stats?days=7"
+expect_json "stats: 7 days" '.days | length' 7
+rec "stats, default window" 200 GET $ST "$L/$gen/stats"
+expect_json "stats: 30 days by default" '.days | length' 30
+rec "stats, days 0" 400 GET $ST "$L/$gen/stats?days=0"
+rec "stats, days 367" 400 GET $ST "$L/$gen/stats?days=367"
+rec "stats, unknown slug" 404 GET $ST "$L/oa-none/stats"
+API_KEY='' rec "stats, no key" 401 GET $ST "$L/$gen/stats"
+rec "stats (HEAD)" 200 HEAD $ST "$L/$gen/stats"
+rec "stats (HEAD), days x" 400 HEAD $ST "$L/$gen/stats?days=x"
+rec "stats (HEAD), unknown slug" 404 HEAD $ST "$L/oa-none/stats"
+API_KEY='' rec "stats (HEAD), no key" 401 HEAD $ST "$L/$gen/stats"
+
+# ---- health ----------------------------------------------------------------------------------------------
+rec "healthz" 200 GET /healthz /healthz
+rec "healthz (HEAD)" 200 HEAD /healthz /healthz
+
+# ---- 405 and Allow: exactly the documented methods of each path ------------------------------------------
+declare -A allowed=()
+while read -r method template; do
+  allowed[$template]+="$method "
+done < <(node "$TOOL" ops)
+((${#allowed[@]} > 0)) || fail "openapi.mjs ops lists operations" "none"
+for template in "${!allowed[@]}"; do
+  path=${template//\{slug\}/$gen}
+  want=$(tr ' ' '\n' <<<"${allowed[$template]}" | sed '/^$/d' | sort | paste -sd, -)
+  for method in PUT POST DELETE OPTIONS; do
+    [[ " ${allowed[$template]}" == *" $method "* ]] && continue
+    req "$method" "$path"
+    expect_status "$method $template: 405" 405
+    got=$(header allow | tr -d ' ' | tr ',' '\n' | sort | paste -sd, -)
+    if [[ $got == "$want" ]]; then
+      ok "$method $template: Allow is the documented methods ($want)"
+    else
+      fail "$method $template: Allow is the documented methods" "Allow '$(header allow)', documented $want"
+    fi
+    expect_json "$method $template: 405 problem" '[.type, .title, .status] | join(" ")' "about:blank Method Not Allowed 405"
+    expect_header "$method $template: X-Request-Id" '^x-request-id: [A-Za-z0-9._~:/+=-]{1,128}$'
+  done
+done
+
+# A path under /api that is not in the document: 404 with a key, 401 without (authentication comes first).
+req GET /api/nothing
+expect_status "GET /api/nothing with a key: 404" 404
+API_KEY='' req GET /api/nothing
+expect_status "GET /api/nothing without a key: 401" 401
+
+# ---- the database away: 503 with Retry-After -------------------------------------------------------------
+if PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" stop >>"$T/pgdev.log" 2>&1; then
+  ok "database stopped"
+else
+  fail "database stopped" "db/pgdev.sh stop failed; see $T/pgdev.log"
+fi
+rec "healthz, database away" 503 GET /healthz /healthz
+rec "healthz (HEAD), database away" 503 HEAD /healthz /healthz
+rec "create, database away" 503 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/"}'
+rec "list, database away" 503 GET $L $L
+rec "list (HEAD), database away" 503 HEAD $L $L
+rec "get, database away" 503 GET $S "$L/$gen"
+rec "get (HEAD), database away" 503 HEAD $S "$L/$gen"
+rec "patch, database away" 503 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
+rec "delete, database away" 503 DELETE $S "$L/$gen"
+rec "stats, database away" 503 GET $ST "$L/$gen/stats"
+rec "stats (HEAD), database away" 503 HEAD $ST "$L/$gen/stats"
+rec "follow a slug never looked up, database away" 503 GET $R /oa-never
+rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
+if PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >>"$T/pgdev.log" 2>&1; then
+  ok "database started again"
+else
+  fail "database started again" "db/pgdev.sh start failed; see $T/pgdev.log"
+fi
+for ((i = 0; i < 100; i++)); do
+  req GET /healthz
+  [[ $STATUS == 200 ]] && break
+  sleep 0.1
+done
+expect_status "healthz is 200 again within 10 s" 200
+
+# ---- every recorded response against the document, and every documented status seen ---------------------
+run_tool "recorded responses match openapi.yaml" check "$T/rec.tsv" "$UNPROVOKED"
+
+finish
