@@ -19,6 +19,8 @@ void app_handle(struct req *r, struct resp *w);
 
 /* The public base URL for this request: HOP_BASE_URL, else https:// and the request's Host. */
 const char *app_base_url(struct req *r);
+/* Every base URL this request's service answers to (HOP_BASE_URL and https://Host), NULL-terminated. */
+const char *const *app_self_bases(struct req *r);
 
 /* Route handlers, one file per resource. */
 void health_get(struct req *r, struct resp *w);

@@ -108,14 +108,17 @@ void input_random_slug(char out[8])
     out[7] = '\0';
 }
 
-static void field_url(struct json_object *v, const char *base, struct link_input *in,
+static void field_url(struct json_object *v, const char *const *bases, struct link_input *in,
                       struct json_object *errors)
 {
     /* json-c represents a JSON null as NULL */
     const char *why = v ? NULL : "must be a string, not null";
     const char *s = v ? string_field(v, &why) : NULL;
     if (s)
-        why = validate_url(s, strlen(s), base);
+        why = validate_url(s, strlen(s), NULL);
+    /* a link to any name this service answers to would redirect to itself */
+    for (const char *const *b = bases; s && !why && b && *b; b++)
+        why = validate_url(s, strlen(s), *b);
     if (why)
         add_error(errors, "url", why);
     else
@@ -173,8 +176,8 @@ static void field_disabled(struct json_object *v, struct link_input *in, struct 
     in->disabled = json_object_get_boolean(v);
 }
 
-int input_link(struct json_object *body, enum input_kind kind, const char *base, struct link_input *in,
-               struct json_object *errors)
+int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
+               struct link_input *in, struct json_object *errors)
 {
     memset(in, 0, sizeof(*in));
     size_t before = json_object_array_length(errors);
@@ -186,7 +189,7 @@ int input_link(struct json_object *body, enum input_kind kind, const char *base,
             if (kind == INPUT_PATCH && json_object_is_type(val, json_type_null))
                 add_error(errors, "url", "cannot be null");
             else
-                field_url(val, base, in, errors);
+                field_url(val, bases, in, errors);
         } else if (strcmp(key, "slug") == 0 && kind == INPUT_CREATE) {
             field_slug(val, in, errors);
         } else if (strcmp(key, "expires_at") == 0) {

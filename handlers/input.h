@@ -20,9 +20,10 @@ struct link_input {
 };
 
 /* Fills in from the object body. Returns the number of errors appended to errors ([{field, detail}]).
- * Strings point into body. base is this service's public base URL, for the no-self-link rule. */
-int input_link(struct json_object *body, enum input_kind kind, const char *base, struct link_input *in,
-               struct json_object *errors);
+ * Strings point into body. bases is a NULL-terminated list of this service's base URLs (HOP_BASE_URL and the
+ * request's own https://Host), for the no-self-link rule; NULL for none. */
+int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
+               struct link_input *in, struct json_object *errors);
 
 /* Parses an RFC 3339 date-time ("2026-11-25T06:00:00Z", fractions and offsets allowed) into *t.
  * Returns 0 or -1. */

@@ -100,7 +100,7 @@ void links_create(struct req *r, struct resp *w)
     struct json_object *errors = json_object_new_array();
     arena_defer(r->arena, put_json, errors);
     struct link_input in;
-    if (input_link(body, INPUT_CREATE, app_base_url(r), &in, errors) > 0) {
+    if (input_link(body, INPUT_CREATE, app_self_bases(r), &in, errors) > 0) {
         invalid(w, errors);
         return;
     }
@@ -234,7 +234,7 @@ void links_patch(struct req *r, struct resp *w)
     struct json_object *errors = json_object_new_array();
     arena_defer(r->arena, put_json, errors);
     struct link_input in;
-    if (input_link(body, INPUT_PATCH, app_base_url(r), &in, errors) > 0) {
+    if (input_link(body, INPUT_PATCH, app_self_bases(r), &in, errors) > 0) {
         invalid(w, errors);
         return;
     }

@@ -63,12 +63,26 @@ static int host_plain(const char *h)
     return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n;
 }
 
-const char *app_base_url(struct req *r)
+static const char *host_base(struct req *r)
 {
-    if (app_cfg.base_url)
-        return app_cfg.base_url;
     const char *host = req_env(r, "HTTP_HOST");
     if (!host || !host_plain(host))
         host = "localhost";
     return arena_printf(r->arena, "https://%s", host);
+}
+
+const char *app_base_url(struct req *r)
+{
+    return app_cfg.base_url ? app_cfg.base_url : host_base(r);
+}
+
+const char *const *app_self_bases(struct req *r)
+{
+    const char **bases = arena_alloc(r->arena, 3 * sizeof(*bases));
+    int n = 0;
+    if (app_cfg.base_url)
+        bases[n++] = app_cfg.base_url;
+    bases[n++] = host_base(r);
+    bases[n] = NULL;
+    return bases;
 }

@@ -320,3 +320,184 @@ stack_stop() {
     fi
   fi
 }
+
+# ---- more pools, another Caddyfile, small checks (added for test_api, test_visits, test_twopools) ----------
+
+declare -gA STACK_POOL_PIDS=() # extra pools (stack_pool_start NAME), by name
+
+# expect_eq NAME GOT WANT: GOT is exactly WANT.
+expect_eq() {
+  if [[ $2 == "$3" ]]; then
+    ok "$1"
+  else
+    fail "$1" "got '$2', want '$3'"
+  fi
+}
+
+# expect_jeq NAME FILTER WANT: FILTER on BODY equals the JSON value WANT.
+expect_jeq() {
+  local got
+  if jq -e --argjson w "$3" "($2) == \$w" <<<"$BODY" >/dev/null 2>&1; then
+    ok "$1"
+  else
+    got=$(jq -c "$2" <<<"$BODY" 2>/dev/null) || got="(not JSON)"
+    fail "$1" "$2 is ${got:0:400}, want ${3:0:400}; status $STATUS"
+  fi
+}
+
+# _stack_pool_pid NAME: the PID of pool NAME ("hop" is the stack's own pool), empty when not running.
+_stack_pool_pid() {
+  if [[ $1 == hop ]]; then
+    echo "$STACK_HOP_PID"
+  else
+    echo "${STACK_POOL_PIDS[$1]:-}"
+  fi
+}
+
+_stack_ready_lines() {
+  local n
+  n=$(grep -c 'msg=ready' "$1" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+
+# stack_pool_start [NAME]: start a `hop serve` listening on $T/NAME.sock, its log appended to $T/NAME.log,
+# and wait (10 s at most) for its msg=ready. NAME defaults to hop, the stack's own pool (to start it again
+# after stack_pool_stop; the PID goes to STACK_HOP_PID). Settings for hop come from the caller's
+# environment, e.g. `HOP_BASE_URL=https://sho.rt stack_pool_start`. On failure: finish (exit 1).
+stack_pool_start() {
+  local name=${1:-hop} before i pid
+  [[ $name =~ ^[A-Za-z0-9_-]+$ ]] || _stack_abort "stack_pool_start: bad pool name '$name'"
+  [[ -z $(_stack_pool_pid "$name") ]] || _stack_abort "stack_pool_start: pool $name is already running"
+  touch "$T/$name.log"
+  before=$(_stack_ready_lines "$T/$name.log")
+  HOP_LISTEN=$T/$name.sock HOP_WORKERS=${HOP_WORKERS:-3} "$HOP_BIN" serve >>"$T/$name.out" 2>>"$T/$name.log" &
+  pid=$!
+  if [[ $name == hop ]]; then
+    STACK_HOP_PID=$pid
+  else
+    STACK_POOL_PIDS[$name]=$pid
+  fi
+  for ((i = 0; i < 100; i++)); do
+    (($(_stack_ready_lines "$T/$name.log") > before)) && return 0
+    _stack_alive "$pid" || _stack_abort "pool $name: hop serve exited before it was ready (log: $name.log)"
+    sleep 0.1
+  done
+  _stack_abort "pool $name: hop serve did not log msg=ready within 10 s (log: $name.log)"
+}
+
+# stack_pool_stop [NAME]: SIGTERM pool NAME (default hop) and wait for it; records as tests that it exits 0
+# and that its log holds no sanitizer report. Waits up to 40 s (hop's shutdown grace is 30 s).
+stack_pool_stop() {
+  local name=${1:-hop} pid
+  pid=$(_stack_pool_pid "$name")
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  _stack_reap "$pid" 40
+  if [[ $name == hop ]]; then
+    STACK_HOP_PID=""
+  else
+    unset "STACK_POOL_PIDS[$name]"
+  fi
+  if [[ $STACK_REAPED == 0 ]]; then
+    ok "pool $name: hop serve exits 0 on SIGTERM"
+  else
+    fail "pool $name: hop serve exits 0 on SIGTERM" "exit status: $STACK_REAPED; log tail: $(tail -n 5 "$T/$name.log" 2>/dev/null | tr '\n' '|')"
+  fi
+  if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/$name.log" 2>/dev/null; then
+    fail "pool $name: no sanitizer reports in $name.log" "$(grep -Em 3 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/$name.log" | tr '\n' '|')"
+  fi
+}
+
+# stack_pools_stop: stop every extra pool (not the stack's own); call it before finish.
+stack_pools_stop() {
+  local name
+  for name in "${!STACK_POOL_PIDS[@]}"; do
+    stack_pool_stop "$name"
+  done
+}
+
+# stack_pool_workers [NAME]: the PIDs of the pool's worker processes (the master's children), one a line.
+stack_pool_workers() {
+  local pid
+  pid=$(_stack_pool_pid "${1:-hop}")
+  [[ -n $pid ]] || return 0
+  { tr ' ' '\n' <"/proc/$pid/task/$pid/children"; } 2>/dev/null | grep -E '^[0-9]+$' || true
+}
+
+# stack_caddy_run CADDYFILE: replace the stack's Caddy by one running CADDYFILE on the same port, with the same
+# local CA (so CACERT stays valid) and the env the dev Caddyfile gets (HOP_SOCKET, HOP_HTTPS_PORT); waits up
+# to 15 s for $BASE/healthz to answer 2xx. On failure: finish (exit 1).
+stack_caddy_run() {
+  local file=$1 port=${BASE##*:} i
+  if [[ -n $STACK_CADDY_PID ]]; then
+    kill -TERM "$STACK_CADDY_PID" 2>/dev/null || true
+    _stack_reap "$STACK_CADDY_PID" 10
+    STACK_CADDY_PID=""
+  fi
+  XDG_DATA_HOME=$T/caddy XDG_CONFIG_HOME=$T/caddy-config HOP_SOCKET=$T/hop.sock HOP_HTTPS_PORT=$port \
+    caddy run --adapter caddyfile --config "$file" >>"$T/caddy.log" 2>&1 &
+  STACK_CADDY_PID=$!
+  for ((i = 0; i < 150; i++)); do
+    if curl -fsS -o /dev/null --max-time 2 --cacert "$CACERT" "$BASE/healthz" 2>/dev/null; then
+      return 0
+    fi
+    _stack_alive "$STACK_CADDY_PID" || _stack_abort "caddy exited at startup with $file"
+    sleep 0.1
+  done
+  _stack_abort "$BASE/healthz did not answer 2xx through Caddy ($file) within 15 s"
+}
+
+# now_ms: wall-clock milliseconds (no fork).
+now_ms() {
+  local t=${EPOCHREALTIME/./}
+  echo $((10#$t / 1000))
+}
+
+# poll_until MS CMD [ARGS...]: run CMD now and then every 100 ms until it succeeds (status 0) or MS milliseconds
+# have passed; POLL_MS is the time it took. Returns CMD's last status. CMD must not record tests itself.
+POLL_MS=0
+poll_until() {
+  local limit=$1 start
+  shift
+  start=$(now_ms)
+  while :; do
+    if "$@"; then
+      POLL_MS=$(($(now_ms) - start))
+      return 0
+    fi
+    POLL_MS=$(($(now_ms) - start))
+    ((POLL_MS < limit)) || return 1
+    sleep 0.1
+  done
+}
+
+# ---- PostgreSQL stopped and started under a running pool (added for test_faults and the soak) -------------
+
+# stack_pg_ctl ARGS...: pg_ctl on the stack's cluster ($T/pg/data), as the postgres user when we are root
+# (as db/pgdev.sh runs it).
+stack_pg_ctl() {
+  local bindir
+  bindir=$(pg_config --bindir 2>/dev/null) || true
+  [[ -n $bindir && -x $bindir/pg_ctl ]] || bindir=/usr/lib/postgresql/15/bin
+  if ((EUID == 0)); then
+    (cd / && runuser -u postgres -- "$bindir/pg_ctl" -D "$T/pg/data" "$@")
+  else
+    "$bindir/pg_ctl" -D "$T/pg/data" "$@"
+  fi
+}
+
+# stack_pg_stop MODE: stop the stack's PostgreSQL with `pg_ctl -m MODE` (smart, fast or immediate) and wait
+# until it is down. Output goes to $T/pgdev.log.
+stack_pg_stop() {
+  stack_pg_ctl -m "$1" -w -t 30 stop >>"$T/pgdev.log" 2>&1
+}
+
+# stack_pg_start: start the stack's PostgreSQL again and wait until it accepts connections.
+stack_pg_start() {
+  stack_pg_ctl -l "$T/pg/log" -w -t 30 start >>"$T/pgdev.log" 2>&1
+}
+
+# stack_worker_rss PID: the resident set of process PID in KiB (VmRSS), empty when it is gone.
+stack_worker_rss() {
+  awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || true
+}

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-static const char BASE[] = "https://sho.rt";
+static const char *const BASE[] = {"https://sho.rt", NULL};
 static const char E_REDIRECT[] = "redirect must be one of the integers 301, 302, 307, 308";
 
 /* ---- RFC 3339 ---- */
