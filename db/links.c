@@ -25,6 +25,21 @@ static void link_from_row(struct arena *a, PGresult *res, int row, struct link *
     out->visits = atoll(PQgetvalue(res, row, 8));
 }
 
+/* Runs a statement that returns at most one link: DB_OK with out filled, or missing when there is no row. */
+static int one_link(struct arena *a, enum stmt_id id, const char *const *params, int missing,
+                    struct link *out)
+{
+    int rc;
+    PGresult *res = db_run(id, params, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 ? DB_OK : missing;
+    if (rc == DB_OK)
+        link_from_row(a, res, 0, out);
+    PQclear(res);
+    return rc;
+}
+
 int db_link_find(struct arena *a, const char *slug, struct link *out)
 {
     int rc;
@@ -54,16 +69,8 @@ int db_link_create(struct arena *a, long long owner_id, const char *slug, const 
     snprintf(owner, sizeof(owner), "%lld", owner_id);
     snprintf(status, sizeof(status), "%d", redirect);
     const char *params[] = {slug, owner_id ? owner : NULL, url, status, expires_at};
-    int rc;
-    PGresult *res = db_run(STMT_LINK_INSERT, params, &rc);
-    if (!res)
-        return rc;
     /* ON CONFLICT DO NOTHING returns no row: the slug is taken */
-    rc = PQntuples(res) == 1 ? DB_OK : DB_CONFLICT;
-    if (rc == DB_OK)
-        link_from_row(a, res, 0, out);
-    PQclear(res);
-    return rc;
+    return one_link(a, STMT_LINK_INSERT, params, DB_CONFLICT, out);
 }
 
 int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out)
@@ -71,15 +78,7 @@ int db_link_get(struct arena *a, const char *slug, long long owner_id, struct li
     char owner[24];
     snprintf(owner, sizeof(owner), "%lld", owner_id);
     const char *params[] = {slug, owner};
-    int rc;
-    PGresult *res = db_run(STMT_LINK_GET, params, &rc);
-    if (!res)
-        return rc;
-    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
-    if (rc == DB_OK)
-        link_from_row(a, res, 0, out);
-    PQclear(res);
-    return rc;
+    return one_link(a, STMT_LINK_GET, params, DB_NOT_FOUND, out);
 }
 
 int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
@@ -117,15 +116,7 @@ int db_link_update(struct arena *a, const char *slug, long long owner_id, const 
         c->expires_at,
         c->set_disabled ? (c->disabled ? "true" : "false") : NULL,
     };
-    int rc;
-    PGresult *res = db_run(STMT_LINK_UPDATE, params, &rc);
-    if (!res)
-        return rc;
-    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
-    if (rc == DB_OK)
-        link_from_row(a, res, 0, out);
-    PQclear(res);
-    return rc;
+    return one_link(a, STMT_LINK_UPDATE, params, DB_NOT_FOUND, out);
 }
 
 int db_link_delete(const char *slug, long long owner_id)

@@ -92,18 +92,26 @@ static void invalid(struct resp *w, struct json_object *errors)
     resp_problem_errors(w, 422, text, json_object_get(errors));
 }
 
-void links_create(struct req *r, struct resp *w)
+/* The body as typed link fields: 0, or -1 with the 413/415/400/422 answered. */
+static int link_body(struct req *r, struct resp *w, enum input_kind kind, struct link_input *in)
 {
     struct json_object *body = json_body(r, w);
     if (!body)
-        return;
+        return -1;
     struct json_object *errors = json_object_new_array();
     arena_defer(r->arena, put_json, errors);
-    struct link_input in;
-    if (input_link(body, INPUT_CREATE, app_self_bases(r), &in, errors) > 0) {
+    if (input_link(body, kind, app_self_bases(r), in, errors) > 0) {
         invalid(w, errors);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+void links_create(struct req *r, struct resp *w)
+{
+    struct link_input in;
+    if (link_body(r, w, INPUT_CREATE, &in) < 0)
+        return;
     struct link l;
     int rc = DB_CONFLICT;
     if (in.slug) {
@@ -134,6 +142,17 @@ void links_create(struct req *r, struct resp *w)
     resp_json(w, 201, link_json(r, &l));
 }
 
+/* A 400 whose errors list names the query parameter. */
+static void param_error(struct resp *w, const char *name, const char *detail)
+{
+    struct json_object *errors = json_object_new_array();
+    struct json_object *e = json_object_new_object();
+    json_object_object_add(e, "field", json_object_new_string(name));
+    json_object_object_add(e, "detail", json_object_new_string(detail));
+    json_object_array_add(errors, e);
+    resp_problem_errors(w, 400, detail, errors);
+}
+
 /* A query parameter as an integer in [lo, hi]: 0 and *out (def when absent), or an answered 400. */
 static int int_param(struct req *r, struct resp *w, const char *name, int lo, int hi, int def, int *out)
 {
@@ -148,27 +167,11 @@ static int int_param(struct req *r, struct resp *w, const char *name, int lo, in
         char detail[120];
         snprintf(detail, sizeof(detail), "%s must be given once, as a whole number from %d to %d", name, lo,
                  hi);
-        struct json_object *errors = json_object_new_array();
-        struct json_object *e = json_object_new_object();
-        json_object_object_add(e, "field", json_object_new_string(name));
-        json_object_object_add(e, "detail", json_object_new_string(detail));
-        json_object_array_add(errors, e);
-        resp_problem_errors(w, 400, detail, errors);
+        param_error(w, name, detail);
         return -1;
     }
     *out = (int)n;
     return 0;
-}
-
-static void bad_cursor(struct resp *w)
-{
-    static const char detail[] = "cursor must be given once, exactly as a previous next_cursor";
-    struct json_object *errors = json_object_new_array();
-    struct json_object *e = json_object_new_object();
-    json_object_object_add(e, "field", json_object_new_string("cursor"));
-    json_object_object_add(e, "detail", json_object_new_string(detail));
-    json_object_array_add(errors, e);
-    resp_problem_errors(w, 400, detail, errors);
 }
 
 void links_list(struct req *r, struct resp *w)
@@ -180,7 +183,7 @@ void links_list(struct req *r, struct resp *w)
     long long before = 0;
     int found = req_query(r, "cursor", &c);
     if (found < 0 || (found > 0 && cursor_decode(c, &before) < 0)) {
-        bad_cursor(w);
+        param_error(w, "cursor", "cursor must be given once, exactly as a previous next_cursor");
         return;
     }
     struct link *links;
@@ -226,18 +229,9 @@ void links_get(struct req *r, struct resp *w)
 void links_patch(struct req *r, struct resp *w)
 {
     struct link l;
-    if (owned_link(r, w, &l) < 0)
-        return;
-    struct json_object *body = json_body(r, w);
-    if (!body)
-        return;
-    struct json_object *errors = json_object_new_array();
-    arena_defer(r->arena, put_json, errors);
     struct link_input in;
-    if (input_link(body, INPUT_PATCH, app_self_bases(r), &in, errors) > 0) {
-        invalid(w, errors);
+    if (owned_link(r, w, &l) < 0 || link_body(r, w, INPUT_PATCH, &in) < 0)
         return;
-    }
     struct link_change c = {
         .url = in.url,
         .redirect = in.redirect,
