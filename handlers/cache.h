@@ -12,13 +12,14 @@ enum {
 };
 
 struct cached_link {
+    unsigned long long hash; /* of the slug; 0 marks a free entry */
+    char *slug;              /* one allocation: the slug, its NUL, then the url */
+    const char *url;
     long long id;
-    char slug[65];
-    char *url;
-    int redirect;
     long long expires_epoch;
-    bool disabled;
     long long fetched_ms;
+    int redirect;
+    bool disabled;
 };
 
 /* The entry for slug, or NULL. */

@@ -1,4 +1,10 @@
-/* Shared-memory visit rings and the master's batch writer; see visits.h. */
+/* Shared-memory visit counters and the master's batch writer; see visits.h.
+ *
+ * Each worker slot has two tables. A worker appends a key the first time it sees it and then only adds to
+ * its counter; the master takes counts with an atomic exchange, so neither ever waits for the other. Keys
+ * are never removed from the table a worker is using: when it is half full the worker moves to the other
+ * table, once the master has drained and emptied that one. Only the worker writes keys, only the master
+ * empties a table, and only while the worker is not using it. */
 #include "visits.h"
 
 #include "links.h"
@@ -12,164 +18,243 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { RING_SIZE = 2048, AGG_SIZE = 16384, FINAL_TRIES = 25 };
+enum {
+    TABLE_SLOTS = 4096,
+    SWITCH_AT = TABLE_SLOTS / 2,  /* move to the other table from here on, when it is empty */
+    INDEX_SIZE = 2 * TABLE_SLOTS, /* the worker's private hash index over a table, a power of two */
+    AGG_SLOTS = 8192,             /* distinct keys the master holds while the database is away */
+    AGG_INDEX = 2 * AGG_SLOTS,
+    FINAL_TRIES = 25,
+};
 
-struct record {
+struct key {
     int64_t link_id;
     int32_t day;
     uint8_t host_len;
     char host[VISITS_HOST_MAX + 1];
 };
 
-/* One writer (the worker of the slot) and one reader (the master): head and tail are the only shared state.
- */
-struct ring {
-    _Atomic uint64_t head, tail, dropped;
-    uint64_t dropped_seen; /* master's own: drops already logged */
-    struct record rec[RING_SIZE];
+struct counter {
+    struct key key;
+    _Atomic uint64_t count;
 };
 
-struct agg_entry {
-    int64_t link_id; /* 0: empty */
-    int32_t day;
-    long long count;
-    char host[VISITS_HOST_MAX + 1];
+struct table {
+    _Atomic uint32_t used;  /* counters[0..used) hold keys; published with release */
+    _Atomic uint32_t empty; /* set by the master when it has emptied the table, cleared by the worker */
+    struct counter counters[TABLE_SLOTS];
 };
 
-static struct ring *rings;
-static int nrings;
-static struct ring *mine;
+struct slot {
+    _Atomic uint32_t active; /* the table the worker counts into */
+    _Atomic uint64_t dropped;
+    uint64_t dropped_seen; /* the master's: drops already logged */
+    struct table tables[2];
+};
+
+static struct slot *slots;
+static int nslots;
+
+/* the worker's own */
+static struct slot *mine;
+static uint16_t index_of[2][INDEX_SIZE]; /* counter number + 1, 0 for none */
 
 /* the master's sums, not yet written */
-static struct agg_entry *agg;
-static size_t *agg_used;
-static size_t nagg;
+struct sum {
+    struct key key;
+    long long count;
+};
+static struct sum *sums;
+static uint32_t *sum_index; /* sum number + 1 */
+static size_t nsums;
 static unsigned long long dropped_total;
 
-int visits_init(int nslots)
+static uint64_t key_hash(const struct key *k)
 {
-    size_t size = sizeof(struct ring) * (size_t)nslots;
+    uint64_t x = (uint64_t)k->link_id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uint32_t)k->day;
+    for (int i = 0; i < k->host_len; i++)
+        x = (x ^ (unsigned char)k->host[i]) * 0x100000001b3ULL;
+    return x ^ (x >> 29);
+}
+
+static bool key_eq(const struct key *a, const struct key *b)
+{
+    return a->link_id == b->link_id && a->day == b->day && a->host_len == b->host_len &&
+           memcmp(a->host, b->host, a->host_len) == 0;
+}
+
+int visits_init(int n)
+{
+    size_t size = sizeof(struct slot) * (size_t)n;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
-        log_error("cannot map the visit rings", "bytes=%zu", size);
+        log_error("cannot map the visit counters", "bytes=%zu", size);
         return -1;
     }
-    rings = p;
-    nrings = nslots;
-    agg = calloc(AGG_SIZE, sizeof(*agg));
-    agg_used = calloc(AGG_SIZE, sizeof(*agg_used));
-    if (!agg || !agg_used) {
+    slots = p;
+    nslots = n;
+    for (int i = 0; i < n; i++)
+        atomic_store(&slots[i].tables[1].empty, 1);
+    sums = malloc(AGG_SLOTS * sizeof(*sums));
+    sum_index = calloc(AGG_INDEX, sizeof(*sum_index));
+    if (!sums || !sum_index) {
         log_error("out of memory", "%s", "");
         return -1;
     }
     return 0;
 }
 
+/* The worker's index of a table, rebuilt from the table itself: a replacement worker takes over the
+ * tables of the one that died, keys and all. */
+static void index_rebuild(int t)
+{
+    memset(index_of[t], 0, sizeof(index_of[t]));
+    struct table *tb = &mine->tables[t];
+    uint32_t used = atomic_load_explicit(&tb->used, memory_order_acquire);
+    for (uint32_t c = 0; c < used; c++) {
+        size_t i = key_hash(&tb->counters[c].key) & (INDEX_SIZE - 1);
+        while (index_of[t][i])
+            i = (i + 1) & (INDEX_SIZE - 1);
+        index_of[t][i] = (uint16_t)(c + 1);
+    }
+}
+
 void visits_attach(int slot)
 {
-    mine = slot >= 0 && slot < nrings ? &rings[slot] : NULL;
-    /* the master's private sums are not the worker's business */
-    free(agg);
-    free(agg_used);
-    agg = NULL;
-    agg_used = NULL;
+    mine = slot >= 0 && slot < nslots ? &slots[slot] : NULL;
+    /* the master's sums are not the worker's business */
+    free(sums);
+    free(sum_index);
+    sums = NULL;
+    sum_index = NULL;
+    if (mine) {
+        index_rebuild(0);
+        index_rebuild(1);
+    }
+}
+
+/* Moves to the other table when it is empty; returns the table to count into. */
+static uint32_t choose_table(void)
+{
+    uint32_t t = atomic_load_explicit(&mine->active, memory_order_relaxed);
+    if (atomic_load_explicit(&mine->tables[t].used, memory_order_relaxed) < SWITCH_AT)
+        return t;
+    uint32_t o = 1 - t;
+    if (!atomic_load_explicit(&mine->tables[o].empty, memory_order_acquire))
+        return t;
+    atomic_store_explicit(&mine->tables[o].empty, 0, memory_order_relaxed);
+    memset(index_of[o], 0, sizeof(index_of[o]));
+    /* release: everything written to t happens before the master sees that t is no longer in use */
+    atomic_store_explicit(&mine->active, o, memory_order_release);
+    return o;
 }
 
 void visits_add(long long link_id, const char *host, size_t host_len)
 {
     if (!mine)
         return;
-    uint64_t h = atomic_load_explicit(&mine->head, memory_order_relaxed);
-    uint64_t t = atomic_load_explicit(&mine->tail, memory_order_acquire);
-    if (h - t >= RING_SIZE) {
+    struct key k = {.link_id = link_id, .day = (int32_t)(time(NULL) / 86400)};
+    k.host_len = (uint8_t)(host_len > VISITS_HOST_MAX ? VISITS_HOST_MAX : host_len);
+    memcpy(k.host, host, k.host_len);
+    uint32_t t = choose_table();
+    struct table *tb = &mine->tables[t];
+    size_t i = key_hash(&k) & (INDEX_SIZE - 1);
+    for (; index_of[t][i]; i = (i + 1) & (INDEX_SIZE - 1)) {
+        struct counter *c = &tb->counters[index_of[t][i] - 1];
+        if (key_eq(&c->key, &k)) {
+            atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+            return;
+        }
+    }
+    uint32_t used = atomic_load_explicit(&tb->used, memory_order_relaxed);
+    if (used >= TABLE_SLOTS) {
         atomic_fetch_add_explicit(&mine->dropped, 1, memory_order_relaxed);
         return;
     }
-    struct record *r = &mine->rec[h % RING_SIZE];
-    r->link_id = link_id;
-    r->day = (int32_t)(time(NULL) / 86400);
-    if (host_len > VISITS_HOST_MAX)
-        host_len = VISITS_HOST_MAX;
-    r->host_len = (uint8_t)host_len;
-    memcpy(r->host, host, host_len);
-    r->host[host_len] = '\0';
-    atomic_store_explicit(&mine->head, h + 1, memory_order_release);
+    struct counter *c = &tb->counters[used];
+    c->key = k;
+    atomic_store_explicit(&c->count, 1, memory_order_relaxed);
+    index_of[t][i] = (uint16_t)(used + 1);
+    atomic_store_explicit(&tb->used, used + 1, memory_order_release);
 }
 
-static uint64_t hash_key(int64_t id, int32_t day, const char *host)
+/* Adds n visits of k to the sums; -1 when they are full. */
+static int sum_add(const struct key *k, long long n)
 {
-    uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)day;
-    for (const char *p = host; *p; p++)
-        x = (x ^ (unsigned char)*p) * 0x100000001b3ULL;
-    return x;
-}
-
-/* Adds one record to the sums; 0, or -1 when the buffer is full (the record stays in its ring). */
-static int agg_add(const struct record *r)
-{
-    size_t mask = AGG_SIZE - 1, i = hash_key(r->link_id, r->day, r->host) & mask;
-    for (size_t probes = 0; probes < AGG_SIZE; probes++, i = (i + 1) & mask) {
-        struct agg_entry *e = &agg[i];
-        if (e->link_id == 0) {
-            /* keep a quarter free so that probing stays short */
-            if (nagg >= AGG_SIZE * 3 / 4)
-                return -1;
-            e->link_id = r->link_id;
-            e->day = r->day;
-            memcpy(e->host, r->host, (size_t)r->host_len + 1);
-            e->count = 0;
-            agg_used[nagg++] = i;
-        }
-        if (e->link_id == r->link_id && e->day == r->day && strcmp(e->host, r->host) == 0) {
-            e->count++;
+    size_t i = key_hash(k) & (AGG_INDEX - 1);
+    for (; sum_index[i]; i = (i + 1) & (AGG_INDEX - 1)) {
+        struct sum *s = &sums[sum_index[i] - 1];
+        if (key_eq(&s->key, k)) {
+            s->count += n;
             return 0;
         }
     }
-    return -1;
+    if (nsums == AGG_SLOTS)
+        return -1;
+    sums[nsums] = (struct sum){.key = *k, .count = n};
+    sum_index[i] = (uint32_t)++nsums;
+    return 0;
 }
 
-static void drain_rings(void)
+/* Takes every count of a table; returns -1 when the sums filled up (what is left stays counted there). */
+static int drain_table(struct table *tb)
 {
-    for (int s = 0; s < nrings; s++) {
-        struct ring *g = &rings[s];
-        uint64_t h = atomic_load_explicit(&g->head, memory_order_acquire);
-        uint64_t t = atomic_load_explicit(&g->tail, memory_order_relaxed);
-        while (t < h && agg_add(&g->rec[t % RING_SIZE]) == 0)
-            t++;
-        atomic_store_explicit(&g->tail, t, memory_order_release);
-        uint64_t d = atomic_load_explicit(&g->dropped, memory_order_relaxed);
-        if (d != g->dropped_seen) {
-            dropped_total += d - g->dropped_seen;
-            log_error("visits dropped", "slot=%d dropped=%llu total=%llu", s,
-                      (unsigned long long)(d - g->dropped_seen), dropped_total);
-            g->dropped_seen = d;
+    uint32_t used = atomic_load_explicit(&tb->used, memory_order_acquire);
+    for (uint32_t c = 0; c < used; c++) {
+        uint64_t n = atomic_exchange_explicit(&tb->counters[c].count, 0, memory_order_relaxed);
+        if (n && sum_add(&tb->counters[c].key, (long long)n) < 0) {
+            atomic_fetch_add_explicit(&tb->counters[c].count, n, memory_order_relaxed);
+            return -1;
         }
+    }
+    return 0;
+}
+
+static void drain_slot(int s)
+{
+    struct slot *sl = &slots[s];
+    uint32_t active = atomic_load_explicit(&sl->active, memory_order_acquire);
+    for (uint32_t t = 0; t < 2; t++) {
+        struct table *tb = &sl->tables[t];
+        if (drain_table(tb) < 0)
+            break;
+        /* the table the worker left is drained to the last count: empty it for its next turn */
+        if (t != active && !atomic_load_explicit(&tb->empty, memory_order_relaxed)) {
+            atomic_store_explicit(&tb->used, 0, memory_order_relaxed);
+            atomic_store_explicit(&tb->empty, 1, memory_order_release);
+        }
+    }
+    uint64_t d = atomic_load_explicit(&sl->dropped, memory_order_relaxed);
+    if (d != sl->dropped_seen) {
+        dropped_total += d - sl->dropped_seen;
+        log_error("visits dropped", "slot=%d dropped=%llu total=%llu", s,
+                  (unsigned long long)(d - sl->dropped_seen), dropped_total);
+        sl->dropped_seen = d;
     }
 }
 
 static int write_batch(void)
 {
-    if (nagg == 0)
+    if (nsums == 0)
         return 0;
-    long long *ids = malloc(nagg * sizeof(*ids)), *counts = malloc(nagg * sizeof(*counts));
-    int *days = malloc(nagg * sizeof(*days));
-    const char **hosts = malloc(nagg * sizeof(*hosts));
+    long long *ids = malloc(nsums * sizeof(*ids)), *counts = malloc(nsums * sizeof(*counts));
+    int *days = malloc(nsums * sizeof(*days));
+    const char **hosts = malloc(nsums * sizeof(*hosts));
     int rc = -1;
     if (ids && counts && days && hosts) {
-        for (size_t k = 0; k < nagg; k++) {
-            struct agg_entry *e = &agg[agg_used[k]];
-            ids[k] = e->link_id;
-            days[k] = e->day;
-            hosts[k] = e->host;
-            counts[k] = e->count;
+        for (size_t k = 0; k < nsums; k++) {
+            sums[k].key.host[sums[k].key.host_len] = '\0';
+            ids[k] = sums[k].key.link_id;
+            days[k] = sums[k].key.day;
+            hosts[k] = sums[k].key.host;
+            counts[k] = sums[k].count;
         }
-        struct visit_batch b = {nagg, ids, days, hosts, counts};
+        struct visit_batch b = {nsums, ids, days, hosts, counts};
         rc = db_visits_add(&b) == 0 ? 0 : -1;
     }
     if (rc == 0) {
-        for (size_t k = 0; k < nagg; k++)
-            agg[agg_used[k]].link_id = 0;
-        nagg = 0;
+        nsums = 0;
+        memset(sum_index, 0, AGG_INDEX * sizeof(*sum_index));
     }
     free(ids);
     free(counts);
@@ -178,37 +263,44 @@ static int write_batch(void)
     return rc;
 }
 
-static bool rings_empty(void)
+static void drain_all(void)
 {
-    for (int s = 0; s < nrings; s++) {
-        if (atomic_load(&rings[s].head) != atomic_load(&rings[s].tail))
-            return false;
+    for (int s = 0; s < nslots; s++)
+        drain_slot(s);
+}
+
+static long long pending(void)
+{
+    long long n = 0;
+    for (size_t k = 0; k < nsums; k++)
+        n += sums[k].count;
+    for (int s = 0; s < nslots; s++) {
+        for (int t = 0; t < 2; t++) {
+            struct table *tb = &slots[s].tables[t];
+            uint32_t used = atomic_load(&tb->used);
+            for (uint32_t c = 0; c < used; c++)
+                n += (long long)atomic_load(&tb->counters[c].count);
+        }
     }
-    return true;
+    return n;
 }
 
 void visits_flush(bool final)
 {
-    if (!agg)
+    if (!sums)
         return;
-    drain_rings();
+    drain_all();
     if (write_batch() < 0 && !final)
         return;
-    /* at a graceful stop, keep at it until every ring is empty and written, or the database stays away */
+    /* at a graceful stop, keep at it until every count is written, or the database stays away */
     for (int i = 0; final && i < FINAL_TRIES; i++) {
-        drain_rings();
-        if (write_batch() == 0 && rings_empty())
+        drain_all();
+        if (write_batch() == 0 && pending() == 0)
             return;
         usleep(200 * 1000);
     }
-    if (final) {
-        long long lost = 0;
-        for (size_t k = 0; k < nagg; k++)
-            lost += agg[agg_used[k]].count;
-        for (int s = 0; s < nrings; s++)
-            lost += (long long)(atomic_load(&rings[s].head) - atomic_load(&rings[s].tail));
-        log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", lost);
-    }
+    if (final)
+        log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", pending());
 }
 
 unsigned long long visits_dropped(void)

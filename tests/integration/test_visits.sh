@@ -181,4 +181,36 @@ else
   ok "no visit dropped or lost (hop.log)"
 fi
 echo "timings (load end -> visits exact): ${TIMES[*]}"
+# ---- 5: many distinct referrer hosts: each worker's counter table fills and it moves to its second table ---
+# 6000 visits from 3000 hosts (each host twice) are more keys than one table holds before it switches.
+req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/many","slug":"many"}'
+expect_status "many hosts: created" 201
+{
+  echo "cacert = \"$CACERT\""
+  printf '%s\n' 'write-out = "%{http_code}\n"'
+  for ((i = 0; i < 3000; i++)); do
+    for r in 1 2; do
+      echo "url = \"$BASE/many\""
+      echo "referer = \"https://h$i.example/$r\""
+      echo 'output = "/dev/null"'
+      echo next
+      echo "cacert = \"$CACERT\""
+      printf '%s\n' 'write-out = "%{http_code}\n"'
+    done
+  done
+  echo "url = \"$BASE/healthz\""
+  echo 'output = "/dev/null"'
+} >"$T/many.cfg"
+curl -sS --no-progress-meter -Z --parallel-max 64 -K "$T/many.cfg" >"$T/many.out" 2>"$T/many.err" || true
+many=$(grep -c '^302$' "$T/many.out" || true)
+expect_eq "many hosts: every redirect answered 302" "$many" 6000
+many_exact() {
+  req GET /api/links/many/stats?days=1
+  [[ $STATUS == 200 && $(jq -r '.total' <<<"$BODY") == "$many" ]]
+}
+if poll_until 5000 many_exact; then ok "many hosts: stats total is exactly $many (${POLL_MS} ms)"; else fail "many hosts: stats total" "$BODY"; fi
+expect_eq "many hosts: 3000 distinct hosts stored" "$(psql_q "SELECT count(DISTINCT host) FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many'")" 3000
+expect_eq "many hosts: each host counted twice" "$(psql_q "SELECT count(*) FROM (SELECT host FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many' GROUP BY host HAVING sum(n) <> 2) x")" 0
+expect_eq "many hosts: nothing dropped" "$(grep -c 'msg="visits dropped"' "$T/hop.log" || true)" 0
+
 finish
