@@ -1,0 +1,28 @@
+# `make bench`: hop's throughput, latency, CPU per request and memory beside the ceilings of Caddy, a trivial
+# FastCGI responder and PostgreSQL, in one run (bench/run.sh; see bench/README.md). Not part of `make check`,
+# except bench-smoke, which checks the FastCGI load generator itself against a real pool in a few seconds.
+
+BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS)
+
+.PHONY: bench bench-tools bench-smoke
+
+build/bench/fcgi_load: bench/fcgi_load.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< -pthread
+build/bench/trivial_fcgi: bench/trivial_fcgi.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< -lfcgi
+
+bench-tools: build/hop build/bench/fcgi_load build/bench/trivial_fcgi
+
+bench: deps
+	@$(MAKE) --no-print-directory bench-tools
+	@bench/run.sh
+
+bench-smoke: bench-tools
+	@echo "== bench/smoke.sh"
+	@bash bench/smoke.sh
+
+CHECK_EXTRA += bench-smoke
