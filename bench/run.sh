@@ -58,6 +58,7 @@ fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/hop-bench.XXXXXX")
 chmod 0711 "$T" # the postgres user must traverse it when we are root
 hop_pid=""
+nv_pid=""
 triv_pid=""
 caddy_pid=""
 pg_started=""
@@ -89,6 +90,7 @@ cleanup() {
   stop_child "$caddy_pid"
   stop_child "$triv_pid"
   stop_child "$hop_pid"
+  stop_child "$nv_pid"
   [[ -n $pg_started ]] && PGDEV_DIR=$T/pg db/pgdev.sh stop >>"$T/pgdev.log" 2>&1
   if [[ ${KEEP:-} == 1 ]]; then
     say "kept $T"
@@ -193,6 +195,15 @@ for ((i = 0; i < 100; i++)); do
 done
 workers=$(sed -n 's/.*msg=ready.*workers=\([0-9]*\).*/\1/p' "$T/hop.log" | head -n 1)
 [[ $workers =~ ^[0-9]+$ ]] || die "hop serve did not log msg=ready workers=N within 10 s"
+
+# A second pool with visit counting switched off (HOP_VISITS=off), to show what counting costs.
+env "${workers_env[@]}" HOP_VISITS=off HOP_NO_MIGRATE=1 HOP_LISTEN="$T/hopnv.sock" "$hop" serve 2>"$T/hopnv.log" &
+nv_pid=$!
+for ((i = 0; i < 100; i++)); do
+  grep -q 'msg=ready' "$T/hopnv.log" && break
+  alive "$nv_pid" || die "hop serve (HOP_VISITS=off) exited: $(tail -n 5 "$T/hopnv.log")"
+  sleep 0.1
+done
 
 # The trivial responder gets as many workers as hop has.
 "$triv" "$T/triv.sock" "$workers" 2>"$T/triv.log" &
@@ -388,6 +399,7 @@ cells+=(
   "direct-trivial|fcgi|triv|$T/triv.sock -p /popular|trivial responder, fcgi_load on its socket"
   "direct-redirect-popular|fcgi|hop|$T/hop.sock -p /popular|hop redirect, one link, fcgi_load on its socket"
   "direct-redirect-spread|fcgi|hop|$T/hop.sock -u $T/paths.txt|hop redirect, $nlinks links, fcgi_load on its socket"
+  "direct-nocount-popular|fcgi|hopnv|$T/hopnv.sock -p /popular|hop redirect, one link, counting off (HOP_VISITS=off), fcgi_load"
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
 )
@@ -464,7 +476,7 @@ self_ticks() {
 }
 pg_pid() { head -n 1 "$T/pg/data/postmaster.pid"; }
 snapshot() {
-  echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$triv_pid") $(tree_ticks "$(pg_pid)") $(self_ticks)"
+  echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$triv_pid") $(tree_ticks "$(pg_pid)") $(self_ticks) $(tree_ticks "$nv_pid")"
 }
 
 bound=$((secs + 30))

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 static enum log_level min_level = LOG_INFO;
+static int log_pid;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
 
 int log_set_level(const char *name)
@@ -19,6 +20,11 @@ int log_set_level(const char *name)
         }
     }
     return -1;
+}
+
+void log_set_pid(void)
+{
+    log_pid = (int)getpid();
 }
 
 int log_enabled(enum log_level lvl)
@@ -72,8 +78,8 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
     int saved = errno;
     char line[2048];
     const char *q = strchr(msg, ' ') ? "\"" : "";
-    int n = snprintf(line, sizeof(line), "level=%s pid=%d msg=%s%s%s", level_names[lvl], (int)getpid(), q,
-                     msg, q);
+    int n = snprintf(line, sizeof(line), "level=%s pid=%d msg=%s%s%s", level_names[lvl],
+                     log_pid ? log_pid : (int)getpid(), q, msg, q);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = (int)sizeof(line) - 1;
     if (lvl >= LOG_ERROR) {

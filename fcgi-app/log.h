@@ -10,6 +10,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_FATAL };
 /* Reads the level from its name ("debug", "info", "warn", "error"); returns -1 for an unknown name. */
 int log_set_level(const char *name);
 int log_enabled(enum log_level lvl);
+/* Remembers the process id for the pid= field: call it at start and in every child after fork (it saves a
+ * system call on every log line). */
+void log_set_pid(void);
 /* msg is a constant event name; fmt adds key=value fields (values escaped by the caller with log_quote). */
 void log_at(enum log_level lvl, const char *func, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -22,13 +23,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { LISTEN_BACKLOG = 4096, MAX_WORKERS = 256 };
+enum { LISTEN_BACKLOG = 4096, MAX_WORKERS = 256, DRAIN_MAX = 10000, DRAIN_MS = 2000 };
 
 static long long now_ms(void)
 {
@@ -109,11 +111,32 @@ static int open_tcp(const char *spec)
     return fd;
 }
 
+/* Set by a master that re-executes itself on SIGHUP (see reload_exec): the path of the socket file it had
+ * created, which the new image inherits as fd 3 and must still remove at its final stop. */
+#define REEXEC_PATH_ENV "HOP_REEXEC_SOCKET"
+
+/* The socket file this image created or took over, for reload_exec to pass on. */
+static const char *g_owned_path;
+
+static void take_reexec_path(int fd, char **owned_path)
+{
+    const char *p = getenv(REEXEC_PATH_ENV);
+    struct sockaddr_un sa;
+    socklen_t len = sizeof(sa);
+    /* only when the inherited socket really is bound to that path */
+    if (p && *p && getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+        strncmp(sa.sun_path, p, sizeof(sa.sun_path)) == 0)
+        *owned_path = strdup(p);
+    unsetenv(REEXEC_PATH_ENV);
+}
+
 int server_listen(const struct server_config *cfg, char **owned_path)
 {
     *owned_path = NULL;
     int n = sd_listen_fds(1);
     if (n >= 1 && sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
+        take_reexec_path(SD_LISTEN_FDS_START, owned_path);
+        g_owned_path = *owned_path;
         log_info("listening", "source=systemd fd=%d", SD_LISTEN_FDS_START);
         return SD_LISTEN_FDS_START;
     }
@@ -127,6 +150,7 @@ int server_listen(const struct server_config *cfg, char **owned_path)
                  : open_tcp(spec);
     if (fd >= 0)
         log_info("listening", "source=self listen=\"%s\"", spec);
+    g_owned_path = *owned_path;
     return fd;
 }
 
@@ -140,15 +164,13 @@ struct body_ctx {
     long long deadline_ms;
 };
 
-/* libfcgi reads block; SO_RCVTIMEO set to what is left of the deadline turns a stalled client into a 408. */
+/* libfcgi's reads block; the worker's deadline timer (see arm_deadline) interrupts them, so a stalled
+ * client costs at most read_timeout_ms and gets a 408. */
 static ssize_t fcgi_body_read(void *ctx, char *buf, size_t cap)
 {
     struct body_ctx *bc = ctx;
-    long long left = bc->deadline_ms - now_ms();
-    if (left <= 0)
+    if (now_ms() >= bc->deadline_ms)
         return -2;
-    struct timeval tv = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
-    setsockopt(bc->fr->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     int want = cap > 65536 ? 65536 : (int)cap;
     int n = FCGX_GetStr(buf, want, bc->fr->in);
     if (n > 0)
@@ -156,7 +178,20 @@ static ssize_t fcgi_body_read(void *ctx, char *buf, size_t cap)
     int err = FCGX_GetError(bc->fr->in);
     if (err == 0)
         return 0;
-    return (err == EAGAIN || err == EWOULDBLOCK) ? -2 : -1;
+    return (err == EINTR && now_ms() >= bc->deadline_ms) ? -2 : -1;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+}
+
+/* One-shot timer for the request in hand: its SIGALRM (installed without SA_RESTART) makes a blocking read
+ * in libfcgi fail with EINTR, whether it is reading params or the body. */
+static void arm_deadline(int ms)
+{
+    struct itimerval it = {.it_value = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000}};
+    setitimer(ITIMER_REAL, &it, NULL);
 }
 
 struct worker_state {
@@ -169,9 +204,8 @@ static void make_request_id(struct worker_state *ws, char *out, size_t cap)
     snprintf(out, cap, "%s-%llx", ws->id_prefix, ++ws->counter);
 }
 
-static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws)
+static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws, long long t0)
 {
-    long long t0 = now_us();
     struct req r;
     struct resp w;
     const char *detail = NULL;
@@ -185,17 +219,51 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws
     /* the params die at FCGX_Finish_r, the access-log line comes after it */
     const char *method = arena_strdup(a, r.method);
     resp_init(&w, a);
-    if (status)
-        resp_problem(&w, status, detail);
-    else
-        g_hooks->handle(&r, &w);
+    r.bad_status = status;
+    r.bad_detail = detail;
+    g_hooks->handle(&r, &w);
     struct buf out;
     buf_init(&out, a, 512 + w.body_len);
     resp_serialize(&w, r.id, strcmp(method, "HEAD") == 0, &out);
     FCGX_PutStr(out.data, (int)out.len, fr->out);
     FCGX_Finish_r(fr);
+    arm_deadline(0);
     log_access(method, r.path, r.path_len, w.status, (long)(now_us() - t0), r.id);
     arena_reset(a);
+}
+
+/* Takes one connection off the socket and answers it; false when there was none waiting. */
+static bool accept_one(int listen_fd, FCGX_Request *fr, struct arena *a, struct worker_state *ws)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        /* another worker won the race, or the client gave up */
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            log_warn("accept failed", "error=\"%s\"", strerror(errno));
+        return errno == ECONNABORTED || errno == EINTR;
+    }
+    long long t0 = now_us();
+    arm_deadline(g_cfg->read_timeout_ms);
+    /* hand the connection to libfcgi; keepConnection stops the Finish inside Accept from closing it */
+    fr->ipcFd = fd;
+    fr->keepConnection = 1;
+    int rc = FCGX_Accept_r(fr);
+    if (rc == 0 && FCGX_GetError(fr->in) != 0) {
+        /* libfcgi ends the params at a read error as if they were complete: never act on part of them */
+        FCGX_Finish_r(fr);
+        rc = -1;
+    }
+    if (rc == 0) {
+        /* one request per connection: a peer's FCGI_KEEP_CONN would otherwise leave the descriptor open */
+        fr->keepConnection = 0;
+        serve_one(fr, a, ws, t0);
+        return true;
+    }
+    /* libfcgi closed the connection: it broke the protocol, stalled or went away before its params */
+    arm_deadline(0);
+    fr->ipcFd = -1;
+    log_warn("request dropped", "reason=\"bad or incomplete FastCGI request\" us=%lld", now_us() - t0);
+    return true;
 }
 
 static int block_signals_fd(void)
@@ -223,6 +291,7 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
 {
     /* a master killed outright must not leave workers behind */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    log_set_pid();
     if (getppid() != master)
         _exit(0);
     int sigfd = block_signals_fd();
@@ -235,8 +304,12 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
         log_warn("cannot report readiness", "error=\"%s\"", strerror(errno));
     close(ready_fd);
 
+    struct sigaction sa = {.sa_handler = on_alarm};
+    sigaction(SIGALRM, &sa, NULL);
+    /* libfcgi never accepts by itself (its listen socket is -1): the worker accepts, so that the deadline
+     * covers a request from its first byte */
     FCGX_Request fr;
-    FCGX_InitRequest(&fr, listen_fd, 0);
+    FCGX_InitRequest(&fr, -1, 0);
     struct arena *a = arena_new(32 * 1024);
     bool stopping = false;
     long long next_tick = now_ms() + g_cfg->tick_ms;
@@ -268,11 +341,15 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
         }
         if (stopping || !(pf[0].revents & POLLIN))
             continue;
-        rc = FCGX_Accept_r(&fr);
-        if (rc == 0)
-            serve_one(&fr, a, &ws);
-        else if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR)
-            log_warn("accept failed", "error=%d", rc);
+        accept_one(listen_fd, &fr, a, &ws);
+    }
+    /* Connections already queued were promised an answer: take them before leaving. The bound matters when
+     * the socket outlives us (systemd's, or a reload) and new ones keep coming: those wait for our successor.
+     */
+    long long drain_until = now_ms() + DRAIN_MS;
+    for (int i = 0; i < DRAIN_MAX && now_ms() < drain_until; i++) {
+        if (!accept_one(listen_fd, &fr, a, &ws))
+            break;
     }
     if (g_hooks->worker_stop)
         g_hooks->worker_stop();
@@ -292,6 +369,7 @@ struct master {
     int listen_fd, sigfd, ready_rd, ready_wr;
     int nready;
     bool announced, stopping;
+    bool reloading; /* SIGHUP: workers are finishing, then the binary re-executes (reload_exec) */
     struct slot slots[MAX_WORKERS];
     int nslots;
 };
@@ -334,13 +412,13 @@ static void reap(struct master *m)
         if (!s)
             continue;
         s->pid = 0;
-        if (m->stopping && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        if ((m->stopping || m->reloading) && WIFEXITED(st) && WEXITSTATUS(st) == 0)
             continue;
         if (WIFSIGNALED(st))
             log_error("worker died", "worker=%d signal=SIG%s", (int)pid, signame(WTERMSIG(st)));
         else
             log_error("worker died", "worker=%d status=%d", (int)pid, WEXITSTATUS(st));
-        if (m->stopping)
+        if (m->stopping || m->reloading)
             continue;
         /* back off only when a worker keeps dying young: one crash is replaced at once */
         long long lived = now_ms() - s->started_ms;
@@ -383,6 +461,119 @@ static void drain_ready(struct master *m)
     }
 }
 
+/* ---- reload on SIGHUP: the same pid re-executes the binary and keeps the listen socket ---- */
+
+static void reload_begin(struct master *m, long long *deadline)
+{
+    m->reloading = true;
+    sd_notify(0, "RELOADING=1");
+    log_info("reloading", "workers=%d", live_workers(m));
+    /* workers finish the request in hand; new connections wait in the listen backlog meanwhile */
+    signal_workers(m, SIGTERM);
+    *deadline = now_ms() + g_cfg->shutdown_grace_ms;
+}
+
+/* Our own command line, from /proc/self/cmdline (server_run is not given argv). NULL-terminated; NULL when
+ * it cannot be read. */
+static char **own_argv(void)
+{
+    static char buf[8192];
+    static char *argv[64];
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0 || buf[n - 1] != '\0')
+        return NULL;
+    int argc = 0;
+    for (char *p = buf; p < buf + n && argc < 63; p += strlen(p) + 1)
+        argv[argc++] = p;
+    argv[argc] = NULL;
+    return argv;
+}
+
+/* The master's own descriptors must not sit where the inherited socket goes (fd 3); anything else there
+ * belonged to the application, which master_stop has already shut down. */
+static int move_off_listen_fd(int *fd)
+{
+    if (*fd != SD_LISTEN_FDS_START)
+        return 0;
+    int moved = fcntl(*fd, F_DUPFD_CLOEXEC, SD_LISTEN_FDS_START + 1);
+    if (moved < 0)
+        return -1;
+    close(*fd);
+    *fd = moved;
+    return 0;
+}
+
+/* All workers are gone: flush the application's state, then exec the binary again with the same arguments,
+ * handing it the listen socket the way systemd would (fd 3, LISTEN_FDS=1, LISTEN_PID=our pid: exec keeps
+ * the pid). Returns only when that failed; the master then goes on serving with new workers. The socket
+ * file is never unlinked on this path: server_run does not return. */
+static void reload_exec(struct master *m)
+{
+    if (g_hooks->master_stop)
+        g_hooks->master_stop();
+    char **argv = own_argv();
+    /* a binary replaced on disk (deploy: write, then rename over) shows as "PATH (deleted)": run the new
+     * file at PATH; /proc/self/exe is the image we run now, the fallback */
+    char path[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", path, sizeof(path) - 1);
+    path[len > 0 ? len : 0] = '\0';
+    const char *deleted = " (deleted)";
+    size_t dl = strlen(deleted);
+    if (len > (ssize_t)dl && strcmp(path + len - dl, deleted) == 0)
+        path[len - dl] = '\0';
+    int fd = m->listen_fd, passed = -1;
+    const char *why = NULL;
+    if (!argv) {
+        why = "cannot read /proc/self/cmdline";
+    } else if (fd == STDIN_FILENO) {
+        /* spawn-fcgi's socket stays on fd 0, where the next image finds it again */
+        passed = fd;
+    } else if (move_off_listen_fd(&m->sigfd) < 0 || move_off_listen_fd(&m->ready_rd) < 0 ||
+               move_off_listen_fd(&m->ready_wr) < 0) {
+        why = "cannot free fd 3";
+    } else {
+        passed = fd == SD_LISTEN_FDS_START ? fd : dup2(fd, SD_LISTEN_FDS_START);
+        if (passed < 0)
+            why = "cannot move the socket to fd 3";
+    }
+    if (passed >= 0) {
+        fcntl(passed, F_SETFD, 0);
+        if (passed == SD_LISTEN_FDS_START) {
+            char pid[24];
+            snprintf(pid, sizeof(pid), "%d", (int)getpid());
+            setenv("LISTEN_FDS", "1", 1);
+            setenv("LISTEN_PID", pid, 1);
+            unsetenv("LISTEN_FDNAMES");
+            if (g_owned_path)
+                setenv(REEXEC_PATH_ENV, g_owned_path, 1);
+        }
+        log_info("re-executing", "path=\"%s\" fd=%d", path[0] ? path : "/proc/self/exe", passed);
+        if (path[0])
+            execv(path, argv);
+        execv("/proc/self/exe", argv);
+        why = strerror(errno);
+        unsetenv("LISTEN_FDS");
+        unsetenv("LISTEN_PID");
+        unsetenv(REEXEC_PATH_ENV);
+        if (passed != fd)
+            close(passed);
+        else if (fd != STDIN_FILENO)
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    log_error("reload failed, serving on with new workers", "error=\"%s\"", why);
+    m->reloading = false;
+    m->nready = 0;
+    m->announced = false;
+    for (int i = 0; i < m->nslots; i++) {
+        m->slots[i].respawn_at_ms = 0;
+        m->slots[i].quick_deaths = 0;
+    }
+}
+
 int server_run(const struct server_config *cfg, const struct server_hooks *hooks, int listen_fd)
 {
     g_cfg = cfg;
@@ -401,6 +592,9 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
     m.ready_rd = pfd[0];
     m.ready_wr = pfd[1];
     fcntl(m.ready_rd, F_SETFL, O_NONBLOCK);
+    /* libfcgi drains a closing connection for up to 2 s by default: a peer that never closes would hold a
+     * worker that long after its answer */
+    setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "200", 0);
     FCGX_Init();
     if (hooks->master_start && hooks->master_start(m.nslots) < 0)
         return 1;
@@ -420,15 +614,24 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
             if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) && !m.stopping) {
                 m.stopping = true;
                 sd_notify(0, "STOPPING=1");
+                /* a socket file we made goes first, so that no new connection queues up behind the stop */
+                if (g_owned_path)
+                    unlink(g_owned_path);
                 log_info("stopping", "signal=SIG%s workers=%d", signame((int)si.ssi_signo), live_workers(&m));
                 signal_workers(&m, SIGTERM);
                 stop_deadline = now_ms() + cfg->shutdown_grace_ms;
+            } else if (si.ssi_signo == SIGHUP && !m.stopping && !m.reloading) {
+                reload_begin(&m, &stop_deadline);
             }
         }
         reap(&m);
-        if (m.stopping) {
-            if (live_workers(&m) == 0)
+        if (m.stopping || m.reloading) {
+            if (live_workers(&m) == 0 && m.stopping)
                 break;
+            if (live_workers(&m) == 0) {
+                reload_exec(&m);
+                continue;
+            }
             if (now_ms() > stop_deadline) {
                 log_error("workers did not stop in time", "workers=%d", live_workers(&m));
                 signal_workers(&m, SIGKILL);

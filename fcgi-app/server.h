@@ -11,7 +11,8 @@ struct req;
 struct resp;
 
 struct server_hooks {
-    /* Answers one request; r and w live in the request arena. */
+    /* Answers one request; r and w live in the request arena. When r->bad_status is set the request could
+     * not be parsed and must get that status. */
     void (*handle)(struct req *r, struct resp *w);
     /* In the master before the first fork (map shared memory...), with the number of worker slots. */
     int (*master_start)(int nslots);

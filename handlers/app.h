@@ -3,6 +3,7 @@
 #ifndef HOP_APP_H
 #define HOP_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct req;
@@ -10,6 +11,7 @@ struct resp;
 
 struct app_config {
     const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
+    bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
 };
 
 extern struct app_config app_cfg;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 enum {
-    CACHE_FRESH_MS = 60 * 1000,  /* served without asking the database */
+    CACHE_FRESH_MS = 300 * 1000, /* served without asking the database (NOTIFY keeps it right meanwhile) */
     CACHE_STALE_MS = 600 * 1000, /* still served while the database cannot be reached */
 };
 

@@ -200,8 +200,11 @@ int input_link(struct json_object *body, enum input_kind kind, const char *const
             field_disabled(val, in, errors);
         } else {
             char field[80];
-            /* the error names the field as sent, cut to a sane length */
-            snprintf(field, sizeof(field), "%s", key);
+            /* the error names the field as sent, cut to a sane length but never inside a UTF-8 character */
+            size_t n = strnlen(key, sizeof(field) - 1);
+            while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+                n--;
+            snprintf(field, sizeof(field), "%.*s", (int)n, key);
             add_error(errors, field,
                       kind == INPUT_PATCH && strcmp(key, "slug") == 0 ? "cannot be changed"
                                                                       : "is not a known field");

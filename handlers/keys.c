@@ -1,6 +1,7 @@
 /* The `hop keys` commands: API keys are made and revoked from the command line, never over HTTP. */
 #include "auth.h"
 
+#include "apikey.h"
 #include "db.h"
 #include "keys.h"
 
@@ -28,10 +29,10 @@ static int db_failure(int rc)
 
 static int keys_create(const char *name)
 {
-    char key[AUTH_KEY_LEN + 1];
+    char key[APIKEY_LEN + 1];
     unsigned char hash[32];
-    auth_new_key(key);
-    auth_hash(key, hash);
+    apikey_new(key);
+    apikey_hash(key, hash);
     int rc = db_key_add(name, hash);
     if (rc != DB_OK) {
         OPENSSL_cleanse(key, sizeof(key));

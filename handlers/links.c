@@ -10,6 +10,7 @@
 #include "links.h"
 #include "req.h"
 #include "resp.h"
+#include "validate.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -206,10 +207,24 @@ void links_list(struct req *r, struct resp *w)
     resp_json(w, 200, o);
 }
 
+/* The route's slug, or NULL with a 404 answered: a string that cannot be a slug (bad UTF-8 included) never
+ * reaches the database. */
+static const char *route_slug(struct req *r, struct resp *w)
+{
+    const char *slug = req_route(r, "slug");
+    if (validate_slug_chars(slug, strlen(slug)))
+        return slug;
+    resp_problem(w, 404, "you have no link with this slug");
+    return NULL;
+}
+
 /* The owner's link named by the route, or an answered 404/5xx (returns -1). */
 static int owned_link(struct req *r, struct resp *w, struct link *l)
 {
-    int rc = db_link_get(r->arena, req_route(r, "slug"), r->user_id, l);
+    const char *slug = route_slug(r, w);
+    if (!slug)
+        return -1;
+    int rc = db_link_get(r->arena, slug, r->user_id, l);
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return -1;
@@ -253,7 +268,10 @@ void links_patch(struct req *r, struct resp *w)
 
 void links_delete(struct req *r, struct resp *w)
 {
-    int rc = db_link_delete(req_route(r, "slug"), r->user_id);
+    const char *slug = route_slug(r, w);
+    if (!slug)
+        return;
+    int rc = db_link_delete(slug, r->user_id);
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return;

@@ -46,6 +46,7 @@ static const char usage[] =
     "  HOP_READ_TIMEOUT   seconds a request may take to send its body (default 10)\n"
     "  HOP_BASE_URL       public base URL for short_url and loop detection (default https://<Host>)\n"
     "  HOP_NO_MIGRATE     set to 1 to skip migrations at serve start\n"
+    "  HOP_VISITS         off: count no visits (only to measure what counting costs; default on)\n"
     "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n";
 
 /* A decimal setting within [lo, hi], or def when unset; exits with a clear message when malformed. */
@@ -94,6 +95,13 @@ static void load_config(struct server_config *cfg)
     cfg->read_timeout_ms = (int)env_long("HOP_READ_TIMEOUT", 10, 1, 3600) * 1000;
     cfg->tick_ms = 100;
     cfg->shutdown_grace_ms = 30 * 1000;
+
+    const char *visits = getenv("HOP_VISITS");
+    if (visits && *visits && strcmp(visits, "on") != 0 && strcmp(visits, "off") != 0) {
+        fprintf(stderr, "hop: HOP_VISITS=%s is not on or off\n", visits);
+        exit(2);
+    }
+    app_cfg.no_visits = visits && strcmp(visits, "off") == 0;
 
     const char *base = getenv("HOP_BASE_URL");
     if (base && *base) {
@@ -162,6 +170,7 @@ static int cmd_serve(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    log_set_pid();
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;

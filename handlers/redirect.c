@@ -83,8 +83,10 @@ void redirect_get(struct req *r, struct resp *w)
         gone(w, "this link has expired");
         return;
     }
-    char host[VISITS_HOST_MAX + 1];
-    size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
-    visits_add(e->id, host, hlen);
+    if (!app_cfg.no_visits) {
+        char host[VISITS_HOST_MAX + 1];
+        size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
+        visits_add(e->id, host, hlen);
+    }
     resp_redirect(w, e->redirect, e->url);
 }

@@ -21,6 +21,8 @@ static const char MSG_URL_SYNTAX[] = "url is not a well-formed URI (RFC 3986)";
 static const char MSG_URL_SCHEME[] = "url must be an absolute http or https URL";
 static const char MSG_URL_NO_HOST[] = "url must include a host name or IP address";
 static const char MSG_URL_IPFUTURE[] = "url host must be a domain name, an IPv4 address or an IPv6 address";
+static const char MSG_URL_HOSTNAME[] =
+    "url host must be a domain name of letters, digits and hyphens (punycode for international names)";
 static const char MSG_URL_PORT[] = "url port must be a number from 1 to 65535";
 static const char MSG_URL_USERINFO[] = "url must not contain user information";
 static const char MSG_URL_SELF[] = "url must not point to one of this service's short links";
@@ -166,6 +168,39 @@ static bool parse_port(const UriTextRangeA *r, unsigned *port)
         return false;
     *port = v;
     return true;
+}
+
+/* A DNS name as browsers take it: dot-separated labels of 1 to 63 letters, digits, hyphens (and underscores,
+ * which real names use), no label starting or ending with a hyphen, at most one trailing dot, and a last
+ * label that is not all digits (that would be a malformed IPv4 address such as 256.0.0.1). No
+ * percent-encoding. */
+static bool host_name_ok(const UriTextRangeA *r)
+{
+    const char *p = r->first, *end = r->afterLast;
+    if (end > p && end[-1] == '.')
+        end--;
+    if (end - p > 253)
+        return false;
+    const char *label = p;
+    bool all_digits = true;
+    for (; p <= end; p++) {
+        if (p == end || *p == '.') {
+            size_t n = (size_t)(p - label);
+            if (n == 0 || n > 63 || label[0] == '-' || p[-1] == '-')
+                return false;
+            if (p == end)
+                return !all_digits;
+            label = p + 1;
+            all_digits = true;
+            continue;
+        }
+        unsigned char c = (unsigned char)*p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_'))
+            return false;
+        all_digits &= c >= '0' && c <= '9';
+    }
+    return false;
 }
 
 /* Ignores one trailing dot: "sho.rt." is the same host as "sho.rt" to a resolver. */
@@ -346,6 +381,8 @@ const char *validate_url(const char *url, size_t len, const char *self_base)
         result = MSG_URL_NO_HOST;
     else if (uri.hostData.ipFuture.first != NULL)
         result = MSG_URL_IPFUTURE;
+    else if (uri.hostData.ip4 == NULL && uri.hostData.ip6 == NULL && !host_name_ok(&uri.hostText))
+        result = MSG_URL_HOSTNAME;
     else if (!parse_port(&uri.portText, &port))
         result = MSG_URL_PORT;
     else if (self_base != NULL)

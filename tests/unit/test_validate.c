@@ -12,6 +12,8 @@ static const char URL_PORT[] = "url port must be a number from 1 to 65535";
 static const char URL_NO_HOST[] = "url must include a host name or IP address";
 static const char URL_CONTROL[] = "url must not contain control characters such as tab, CR or LF";
 static const char URL_SELF[] = "url must not point to one of this service's short links";
+static const char URL_HOSTNAME[] =
+    "url host must be a domain name of letters, digits and hyphens (punycode for international names)";
 static const char URL_USERINFO[] = "url must not contain user information";
 static const char URL_SYNTAX[] = "url is not a well-formed URI (RFC 3986)";
 
@@ -497,7 +499,30 @@ END_TEST
 START_TEST(self_percent_encoded_rejected)
 {
     url_bad_base("https://sho.rt/%61bc", BASE, URL_SELF);
-    url_bad_base("https://sh%6F.rt/abc", BASE, URL_SELF);
+    /* a percent-encoded host is refused before the self-link check even looks at it */
+    url_bad_base("https://sh%6F.rt/abc", BASE, URL_HOSTNAME);
+}
+END_TEST
+
+START_TEST(host_names)
+{
+    url_ok("https://example.com/");
+    url_ok("https://a-b.example_x.com./");
+    url_ok("https://xn--bcher-kva.de/");
+    url_ok("http://10.0.0.1:8080/");
+    url_ok("http://[::1]/");
+    url_bad("https://exa%00mple.com/", URL_HOSTNAME);
+    url_bad("https://ex%0d%0aample.com/", URL_HOSTNAME);
+    url_bad("http://256.0.0.1/", URL_HOSTNAME);
+    url_bad("http://1.2.3.4.5/", URL_HOSTNAME);
+    url_bad("http://-/", URL_HOSTNAME);
+    url_bad("http://-a.com/", URL_HOSTNAME);
+    url_bad("http://a-.com/", URL_HOSTNAME);
+    url_bad("http://a..com/", URL_HOSTNAME);
+    url_bad("http://.a.com/", URL_HOSTNAME);
+    url_bad("http://a.com../", URL_HOSTNAME);
+    url_bad("http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com/", URL_HOSTNAME);
+    url_bad("http://a!b.com/", URL_HOSTNAME);
 }
 END_TEST
 
@@ -660,6 +685,7 @@ static Suite *validate_suite(void)
     tcase_add_test(self, self_http_upper_host_rejected);
     tcase_add_test(self, self_explicit_443_rejected);
     tcase_add_test(self, self_percent_encoded_rejected);
+    tcase_add_test(self, host_names);
     tcase_add_test(self, self_trailing_dot_host_rejected);
     tcase_add_test(self, self_dot_segments_rejected);
     tcase_add_test(self, self_root_ok);
