@@ -112,9 +112,6 @@ lint:
 format:
 	clang-format -i fcgi-app/*.[ch] db/*.[ch] handlers/*.[ch] tests/unit/*.c
 
-install: build/hop
-	install -D -m 0755 build/hop $(DESTDIR)$(PREFIX)/bin/hop
-
 clean:
 	rm -rf build
 

@@ -393,10 +393,23 @@ static void spawn(struct master *m, struct slot *s)
     s->respawn_at_ms = 0;
 }
 
+/* The signals a worker dies of, by name; sigabbrev_np would do it but needs glibc 2.32, and the binary is
+ * meant to build on older releases too. */
 static const char *signame(int sig)
 {
-    const char *d = sigabbrev_np(sig);
-    return d ? d : "?";
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {{SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},
+                 {SIGTRAP, "TRAP"}, {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},
+                 {SIGKILL, "KILL"}, {SIGUSR1, "USR1"}, {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"},
+                 {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"}, {SIGXCPU, "XCPU"},
+                 {SIGXFSZ, "XFSZ"}, {SIGSYS, "SYS"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (names[i].sig == sig)
+            return names[i].name;
+    }
+    return "?";
 }
 
 static void reap(struct master *m)

@@ -1,0 +1,239 @@
+# Helpers for the production-shaped suites (supervisors, restart, scale-out, ACME): a throwaway PostgreSQL,
+# hop under whichever supervisor a test starts, Caddy with a given Caddyfile on free ports, and bounded load
+# through Caddy with wrk. Source tests/lib/stack.sh first (counters, req, finish), then this file.
+#
+# Env out: T, HOP_DB (after prod_pg), BASE and CACERT (after prod_caddy), PROD_PID (after prod_spawn),
+#          PROD_EXIT (after prod_stop), WRK_* (after prod_wrk).
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # PROD_EXIT, WRK_* and STACK_PG_STARTED are read by the suites and stack.sh
+
+PROD_PIDS=()
+PROD_PORTS=()
+PROD_PID=""
+PROD_EXIT=""
+
+# prod_init: the temp dir and the traps; every process started with prod_spawn is stopped on exit.
+prod_init() {
+  T=$(mktemp -d "${TMPDIR:-/tmp}/hop-it.XXXXXX")
+  chmod 0711 "$T" # the postgres user must traverse it when we are root
+  trap prod_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
+  trap 'exec >/dev/null 2>&1; exit 141' PIPE
+}
+
+# prod_abort MESSAGE: record a failed test, show the logs, and finish.
+prod_abort() {
+  fail "setup" "$1"
+  local f
+  for f in "$T"/*.log; do
+    if [[ -s $f ]]; then
+      echo "---- ${f##*/} (last 30 lines)"
+      tail -n 30 "$f"
+    fi
+  done
+  prod_finish
+}
+
+# prod_pg: a throwaway cluster in $T/pg, HOP_DB pointing at it, and the schema migrated.
+prod_pg() {
+  if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
+    prod_abort "db/pgdev.sh start failed"
+  fi
+  STACK_PG_STARTED=1
+  HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url)
+  export HOP_DB
+  [[ -x $HOP_BIN ]] || prod_abort "$HOP_BIN is not an executable (build it first: make)"
+  "$HOP_BIN" migrate >"$T/migrate.log" 2>&1 || prod_abort "$HOP_BIN migrate failed"
+}
+
+# prod_port: print a TCP port on 127.0.0.1 that is free now and not handed out before by this suite.
+prod_port() {
+  local port=$((20000 + RANDOM % 20000)) i p taken
+  for ((i = 0; i < 500; i++)); do
+    taken=""
+    for p in "${PROD_PORTS[@]}"; do
+      [[ $p == "$port" ]] && taken=1
+    done
+    if [[ -z $taken ]] && _stack_port_free "$port"; then
+      PROD_PORTS+=("$port")
+      echo "$port"
+      return 0
+    fi
+    port=$((port + 1))
+    ((port < 40000)) || port=20000
+  done
+  return 1
+}
+
+# prod_spawn NAME CMD...: start CMD in the background, stdout+stderr to $T/NAME.log; PROD_PID is its pid.
+prod_spawn() {
+  local name=$1
+  shift
+  "$@" >>"$T/$name.log" 2>&1 &
+  PROD_PID=$!
+  PROD_PIDS+=("$PROD_PID")
+}
+
+# prod_count FILE REGEX: number of lines of FILE matching REGEX (ERE).
+prod_count() {
+  local n
+  n=$(grep -Ec -- "$2" "$1" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+
+# prod_wait_log FILE REGEX COUNT SECS [PID]: wait until FILE has COUNT lines matching REGEX; false on time
+# out, or as soon as PID (when given) has exited.
+prod_wait_log() {
+  local file=$1 re=$2 want=$3 secs=$4 pid=${5:-} i
+  for ((i = 0; i < secs * 20; i++)); do
+    (($(prod_count "$file" "$re") >= want)) && return 0
+    if [[ -n $pid ]] && ! _stack_alive "$pid"; then
+      (($(prod_count "$file" "$re") >= want)) && return 0
+      return 1
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# prod_stop PID [SIGNAL] [SECS]: signal PID (default TERM), wait up to SECS (default 15) for it to exit;
+# PROD_EXIT is its exit status, or "timeout" (it was then killed).
+prod_stop() {
+  local pid=$1 sig=${2:-TERM} secs=${3:-15}
+  kill -s "$sig" "$pid" 2>/dev/null || true
+  _stack_reap "$pid" "$secs"
+  PROD_EXIT=$STACK_REAPED
+}
+
+# prod_children PID: the pids of PID's children.
+prod_children() {
+  local f
+  for f in /proc/"$1"/task/*/children; do
+    [[ -r $f ]] && cat "$f"
+  done
+  echo
+}
+
+# prod_caddy CADDYFILE [VAR=VALUE...]: run Caddy with CADDYFILE (env: HOP_HTTPS_PORT, XDG dirs in $T, and
+# the VAR=VALUEs) on a free port; BASE and CACERT point at it (tls internal). Waits until it answers.
+prod_caddy() {
+  local file=$1 attempt port i code
+  shift
+  for ((attempt = 0; attempt < 5; attempt++)); do
+    port=$(prod_port) || prod_abort "no free port for Caddy"
+    env XDG_DATA_HOME="$T/caddy" XDG_CONFIG_HOME="$T/caddy-config" HOP_HTTPS_PORT="$port" "$@" \
+      caddy run --adapter caddyfile --config "$file" >"$T/caddy.log" 2>&1 &
+    STACK_CADDY_PID=$!
+    BASE=https://localhost:$port
+    CACERT=$T/caddy/caddy/pki/authorities/local/root.crt
+    export BASE CACERT
+    for ((i = 0; i < 150; i++)); do
+      if [[ -f $CACERT ]]; then
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$CACERT" "$BASE/healthz" 2>/dev/null) || true
+        [[ $code =~ ^[1-5][0-9][0-9]$ ]] && return 0
+      fi
+      _stack_alive "$STACK_CADDY_PID" || break
+      sleep 0.1
+    done
+    _stack_alive "$STACK_CADDY_PID" && prod_abort "Caddy did not answer on $BASE within 15 s"
+    wait "$STACK_CADDY_PID" || true
+    STACK_CADDY_PID=""
+    grep -q 'address already in use' "$T/caddy.log" || prod_abort "caddy exited at startup"
+  done
+  prod_abort "no free port for Caddy after 5 tries"
+}
+
+# prod_create URL: create a link through Caddy (API_KEY must be set); prints its slug, or nothing.
+prod_create() {
+  req POST /api/links -H 'Content-Type: application/json' --data-binary "{\"url\":\"$1\"}"
+  if [[ $STATUS == 201 ]]; then
+    jq -r '.slug // empty' <<<"$BODY" 2>/dev/null || true
+  fi
+}
+
+# prod_wrk_start URL SECONDS CONNECTIONS [LUA]: bounded load with wrk (one thread) in the background;
+# WRK_PID, and WRK_OUT its output. LUA: a wrk script (tests/lib/wrk_seconds.lua counts per second).
+prod_wrk_start() {
+  local script=()
+  [[ -n ${4:-} ]] && script=(-s "$4")
+  WRK_OUT=$T/wrk.$RANDOM.out
+  wrk -t1 -c"$3" -d"${2}s" --timeout 20s "${script[@]}" "$1" >"$WRK_OUT" 2>&1 &
+  WRK_PID=$!
+  PROD_PIDS+=("$WRK_PID")
+}
+
+# prod_wrk_wait: wait for it; WRK_REQS (responses), WRK_FAILED (non-2xx/3xx responses plus socket errors),
+# WRK_MAX_MS (the slowest response: the longest stall a client saw) and WRK_ERRORS (wrk's socket-error line).
+prod_wrk_wait() {
+  local out=$WRK_OUT non2xx errs
+  wait "$WRK_PID" || true
+  WRK_REQS=$(awk '/requests in/ { print $1 }' "$out")
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+  errs=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' "$out")
+  WRK_FAILED=$((${non2xx:-0} + ${errs:-0}))
+  WRK_ERRORS="none"
+  if grep -q 'Socket errors:' "$out"; then
+    WRK_ERRORS=$(grep 'Socket errors:' "$out" | sed 's/^ *//')
+  fi
+  # "Latency   1.20ms   0.40ms  45.01ms  90%": the fourth field is the maximum, with its unit
+  WRK_MAX_MS=$(awk '$1 == "Latency" && NF >= 4 { v = $4; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+      m = (u == "us") ? v / 1000 : (u == "ms") ? v : (u == "s") ? v * 1000 : (u == "m") ? v * 60000 : v;
+      printf "%.1f", m; exit }' "$out")
+  WRK_REQS=${WRK_REQS:-0}
+  WRK_MAX_MS=${WRK_MAX_MS:-0}
+  if [[ $WRK_REQS == 0 ]]; then
+    echo "wrk output:" && cat "$out"
+  fi
+}
+
+# prod_wrk URL SECONDS CONNECTIONS: the two above in one.
+prod_wrk() {
+  prod_wrk_start "$@"
+  prod_wrk_wait
+}
+
+# prod_sanitizers: any sanitizer report in the logs of this suite is a failure.
+prod_sanitizers() {
+  local hits
+  hits=$(grep -EhIs 'AddressSanitizer|LeakSanitizer|runtime error:' "$T"/*.log | head -n 3 | tr '\n' '|') || true
+  if [[ -n $hits ]]; then
+    fail "no sanitizer reports in the logs" "$hits"
+  fi
+}
+
+# prod_kill_all: stop every process this suite started that is still alive (TERM, then KILL).
+prod_kill_all() {
+  local pid
+  for pid in "${PROD_PIDS[@]}"; do
+    if _stack_alive "$pid"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      _stack_reap "$pid" 10
+    fi
+  done
+  PROD_PIDS=()
+}
+
+prod_cleanup() {
+  set +e
+  prod_kill_all
+  stack_stop
+}
+
+# prod_finish: stop what is left, check the logs for sanitizer reports, print the tally and exit.
+prod_finish() {
+  local f
+  prod_kill_all
+  if [[ -n $T && -d $T ]]; then
+    prod_sanitizers
+    if ((STACK_FAILED > 0)); then
+      for f in "$T"/hop-*.log; do
+        [[ -s $f ]] || continue
+        echo "---- ${f##*/} (last 15 lines)"
+        tail -n 15 "$f"
+      done
+    fi
+  fi
+  finish
+}
