@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 enum {
-    TABLE_SLOTS = 4096,
+    /* Room for a day's working set of keys (10,000 links spread evenly need 10,000): a table that cannot hold
+     * it makes the worker switch tables over and over, each switch starting every key afresh, and under full
+     * load that can outrun the master's drain. Pages are only touched as keys arrive. */
+    TABLE_SLOTS = 16384,
     SWITCH_AT = TABLE_SLOTS / 2,  /* move to the other table from here on, when it is empty */
     INDEX_SIZE = 2 * TABLE_SLOTS, /* the worker's private hash index over a table, a power of two */
     AGG_SLOTS = 8192,             /* distinct keys the master holds while the database is away */
