@@ -158,9 +158,11 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
     } else if (state && strcmp(state, "23505") == 0) {
         *rc = DB_CONFLICT;
     } else {
-        /* class 57 (operator intervention, e.g. shutdown) and 08 (connection) mean "try later" */
-        *rc = state && (strncmp(state, "57", 2) == 0 || strncmp(state, "08", 2) == 0) ? DB_UNAVAILABLE
-                                                                                      : DB_ERROR;
+        /* no SQLSTATE (libpq's own error: the server went away mid-statement), 08 (connection), 53 (out of
+         * resources), 57 (operator intervention, e.g. a shutdown) and 58 (system error) mean "try later" */
+        bool later = !state || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+                     strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0;
+        *rc = later ? DB_UNAVAILABLE : DB_ERROR;
         char msg[512];
         const char *e = PQresultErrorMessage(res);
         log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
