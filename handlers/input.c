@@ -114,9 +114,10 @@ static void field_url(struct json_object *v, const char *const *bases, struct li
     /* json-c represents a JSON null as NULL */
     const char *why = v ? NULL : "must be a string, not null";
     const char *s = v ? string_field(v, &why) : NULL;
-    if (s)
+    /* every check against a base applies all the other rules too, so the URL is parsed once per base; a link
+     * to any name this service answers to would redirect to itself */
+    if (s && (!bases || !*bases))
         why = validate_url(s, strlen(s), NULL);
-    /* a link to any name this service answers to would redirect to itself */
     for (const char *const *b = bases; s && !why && b && *b; b++)
         why = validate_url(s, strlen(s), *b);
     if (why)

@@ -305,8 +305,3 @@ void visits_flush(bool final)
     if (final)
         log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", pending());
 }
-
-unsigned long long visits_dropped(void)
-{
-    return dropped_total;
-}

@@ -20,7 +20,5 @@ void visits_add(long long link_id, const char *host, size_t host_len);
 /* In the master: drains the counters and writes what was counted. final retries for a while (graceful stop).
  */
 void visits_flush(bool final);
-/* Visits dropped because every table was full (each drop is logged). */
-unsigned long long visits_dropped(void);
 
 #endif
