@@ -44,7 +44,7 @@ struct req {
     bool body_read;
     int body_status; /* what req_read_body answered the first time */
     const char *body_detail;
-    long long user_id; /* set by the application's authentication, 0 when none */
+    void *app; /* the application's per-request state, in the arena; NULL until the application sets it */
     /* req_init's verdict: when nonzero, the path is raw and the handler must answer this status (after
      * whatever the application checks first, such as authentication) */
     int bad_status;

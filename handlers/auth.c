@@ -2,6 +2,7 @@
 #include "auth.h"
 
 #include "apikey.h"
+#include "arena.h"
 #include "db.h"
 #include "keys.h"
 #include "req.h"
@@ -9,6 +10,17 @@
 
 #include <openssl/crypto.h>
 #include <string.h>
+
+/* What hop keeps per request in r->app. */
+struct auth_state {
+    long long owner_id;
+};
+
+long long auth_owner(const struct req *r)
+{
+    const struct auth_state *st = r->app;
+    return st ? st->owner_id : 0;
+}
 
 static void unauthorized(struct resp *w, const char *detail)
 {
@@ -32,9 +44,14 @@ int auth_request(struct req *r, struct resp *w)
     unsigned char hash[32];
     apikey_hash(token, hash);
     OPENSSL_cleanse(token, sizeof(token));
-    int rc = db_key_owner(hash, &r->user_id);
-    if (rc == DB_OK)
+    long long owner = 0;
+    int rc = db_key_owner(hash, &owner);
+    if (rc == DB_OK) {
+        struct auth_state *st = arena_alloc(r->arena, sizeof(*st));
+        st->owner_id = owner;
+        r->app = st;
         return 0;
+    }
     if (rc == DB_NOT_FOUND) {
         unauthorized(w, "this API key is unknown or revoked");
         return -1;

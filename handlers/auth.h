@@ -8,8 +8,10 @@
 struct req;
 struct resp;
 
-/* Authenticates r: 0 with r->user_id set, or an answered 401/503 (returns -1). */
+/* Authenticates r: 0 with its owner remembered in r->app, or an answered 401/503 (returns -1). */
 int auth_request(struct req *r, struct resp *w);
+/* The owner auth_request found for r; 0 when r was not authenticated. */
+long long auth_owner(const struct req *r);
 
 /* hop keys create|list|revoke: the process exit status. */
 int keys_command(int argc, char **argv);

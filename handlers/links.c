@@ -3,6 +3,7 @@
 #include "app.h"
 
 #include "arena.h"
+#include "auth.h"
 #include "cursor.h"
 #include "db.h"
 #include "input.h"
@@ -116,14 +117,14 @@ void links_create(struct req *r, struct resp *w)
     struct link l;
     int rc = DB_CONFLICT;
     if (in.slug) {
-        rc = db_link_create(r->arena, r->user_id, in.slug, in.url, in.redirect ? in.redirect : 302,
+        rc = db_link_create(r->arena, auth_owner(r), in.slug, in.url, in.redirect ? in.redirect : 302,
                             in.expires_at, &l);
     } else {
         /* a generated slug that is taken is simply drawn again */
         for (int i = 0; i < SLUG_TRIES && rc == DB_CONFLICT; i++) {
             char slug[8];
             input_random_slug(slug);
-            rc = db_link_create(r->arena, r->user_id, slug, in.url, in.redirect ? in.redirect : 302,
+            rc = db_link_create(r->arena, auth_owner(r), slug, in.url, in.redirect ? in.redirect : 302,
                                 in.expires_at, &l);
         }
     }
@@ -190,7 +191,7 @@ void links_list(struct req *r, struct resp *w)
     struct link *links;
     size_t n;
     /* one more than asked tells whether there is a next page */
-    int rc = db_link_list(r->arena, r->user_id, before, limit + 1, &links, &n);
+    int rc = db_link_list(r->arena, auth_owner(r), before, limit + 1, &links, &n);
     if (db_failed(w, rc))
         return;
     struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -224,7 +225,7 @@ static int owned_link(struct req *r, struct resp *w, struct link *l)
     const char *slug = route_slug(r, w);
     if (!slug)
         return -1;
-    int rc = db_link_get(r->arena, slug, r->user_id, l);
+    int rc = db_link_get(r->arena, slug, auth_owner(r), l);
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return -1;
@@ -255,7 +256,7 @@ void links_patch(struct req *r, struct resp *w)
         .set_disabled = in.has_disabled,
         .disabled = in.disabled,
     };
-    int rc = db_link_update(r->arena, l.slug, r->user_id, &c, &l);
+    int rc = db_link_update(r->arena, l.slug, auth_owner(r), &c, &l);
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return;
@@ -271,7 +272,7 @@ void links_delete(struct req *r, struct resp *w)
     const char *slug = route_slug(r, w);
     if (!slug)
         return;
-    int rc = db_link_delete(slug, r->user_id);
+    int rc = db_link_delete(slug, auth_owner(r));
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return;
