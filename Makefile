@@ -7,7 +7,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ifcgi-app -Idb -Ihandlers -Ibuild \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ifcgi-app -Idb -Ihandlers -Ihandlers/core -Ibuild \
              -DHOP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -16,7 +16,7 @@ DESTDIR  ?=
 
 RUNTIME_SRC  := $(wildcard fcgi-app/*.c)
 DB_SRC       := $(wildcard db/*.c)
-HANDLERS_SRC := $(filter-out handlers/main.c,$(wildcard handlers/*.c))
+HANDLERS_SRC := $(filter-out handlers/main.c,$(wildcard handlers/*.c handlers/core/*.c))
 MIGRATIONS   := $(sort $(wildcard db/migrations/*.sql))
 LIB_SRC      := $(RUNTIME_SRC) $(DB_SRC) $(HANDLERS_SRC)
 UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
@@ -107,10 +107,10 @@ lint:
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || ls */*.c */*.h)
 	@echo "== cppcheck"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -Ifcgi-app -Idb -Ihandlers fcgi-app db handlers
+	  --suppress=missingIncludeSystem -Ifcgi-app -Idb -Ihandlers -Ihandlers/core fcgi-app db handlers
 
 format:
-	clang-format -i fcgi-app/*.[ch] db/*.[ch] handlers/*.[ch] tests/unit/*.c
+	clang-format -i fcgi-app/*.[ch] db/*.[ch] handlers/*.[ch] handlers/core/*.[ch] tests/unit/*.c
 
 clean:
 	rm -rf build

@@ -1,14 +1,8 @@
-/* Every SQL statement of hop, in one table. Columns of a link are always returned in LINK_COLUMNS order. */
+/* Every SQL statement of hop, in one table. Every statement that returns links returns
+ * LINK_COLUMNS (link_columns.h). */
 #include "statements.h"
 
-/* RFC 3339 in UTC, formatted by the database so that C never parses timestamps */
-#define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
-#define LINK_COLUMNS                                                                                         \
-    "l.id, l.slug, l.url, l.redirect, " RFC3339("l.created_at") ", " RFC3339(                                \
-        "l.expires_at") ", "                                                                                 \
-                        "coalesce(extract(epoch FROM l.expires_at)::bigint, 0), l.disabled, "                \
-                        "coalesce((SELECT sum(v.n) FROM visits v WHERE v.link_id = l.id), 0)"
+#include "link_columns.h"
 
 const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_BEGIN] = {"begin", "BEGIN", 0, STMT_MIGRATE_BOOT},
@@ -28,18 +22,19 @@ const struct stmt stmt_table[STMT_COUNT] = {
 
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
     [STMT_LISTEN] = {"listen", "LISTEN hop_links", 0, STMT_APP},
-    /* $1 slug, $2 owner id or NULL, $3 url, $4 redirect, $5 expires_at or NULL */
-    [STMT_LINK_INSERT] = {"link_insert",
-                          "WITH l AS (INSERT INTO links (slug, owner_id, url, redirect, expires_at) "
-                          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING RETURNING *) "
-                          "SELECT " LINK_COLUMNS " FROM l",
-                          5, STMT_APP},
-    /* the redirect's one round trip */
-    [STMT_LINK_FIND] =
-        {"link_find",
-         "SELECT id, url, redirect, coalesce(extract(epoch FROM expires_at)::bigint, 0), disabled "
-         "FROM links WHERE slug = $1",
-         1, STMT_APP},
+    /* link_insert and link_update take the same parameters (db_links.c's link_params): $1 slug, $2 owner id
+     * or NULL, $3 url, $4 redirect, $5 whether expires_at is given, $6 expires_at, $7 disabled; NULL in $3,
+     * $4 or $7 means "keep" (update) or "the default" (insert) */
+    [STMT_LINK_INSERT] =
+        {"link_insert",
+         "WITH l AS (INSERT INTO links (slug, owner_id, url, redirect, expires_at, disabled) "
+         "VALUES ($1, $2, $3, coalesce($4::int, 302), "
+         "CASE WHEN $5::boolean THEN $6::timestamptz END, coalesce($7::boolean, false)) "
+         "ON CONFLICT (slug) DO NOTHING RETURNING *) SELECT " LINK_COLUMNS " FROM l",
+         7, STMT_APP},
+    /* the redirect's one round trip: no visit total */
+    [STMT_LINK_FIND] = {"link_find", "SELECT " LINK_COLUMNS_WITH("0") " FROM links l WHERE l.slug = $1", 1,
+                        STMT_APP},
     [STMT_LINK_GET] = {"link_get",
                        "SELECT " LINK_COLUMNS " FROM links l WHERE l.slug = $1 AND l.owner_id = $2", 2,
                        STMT_APP},
@@ -48,7 +43,6 @@ const struct stmt stmt_table[STMT_COUNT] = {
                         "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 "
                         "AND ($2::bigint IS NULL OR l.id < $2) ORDER BY l.id DESC LIMIT $3",
                         3, STMT_APP},
-    /* $3 url, $4 redirect, $7 disabled: NULL keeps the value; $5 says whether to set expires_at to $6 */
     [STMT_LINK_UPDATE] =
         {"link_update",
          "WITH l AS (UPDATE links SET url = coalesce($3, url), redirect = coalesce($4, redirect), "

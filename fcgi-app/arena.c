@@ -52,8 +52,8 @@ static struct block *block_new(size_t size)
 struct arena *arena_new(size_t first_block)
 {
     struct arena *a = xmalloc(sizeof(*a));
-    if (first_block < 1024)
-        first_block = 1024;
+    if (first_block < 64)
+        first_block = 64;
     a->first = a->head = block_new(first_block);
     a->defers = NULL;
     a->total = 0;

@@ -2,15 +2,13 @@
  * Kept apart from authentication so that the parsers can be tested and fuzzed without a database. */
 #include "apikey.h"
 
-#include <openssl/crypto.h>
+#include "base62.h"
+
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
-
-static const char base62[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 int apikey_parse_bearer(const char *header, char *out, size_t cap)
 {
@@ -37,7 +35,7 @@ bool apikey_shape(const char *token)
 {
     if (strlen(token) != APIKEY_LEN || strncmp(token, "hop_", 4) != 0)
         return false;
-    return strspn(token + 4, base62) == APIKEY_LEN - 4;
+    return base62_only(token + 4, APIKEY_LEN - 4);
 }
 
 void apikey_hash(const char *key, unsigned char out[32])
@@ -53,17 +51,5 @@ void apikey_hash(const char *key, unsigned char out[32])
 void apikey_new(char out[APIKEY_LEN + 1])
 {
     memcpy(out, "hop_", 4);
-    int n = 4;
-    while (n < APIKEY_LEN) {
-        unsigned char rnd[64];
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-            continue;
-        /* 248 = 4 * 62: larger bytes are dropped so every character is equally likely */
-        for (size_t i = 0; i < sizeof(rnd) && n < APIKEY_LEN; i++) {
-            if (rnd[i] < 248)
-                out[n++] = base62[rnd[i] % 62];
-        }
-        OPENSSL_cleanse(rnd, sizeof(rnd));
-    }
-    out[APIKEY_LEN] = '\0';
+    base62_random(out + 4, APIKEY_LEN - 4);
 }

@@ -1,5 +1,5 @@
-/* What hop's handlers share: the process's configuration, the route table and the entry point the runtime
- * calls for every request. */
+/* hop's HTTP side: the entry point the runtime calls for every request, the base URLs a request's answers
+ * use, and the route handlers (one file per resource) that routes.c maps paths to. */
 #ifndef HOP_APP_H
 #define HOP_APP_H
 
@@ -8,13 +8,6 @@
 
 struct req;
 struct resp;
-
-struct app_config {
-    const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
-    bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
-};
-
-extern struct app_config app_cfg;
 
 /* The runtime's handle hook: authentication for /api, then the route table. */
 void app_handle(struct req *r, struct resp *w);

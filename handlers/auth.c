@@ -4,7 +4,8 @@
 #include "apikey.h"
 #include "arena.h"
 #include "db.h"
-#include "keys.h"
+#include "db_keys.h"
+#include "handler.h"
 #include "req.h"
 #include "resp.h"
 
@@ -56,7 +57,6 @@ int auth_request(struct req *r, struct resp *w)
         unauthorized(w, "this API key is unknown or revoked");
         return -1;
     }
-    resp_header(w, "Retry-After", "1");
-    resp_problem(w, 503, "the database cannot be reached; try again shortly");
+    handler_unavailable(w);
     return -1;
 }

@@ -1,4 +1,4 @@
-/* The Bearer authentication every /api request passes first, and the `hop keys` commands. */
+/* The Bearer authentication every /api request passes first. */
 #ifndef HOP_AUTH_H
 #define HOP_AUTH_H
 
@@ -12,8 +12,5 @@ struct resp;
 int auth_request(struct req *r, struct resp *w);
 /* The owner auth_request found for r; 0 when r was not authenticated. */
 long long auth_owner(const struct req *r);
-
-/* hop keys create|list|revoke: the process exit status. */
-int keys_command(int argc, char **argv);
 
 #endif

@@ -1,42 +1,14 @@
 /* Link fields from JSON; see input.h. */
 #include "input.h"
 
+#include "base62.h"
+#include "db_links.h"
+#include "handler.h"
 #include "validate.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
-
-/* Details read as sentences that name their field: "url must be a string". */
-static void add_error(struct json_object *errors, const char *field, const char *detail)
-{
-    struct json_object *e = json_object_new_object();
-    size_t flen = strlen(field);
-    char text[256];
-    if (strncmp(detail, field, flen) == 0 && detail[flen] == ' ')
-        snprintf(text, sizeof(text), "%s", detail);
-    else
-        snprintf(text, sizeof(text), "%s %s", field, detail);
-    json_object_object_add(e, "field", json_object_new_string(field));
-    json_object_object_add(e, "detail", json_object_new_string(text));
-    json_object_array_add(errors, e);
-}
-
-/* A JSON string without NUL bytes, or NULL (with *why set). */
-static const char *string_field(struct json_object *v, const char **why)
-{
-    if (!json_object_is_type(v, json_type_string)) {
-        *why = "must be a string";
-        return NULL;
-    }
-    const char *s = json_object_get_string(v);
-    if ((size_t)json_object_get_string_len(v) != strlen(s)) {
-        *why = "must not contain the NUL character";
-        return NULL;
-    }
-    return s;
-}
 
 static int digits(const char *s, int n, int *out)
 {
@@ -93,125 +65,146 @@ int input_rfc3339(const char *s, time_t *t)
 
 void input_random_slug(char out[8])
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    int n = 0;
-    while (n < 7) {
-        unsigned char rnd[16];
-        if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-            continue;
-        /* 248 = 4 * 62: dropping larger bytes keeps every character equally likely */
-        for (size_t i = 0; i < sizeof(rnd) && n < 7; i++) {
-            if (rnd[i] < 248)
-                out[n++] = alphabet[rnd[i] % 62];
-        }
-    }
-    out[7] = '\0';
+    base62_random(out, 7);
 }
 
-static void field_url(struct json_object *v, const char *const *bases, struct link_input *in,
-                      struct json_object *errors)
+/* What a field check needs besides the value: the base URLs for the no-self-link rule. */
+struct input_ctx {
+    const char *const *bases;
+    struct link_fields *out;
+    struct json_object *errors;
+};
+
+static void field_url(struct json_object *v, const struct input_ctx *c)
 {
     /* json-c represents a JSON null as NULL */
     const char *why = v ? NULL : "must be a string, not null";
-    const char *s = v ? string_field(v, &why) : NULL;
+    const char *s = v ? handler_string_field(v, &why) : NULL;
     /* every check against a base applies all the other rules too, so the URL is parsed once per base; a link
      * to any name this service answers to would redirect to itself */
-    if (s && (!bases || !*bases))
+    if (s && (!c->bases || !*c->bases))
         why = validate_url(s, strlen(s), NULL);
-    for (const char *const *b = bases; s && !why && b && *b; b++)
+    for (const char *const *b = c->bases; s && !why && b && *b; b++)
         why = validate_url(s, strlen(s), *b);
     if (why)
-        add_error(errors, "url", why);
+        handler_field_error(c->errors, "url", why);
     else
-        in->url = s;
+        c->out->url = s;
 }
 
-static void field_slug(struct json_object *v, struct link_input *in, struct json_object *errors)
+static void field_slug(struct json_object *v, const struct input_ctx *c)
 {
     if (json_object_is_type(v, json_type_null))
         return;
     const char *why = NULL;
-    const char *s = string_field(v, &why);
+    const char *s = handler_string_field(v, &why);
     if (s)
         why = validate_slug(s, strlen(s));
     if (why)
-        add_error(errors, "slug", why);
+        handler_field_error(c->errors, "slug", why);
     else
-        in->slug = s;
+        c->out->slug = s;
 }
 
-static void field_expires(struct json_object *v, struct link_input *in, struct json_object *errors)
+static void field_expires(struct json_object *v, const struct input_ctx *c)
 {
-    in->has_expires = true;
+    c->out->set_expires = true;
     if (json_object_is_type(v, json_type_null))
         return;
     const char *why = NULL;
-    const char *s = string_field(v, &why);
+    const char *s = handler_string_field(v, &why);
     time_t t;
     if (s && input_rfc3339(s, &t) < 0)
         why = "must be an RFC 3339 date-time such as 2026-11-25T06:00:00Z";
     else if (s && t <= time(NULL))
         why = "must be in the future";
     if (why)
-        add_error(errors, "expires_at", why);
+        handler_field_error(c->errors, "expires_at", why);
     else
-        in->expires_at = s;
+        c->out->expires_at = s;
 }
 
-static void field_redirect(struct json_object *v, struct link_input *in, struct json_object *errors)
+static void field_redirect(struct json_object *v, const struct input_ctx *c)
 {
     int64_t code = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
     if (code == 301 || code == 302 || code == 307 || code == 308)
-        in->redirect = (int)code;
+        c->out->redirect = (int)code;
     else
-        add_error(errors, "redirect", "must be one of the integers 301, 302, 307, 308");
+        handler_field_error(c->errors, "redirect", "must be one of the integers 301, 302, 307, 308");
 }
 
-static void field_disabled(struct json_object *v, struct link_input *in, struct json_object *errors)
+static void field_disabled(struct json_object *v, const struct input_ctx *c)
 {
     if (!json_object_is_type(v, json_type_boolean)) {
-        add_error(errors, "disabled", "must be true or false");
+        handler_field_error(c->errors, "disabled", "must be true or false");
         return;
     }
-    in->has_disabled = true;
-    in->disabled = json_object_get_boolean(v);
+    c->out->set_disabled = true;
+    c->out->disabled = json_object_get_boolean(v);
+}
+
+enum { ON_CREATE = 1, ON_PATCH = 2 };
+
+/* The input table: every field a link body may carry, where it may, and its check. A check reads one value
+ * (NULL for JSON null) and either sets its part of the link or appends one error. */
+static const struct input_field {
+    const char *name;
+    unsigned where;
+    void (*check)(struct json_object *v, const struct input_ctx *c);
+    const char *elsewhere; /* the error for the other kind of request */
+} fields[] = {
+    {"url", ON_CREATE | ON_PATCH, field_url, NULL},
+    {"slug", ON_CREATE, field_slug, "cannot be changed"},
+    {"expires_at", ON_CREATE | ON_PATCH, field_expires, NULL},
+    {"redirect", ON_CREATE | ON_PATCH, field_redirect, NULL},
+    {"disabled", ON_PATCH, field_disabled, NULL},
+};
+
+static const struct input_field *field_named(const char *key)
+{
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        if (strcmp(fields[i].name, key) == 0)
+            return &fields[i];
+    }
+    return NULL;
+}
+
+/* The error names the field as sent, cut to a sane length but never inside a UTF-8 character. */
+static void unknown_field(struct json_object *errors, const char *key, const char *detail)
+{
+    char field[80];
+    size_t n = strnlen(key, sizeof(field) - 1);
+    while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(field, sizeof(field), "%.*s", (int)n, key);
+    handler_field_error(errors, field, detail);
 }
 
 int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
-               struct link_input *in, struct json_object *errors)
+               struct link_fields *out, struct json_object *errors)
 {
-    memset(in, 0, sizeof(*in));
+    memset(out, 0, sizeof(*out));
+    const struct input_ctx c = {.bases = bases, .out = out, .errors = errors};
+    unsigned here = kind == INPUT_CREATE ? ON_CREATE : ON_PATCH;
     size_t before = json_object_array_length(errors);
     bool seen_url = false;
     json_object_object_foreach(body, key, val)
     {
-        if (strcmp(key, "url") == 0) {
-            seen_url = true;
-            if (kind == INPUT_PATCH && json_object_is_type(val, json_type_null))
-                add_error(errors, "url", "cannot be null");
-            else
-                field_url(val, bases, in, errors);
-        } else if (strcmp(key, "slug") == 0 && kind == INPUT_CREATE) {
-            field_slug(val, in, errors);
-        } else if (strcmp(key, "expires_at") == 0) {
-            field_expires(val, in, errors);
-        } else if (strcmp(key, "redirect") == 0) {
-            field_redirect(val, in, errors);
-        } else if (strcmp(key, "disabled") == 0 && kind == INPUT_PATCH) {
-            field_disabled(val, in, errors);
-        } else {
-            char field[80];
-            /* the error names the field as sent, cut to a sane length but never inside a UTF-8 character */
-            size_t n = strnlen(key, sizeof(field) - 1);
-            while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
-                n--;
-            snprintf(field, sizeof(field), "%.*s", (int)n, key);
-            add_error(errors, field,
-                      kind == INPUT_PATCH && strcmp(key, "slug") == 0 ? "cannot be changed"
-                                                                      : "is not a known field");
+        const struct input_field *f = field_named(key);
+        if (!f || !(f->where & here)) {
+            unknown_field(errors, key, f && f->elsewhere ? f->elsewhere : "is not a known field");
+            continue;
         }
+        if (f->check == field_url) {
+            seen_url = true;
+            if (kind == INPUT_PATCH && !val) {
+                handler_field_error(errors, "url", "cannot be null");
+                continue;
+            }
+        }
+        f->check(val, &c);
     }
     if (kind == INPUT_CREATE && !seen_url)
-        add_error(errors, "url", "is required");
+        handler_field_error(errors, "url", "is required");
     return (int)(json_object_array_length(errors) - before);
 }

@@ -7,23 +7,16 @@
 #include <time.h>
 
 struct json_object;
+struct link_fields;
 
 enum input_kind { INPUT_CREATE, INPUT_PATCH };
 
-struct link_input {
-    const char *url;  /* NULL: not given */
-    const char *slug; /* NULL: generate one (create only) */
-    bool has_expires;
-    const char *expires_at; /* NULL with has_expires: clear it */
-    int redirect;           /* 0: not given */
-    bool has_disabled, disabled;
-};
-
-/* Fills in from the object body. Returns the number of errors appended to errors ([{field, detail}]).
- * Strings point into body. bases is a NULL-terminated list of this service's base URLs (HOP_BASE_URL and the
- * request's own https://Host), for the no-self-link rule; NULL for none. */
+/* Fills out (strings point into body) from the object body, checking each field by the input table in
+ * input.c. Returns the number of errors appended to errors ([{field, detail}]). bases is a NULL-terminated
+ * list of this service's base URLs (HOP_BASE_URL and the request's own https://Host), for the no-self-link
+ * rule; NULL for none. */
 int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
-               struct link_input *in, struct json_object *errors);
+               struct link_fields *out, struct json_object *errors);
 
 /* Parses an RFC 3339 date-time ("2026-11-25T06:00:00Z", fractions and offsets allowed) into *t.
  * Returns 0 or -1. */

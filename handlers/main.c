@@ -1,13 +1,13 @@
 /* hop's command line: serve, migrate, keys, and the configuration read from the environment. */
 #include "app.h"
 
-#include "auth.h"
+#include "keys_cli.h"
 #include "db.h"
-#include "hooks.h"
+#include "config.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
-#include "validate.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -98,26 +98,8 @@ static void load_config(struct server_config *cfg)
     cfg->tick_ms = 100;
     cfg->shutdown_grace_ms = 30 * 1000;
 
-    const char *visits = getenv("HOP_VISITS");
-    if (visits && *visits && strcmp(visits, "on") != 0 && strcmp(visits, "off") != 0) {
-        fprintf(stderr, "hop: HOP_VISITS=%s is not on or off\n", visits);
+    if (config_load() < 0)
         exit(2);
-    }
-    app_cfg.no_visits = visits && strcmp(visits, "off") == 0;
-
-    const char *base = getenv("HOP_BASE_URL");
-    if (base && *base) {
-        size_t n = strlen(base);
-        while (n > 0 && base[n - 1] == '/')
-            n--;
-        char *b = strndup(base, n);
-        /* any URL that is valid as a link target is a valid base; a path on it is not supported */
-        if (!b || validate_url(b, n, NULL) || strchr(strstr(b, "://") + 3, '/')) {
-            fprintf(stderr, "hop: HOP_BASE_URL=%s must be an http(s) URL with a host and no path\n", base);
-            exit(2);
-        }
-        app_cfg.base_url = b;
-    }
 }
 
 static int cmd_migrate(void)
@@ -150,7 +132,7 @@ static int cmd_serve(int argc, char **argv)
     if (check) {
         printf("configuration ok: listen=%s workers=%d max_body=%zu read_timeout=%ds base_url=%s\n",
                cfg.listen, cfg.workers, cfg.max_body, cfg.read_timeout_ms / 1000,
-               app_cfg.base_url ? app_cfg.base_url : "(Host)");
+               config_get()->base_url ? config_get()->base_url : "(Host)");
         return 0;
     }
     if (migrate && cmd_migrate() != 0)
@@ -162,7 +144,7 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     log_info("starting", "version=%s workers=%d max_body=%zu", HOP_VERSION, cfg.workers, cfg.max_body);
-    int rc = server_run(&cfg, &hop_hooks, fd);
+    int rc = server_run(&cfg, &lifecycle_hooks, fd);
     if (owned) {
         unlink(owned);
         free(owned);

@@ -3,9 +3,9 @@
 #include "app.h"
 
 #include "cache.h"
-#include "db.h"
-#include "hooks.h"
-#include "links.h"
+#include "config.h"
+#include "db_links.h"
+#include "handler.h"
 #include "req.h"
 #include "resp.h"
 #include "validate.h"
@@ -37,56 +37,35 @@ static size_t referrer_host(const char *ref, char *out, size_t cap)
     return n;
 }
 
-static void gone(struct resp *w, const char *detail)
-{
-    resp_problem(w, 410, detail);
-}
-
 void redirect_get(struct req *r, struct resp *w)
 {
     const char *slug = req_route(r, "slug");
     size_t len = strlen(slug);
     resp_header(w, "Cache-Control", "private, max-age=0");
-    if (!validate_slug_chars(slug, len) || validate_slug_reserved(slug, len)) {
+    const struct link *l = NULL;
+    enum cache_result found = CACHE_NOT_FOUND;
+    if (validate_slug_chars(slug, len) && !validate_slug_reserved(slug, len))
+        found = cache_lookup(slug, &l);
+    if (found == CACHE_NOT_FOUND) {
         resp_problem(w, 404, "no link has this slug");
         return;
     }
-    hooks_sync();
-    const struct cached_link *e = cache_find(slug);
-    long long now = cache_now_ms();
-    if (!e || now - e->fetched_ms > CACHE_FRESH_MS) {
-        struct link l;
-        int rc = db_link_find(r->arena, slug, &l);
-        if (rc == DB_OK) {
-            cache_store(l.id, slug, l.url, l.redirect, l.expires_epoch, l.disabled);
-            e = cache_find(slug);
-        } else if (rc == DB_NOT_FOUND) {
-            cache_forget(slug);
-            resp_problem(w, 404, "no link has this slug");
-            return;
-        } else if (!e || now - e->fetched_ms > CACHE_STALE_MS) {
-            /* a link we saw lately keeps working while the database is away; others cannot */
-            resp_header(w, "Retry-After", "1");
-            resp_problem(w, 503, "the database cannot be reached; try again shortly");
-            return;
-        }
-    }
-    if (!e) {
-        resp_problem(w, 500, "the link could not be cached");
+    if (found == CACHE_UNAVAILABLE) {
+        handler_unavailable(w);
         return;
     }
-    if (e->disabled) {
-        gone(w, "this link has been disabled by its owner");
+    if (l->disabled) {
+        resp_problem(w, 410, "this link has been disabled by its owner");
         return;
     }
-    if (e->expires_epoch && e->expires_epoch <= (long long)time(NULL)) {
-        gone(w, "this link has expired");
+    if (l->expires_epoch && l->expires_epoch <= (long long)time(NULL)) {
+        resp_problem(w, 410, "this link has expired");
         return;
     }
-    if (!app_cfg.no_visits) {
+    if (!config_get()->no_visits) {
         char host[VISITS_HOST_MAX + 1];
         size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
-        visits_add(e->id, host, hlen);
+        visits_add(l->id, host, hlen);
     }
-    resp_redirect(w, e->redirect, e->url);
+    resp_redirect(w, l->redirect, l->url);
 }

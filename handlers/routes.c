@@ -3,6 +3,7 @@
 
 #include "arena.h"
 #include "auth.h"
+#include "config.h"
 #include "req.h"
 #include "resp.h"
 #include "router.h"
@@ -10,8 +11,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-
-struct app_config app_cfg;
 
 static const struct route routes[] = {
     {"GET", "/healthz", health_get},
@@ -73,15 +72,15 @@ static const char *host_base(struct req *r)
 
 const char *app_base_url(struct req *r)
 {
-    return app_cfg.base_url ? app_cfg.base_url : host_base(r);
+    return config_get()->base_url ? config_get()->base_url : host_base(r);
 }
 
 const char *const *app_self_bases(struct req *r)
 {
     const char **bases = arena_alloc(r->arena, 3 * sizeof(*bases));
     int n = 0;
-    if (app_cfg.base_url)
-        bases[n++] = app_cfg.base_url;
+    if (config_get()->base_url)
+        bases[n++] = config_get()->base_url;
     bases[n++] = host_base(r);
     bases[n] = NULL;
     return bases;

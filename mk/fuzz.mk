@@ -11,10 +11,10 @@ FUZZ_LIBS    := $(shell pkg-config --libs json-c liburiparser libcrypto 2>/dev/n
 
 # The project sources each target links. They are compiled again with clang into build/fuzz/obj, apart from
 # gcc's objects, with the fuzzer's coverage instrumentation. A new target adds its line here.
-FUZZ_SRC_fuzz_apikey   := handlers/apikey.c
+FUZZ_SRC_fuzz_apikey   := handlers/apikey.c handlers/base62.c
 FUZZ_SRC_fuzz_cursor   := handlers/cursor.c
 FUZZ_SRC_fuzz_decode   := fcgi-app/req.c fcgi-app/arena.c
-FUZZ_SRC_fuzz_json     := fcgi-app/jsonin.c handlers/input.c handlers/validate.c
+FUZZ_SRC_fuzz_json     := fcgi-app/jsonin.c handlers/input.c handlers/validate.c handlers/base62.c handlers/handler.c fcgi-app/req.c fcgi-app/resp.c fcgi-app/arena.c fcgi-app/buf.c fcgi-app/log.c
 FUZZ_SRC_fuzz_log      := fcgi-app/log.c
 FUZZ_SRC_fuzz_req      := fcgi-app/req.c fcgi-app/arena.c
 FUZZ_SRC_fuzz_router   := fcgi-app/router.c fcgi-app/req.c fcgi-app/arena.c

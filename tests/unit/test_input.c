@@ -2,6 +2,8 @@
  * patch body with one error per bad field. Bodies are parsed with json_tokener_parse. */
 #include "input.h"
 
+#include "db_links.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +184,7 @@ END_TEST
 /* One parsed body and its result. */
 struct run {
     struct json_object *body, *errors;
-    struct link_input in;
+    struct link_fields in;
     int n;
 };
 
@@ -244,10 +246,10 @@ START_TEST(create_minimal)
     ck_assert_int_eq(r.n, 0);
     ck_assert_str_eq(r.in.url, "https://example.com/a");
     ck_assert_ptr_null(r.in.slug);
-    ck_assert(!r.in.has_expires);
+    ck_assert(!r.in.set_expires);
     ck_assert_ptr_null(r.in.expires_at);
     ck_assert_int_eq(r.in.redirect, 0);
-    ck_assert(!r.in.has_disabled);
+    ck_assert(!r.in.set_disabled);
     run_done(&r);
 }
 END_TEST
@@ -261,7 +263,7 @@ START_TEST(create_all_fields)
     ck_assert_str_eq(r.in.url, "https://example.com/a");
     ck_assert_str_eq(r.in.slug, "my-link_1");
     ck_assert_int_eq(r.in.redirect, 308);
-    ck_assert(r.in.has_expires);
+    ck_assert(r.in.set_expires);
     ck_assert_str_eq(r.in.expires_at, "2999-01-01T00:00:00Z");
     run_done(&r);
 }
@@ -373,13 +375,13 @@ START_TEST(create_expires)
 {
     struct run r = run_input("{\"url\":\"https://e.com\",\"expires_at\":null}", INPUT_CREATE);
     ck_assert_int_eq(r.n, 0);
-    ck_assert(r.in.has_expires);
+    ck_assert(r.in.set_expires);
     ck_assert_ptr_null(r.in.expires_at);
     run_done(&r);
 
     r = run_input("{\"url\":\"https://e.com\",\"expires_at\":\"2999-12-31T23:59:59.5+01:00\"}", INPUT_CREATE);
     ck_assert_int_eq(r.n, 0);
-    ck_assert(r.in.has_expires);
+    ck_assert(r.in.set_expires);
     ck_assert_str_eq(r.in.expires_at, "2999-12-31T23:59:59.5+01:00");
     run_done(&r);
 
@@ -432,7 +434,7 @@ START_TEST(errors_appended_and_counted_per_call)
 {
     struct json_object *body = json_tokener_parse("{\"bogus\":1}");
     struct json_object *errors = json_object_new_array();
-    struct link_input in;
+    struct link_fields in;
     json_object_array_add(errors, json_object_new_string("already here"));
     int n = input_link(body, INPUT_CREATE, BASE, &in, errors);
     ck_assert_int_eq(n, 2); /* bogus, and url is required */
@@ -457,7 +459,7 @@ START_TEST(no_self_link_without_base)
 {
     struct json_object *body = json_tokener_parse("{\"url\":\"https://sho.rt/abc\"}");
     struct json_object *errors = json_object_new_array();
-    struct link_input in;
+    struct link_fields in;
     ck_assert_int_eq(input_link(body, INPUT_CREATE, NULL, &in, errors), 0);
     ck_assert_str_eq(in.url, "https://sho.rt/abc");
     json_object_put(body);
@@ -473,9 +475,9 @@ START_TEST(patch_empty)
     ck_assert_int_eq(r.n, 0);
     ck_assert_ptr_null(r.in.url);
     ck_assert_ptr_null(r.in.slug);
-    ck_assert(!r.in.has_expires);
+    ck_assert(!r.in.set_expires);
     ck_assert_int_eq(r.in.redirect, 0);
-    ck_assert(!r.in.has_disabled);
+    ck_assert(!r.in.set_disabled);
     run_done(&r);
 }
 END_TEST
@@ -508,12 +510,12 @@ START_TEST(patch_disabled)
 {
     struct run r = run_input("{\"disabled\":true}", INPUT_PATCH);
     ck_assert_int_eq(r.n, 0);
-    ck_assert(r.in.has_disabled);
+    ck_assert(r.in.set_disabled);
     ck_assert(r.in.disabled);
     run_done(&r);
     r = run_input("{\"disabled\":false}", INPUT_PATCH);
     ck_assert_int_eq(r.n, 0);
-    ck_assert(r.in.has_disabled);
+    ck_assert(r.in.set_disabled);
     ck_assert(!r.in.disabled);
     run_done(&r);
     static const char *const bad[] = {"\"true\"", "1", "0", "null", "[]", "{}", "\"false\""};
@@ -522,7 +524,7 @@ START_TEST(patch_disabled)
         snprintf(json, sizeof(json), "{\"disabled\":%s}", bad[i]);
         one_error(json, INPUT_PATCH, "disabled", "disabled must be true or false");
         struct run b = run_input(json, INPUT_PATCH);
-        ck_assert(!b.in.has_disabled);
+        ck_assert(!b.in.set_disabled);
         run_done(&b);
     }
 }
@@ -532,7 +534,7 @@ START_TEST(patch_expires_and_redirect)
 {
     struct run r = run_input("{\"expires_at\":null,\"redirect\":307}", INPUT_PATCH);
     ck_assert_int_eq(r.n, 0);
-    ck_assert(r.in.has_expires);
+    ck_assert(r.in.set_expires);
     ck_assert_ptr_null(r.in.expires_at); /* clear it */
     ck_assert_int_eq(r.in.redirect, 307);
     run_done(&r);

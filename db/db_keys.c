@@ -1,5 +1,5 @@
-/* Owners and API keys; see keys.h. */
-#include "keys.h"
+/* Owners and API keys; see db_keys.h. */
+#include "db_keys.h"
 
 #include "db.h"
 #include "db_internal.h"

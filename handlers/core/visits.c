@@ -7,7 +7,7 @@
  * empties a table, and only while the worker is not using it. */
 #include "visits.h"
 
-#include "links.h"
+#include "db_links.h"
 #include "log.h"
 
 #include <stdatomic.h>

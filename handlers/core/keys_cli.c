@@ -1,9 +1,9 @@
 /* The `hop keys` commands: API keys are made and revoked from the command line, never over HTTP. */
-#include "auth.h"
+#include "keys_cli.h"
 
 #include "apikey.h"
 #include "db.h"
-#include "keys.h"
+#include "db_keys.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -1,28 +1,34 @@
-/* Typed link and visit queries; see links.h. */
-#include "links.h"
+/* Typed link and visit queries; see db_links.h. */
+#include "db_links.h"
 
 #include "arena.h"
 #include "buf.h"
 #include "db.h"
 #include "db_internal.h"
+#include "link_columns.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Copies a row in LINK_COLUMNS order (statements.c) into out. */
+/* The one decoder: a row of LINK_COLUMNS (link_columns.h) into out, strings copied into a. */
 static void link_from_row(struct arena *a, PGresult *res, int row, struct link *out)
 {
-    out->id = atoll(PQgetvalue(res, row, 0));
-    out->slug = arena_strdup(a, PQgetvalue(res, row, 1));
-    out->url = arena_strdup(a, PQgetvalue(res, row, 2));
-    out->redirect = atoi(PQgetvalue(res, row, 3));
-    out->created_at = arena_strdup(a, PQgetvalue(res, row, 4));
-    out->expires_at = PQgetisnull(res, row, 5) ? NULL : arena_strdup(a, PQgetvalue(res, row, 5));
-    out->expires_epoch = atoll(PQgetvalue(res, row, 6));
-    out->disabled = PQgetvalue(res, row, 7)[0] == 't';
-    out->visits = atoll(PQgetvalue(res, row, 8));
+    const char *v[LINK_NCOLS];
+    for (int c = 0; c < LINK_NCOLS; c++)
+        v[c] = PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+    *out = (struct link){
+        .id = atoll(v[LINK_COL_ID]),
+        .slug = arena_strdup(a, v[LINK_COL_SLUG]),
+        .url = arena_strdup(a, v[LINK_COL_URL]),
+        .redirect = atoi(v[LINK_COL_REDIRECT]),
+        .created_at = arena_strdup(a, v[LINK_COL_CREATED_AT]),
+        .expires_at = v[LINK_COL_EXPIRES_AT] ? arena_strdup(a, v[LINK_COL_EXPIRES_AT]) : NULL,
+        .expires_epoch = atoll(v[LINK_COL_EXPIRES_EPOCH]),
+        .disabled = v[LINK_COL_DISABLED][0] == 't',
+        .visits = atoll(v[LINK_COL_VISITS]),
+    };
 }
 
 /* Runs a statement that returns at most one link: DB_OK with out filled, or missing when there is no row. */
@@ -40,35 +46,39 @@ static int one_link(struct arena *a, enum stmt_id id, const char *const *params,
     return rc;
 }
 
-int db_link_find(struct arena *a, const char *slug, struct link *out)
+/* The parameters shared by link_insert and link_update, in their $n order (statements.c). */
+enum { LINK_PARAMS = 7 };
+struct link_param_text {
+    char owner[24], redirect[8];
+};
+static void link_params(const char *slug, long long owner_id, const struct link_fields *f,
+                        struct link_param_text *t, const char *params[LINK_PARAMS])
 {
-    int rc;
-    const char *params[] = {slug};
-    PGresult *res = db_run(STMT_LINK_FIND, params, &rc);
-    if (!res)
-        return rc;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return DB_NOT_FOUND;
-    }
-    memset(out, 0, sizeof(*out));
-    out->id = atoll(PQgetvalue(res, 0, 0));
-    out->slug = arena_strdup(a, slug);
-    out->url = arena_strdup(a, PQgetvalue(res, 0, 1));
-    out->redirect = atoi(PQgetvalue(res, 0, 2));
-    out->expires_epoch = atoll(PQgetvalue(res, 0, 3));
-    out->disabled = PQgetvalue(res, 0, 4)[0] == 't';
-    PQclear(res);
-    return DB_OK;
+    snprintf(t->owner, sizeof(t->owner), "%lld", owner_id);
+    snprintf(t->redirect, sizeof(t->redirect), "%d", f->redirect);
+    const char *p[LINK_PARAMS] = {
+        slug,
+        owner_id ? t->owner : NULL,
+        f->url,
+        f->redirect ? t->redirect : NULL,
+        f->set_expires ? "true" : "false",
+        f->expires_at,
+        f->set_disabled ? (f->disabled ? "true" : "false") : NULL,
+    };
+    memcpy(params, p, sizeof(p));
 }
 
-int db_link_create(struct arena *a, long long owner_id, const char *slug, const char *url, int redirect,
-                   const char *expires_at, struct link *out)
+int db_link_find(struct arena *a, const char *slug, struct link *out)
 {
-    char owner[24], status[8];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
-    snprintf(status, sizeof(status), "%d", redirect);
-    const char *params[] = {slug, owner_id ? owner : NULL, url, status, expires_at};
+    const char *params[] = {slug};
+    return one_link(a, STMT_LINK_FIND, params, DB_NOT_FOUND, out);
+}
+
+int db_link_create(struct arena *a, long long owner_id, const struct link_fields *f, struct link *out)
+{
+    struct link_param_text t = {.owner = ""};
+    const char *params[LINK_PARAMS];
+    link_params(f->slug, owner_id, f, &t, params);
     /* ON CONFLICT DO NOTHING returns no row: the slug is taken */
     return one_link(a, STMT_LINK_INSERT, params, DB_CONFLICT, out);
 }
@@ -101,21 +111,12 @@ int db_link_list(struct arena *a, long long owner_id, long long before_id, int l
     return DB_OK;
 }
 
-int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_change *c,
+int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_fields *f,
                    struct link *out)
 {
-    char owner[24], status[8];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
-    snprintf(status, sizeof(status), "%d", c->redirect);
-    const char *params[] = {
-        slug,
-        owner,
-        c->url,
-        c->redirect ? status : NULL,
-        c->set_expires ? "true" : "false",
-        c->expires_at,
-        c->set_disabled ? (c->disabled ? "true" : "false") : NULL,
-    };
+    struct link_param_text t = {.owner = ""};
+    const char *params[LINK_PARAMS];
+    link_params(slug, owner_id, f, &t, params);
     return one_link(a, STMT_LINK_UPDATE, params, DB_NOT_FOUND, out);
 }
 

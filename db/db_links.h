@@ -7,6 +7,7 @@
 
 struct arena;
 
+/* A link as the API and the redirect see it (decoded from LINK_COLUMNS by one function). */
 struct link {
     long long id;
     const char *slug, *url;
@@ -15,29 +16,31 @@ struct link {
     const char *expires_at;  /* RFC 3339, UTC, or NULL for never */
     long long expires_epoch; /* 0 for never */
     bool disabled;
-    long long visits;
+    long long visits; /* 0 from db_link_find, which does not add them up */
 };
 
-/* The fields the redirect needs (id, url, redirect, expires_epoch, disabled); strings in a. */
+/* What a create sets, or what a change changes: for a change, NULL, 0 and false `set_` flags keep the
+ * stored value; for a create they mean the default. */
+struct link_fields {
+    const char *slug; /* create only */
+    const char *url;
+    int redirect; /* 0: 302 on create */
+    bool set_expires;
+    const char *expires_at; /* RFC 3339; NULL (with set_expires): never */
+    bool set_disabled, disabled;
+};
+
+/* The link the redirect serves, by slug, whoever owns it; strings in a. */
 int db_link_find(struct arena *a, const char *slug, struct link *out);
-/* Inserts; owner_id 0 means none, expires_at NULL means never. DB_CONFLICT when the slug is taken. */
-int db_link_create(struct arena *a, long long owner_id, const char *slug, const char *url, int redirect,
-                   const char *expires_at, struct link *out);
+/* Inserts; owner_id 0 means none. DB_CONFLICT when the slug is taken. */
+int db_link_create(struct arena *a, long long owner_id, const struct link_fields *f, struct link *out);
 /* A link of owner_id by slug (DB_NOT_FOUND for another owner's link, exactly as for none). */
 int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out);
 /* Up to limit links of owner_id, newest first, with ids below before_id (0: from the newest). */
 int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
                  size_t *n);
-
-/* A partial change: NULL or 0 fields keep their value. */
-struct link_change {
-    const char *url;
-    int redirect;
-    bool set_expires;
-    const char *expires_at; /* with set_expires: NULL clears */
-    bool set_disabled, disabled;
-};
-int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_change *c,
+/* Changes what f sets; DB_NOT_FOUND when owner_id has no such link. */
+int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_fields *f,
                    struct link *out);
 int db_link_delete(const char *slug, long long owner_id);
 

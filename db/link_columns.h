@@ -1,0 +1,41 @@
+/* The columns of a link, named once: the select list every statement that returns a link uses and, beside
+ * it, the enum by which the one decoder (db_links.c) reads a row. Change the two together. */
+#ifndef HOP_LINK_COLUMNS_H
+#define HOP_LINK_COLUMNS_H
+
+enum link_col {
+    LINK_COL_ID,
+    LINK_COL_SLUG,
+    LINK_COL_URL,
+    LINK_COL_REDIRECT,
+    LINK_COL_CREATED_AT,
+    LINK_COL_EXPIRES_AT,
+    LINK_COL_EXPIRES_EPOCH,
+    LINK_COL_DISABLED,
+    LINK_COL_VISITS,
+    LINK_NCOLS
+};
+
+/* RFC 3339 in UTC, formatted by the database so that C never parses timestamps */
+#define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The visit total is a sum over every day: the redirect's lookup, which needs no total, passes "0". */
+#define LINK_VISITS "coalesce((SELECT sum(v.n) FROM visits v WHERE v.link_id = l.id), 0)"
+
+/* clang-format off */
+/* One line per column, in enum link_col order, read from the table (or CTE) aliased "l". */
+#define LINK_COLUMNS_WITH(visits)                                       \
+    "l.id, "                                                            \
+    "l.slug, "                                                          \
+    "l.url, "                                                           \
+    "l.redirect, "                                                      \
+    RFC3339("l.created_at") ", "                                        \
+    RFC3339("l.expires_at") ", "                                        \
+    "coalesce(extract(epoch FROM l.expires_at)::bigint, 0), "           \
+    "l.disabled, "                                                      \
+    visits
+/* clang-format on */
+
+#define LINK_COLUMNS LINK_COLUMNS_WITH(LINK_VISITS)
+
+#endif

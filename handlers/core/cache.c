@@ -1,0 +1,135 @@
+/* A set-associative cache of links, private to the worker; see cache.h. Four ways per set keep a working
+ * set of popular links from evicting each other the way a direct-mapped table would. Each entry owns a
+ * small arena the link is decoded into, so the cache never needs to know a link's fields. */
+#include "cache.h"
+
+#include "arena.h"
+#include "clock.h"
+#include "db.h"
+#include "db_links.h"
+
+#include <string.h>
+
+enum { CACHE_SETS = 4096, CACHE_WAYS = 4, ENTRY_ARENA = 256 };
+
+struct entry {
+    unsigned long long hash; /* of the slug; 0 marks a free entry */
+    struct arena *arena;     /* holds the link's strings */
+    struct link link;
+    long long fetched_ms;
+};
+
+static struct entry entries[CACHE_SETS][CACHE_WAYS];
+static unsigned long listening_generation;
+
+static unsigned long long slug_hash(const char *slug)
+{
+    unsigned long long h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)slug; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+static struct entry *find(const char *slug, unsigned long long h)
+{
+    struct entry *set = entries[h % CACHE_SETS];
+    for (int w = 0; w < CACHE_WAYS; w++) {
+        if (set[w].hash == h && strcmp(set[w].link.slug, slug) == 0)
+            return &set[w];
+    }
+    return NULL;
+}
+
+static void drop(struct entry *e)
+{
+    if (e->arena)
+        arena_free(e->arena);
+    memset(e, 0, sizeof(*e));
+}
+
+/* The entry to fill for slug: its own, a free way, else the one fetched longest ago. */
+static struct entry *victim(const char *slug, unsigned long long h)
+{
+    struct entry *e = find(slug, h);
+    if (e)
+        return e;
+    struct entry *set = entries[h % CACHE_SETS];
+    e = &set[0];
+    for (int w = 0; w < CACHE_WAYS && e->hash; w++) {
+        if (!set[w].hash || set[w].fetched_ms < e->fetched_ms)
+            e = &set[w];
+    }
+    return e;
+}
+
+static void forget(const char *slug)
+{
+    struct entry *e = find(slug, slug_hash(slug));
+    if (e)
+        drop(e);
+}
+
+void cache_clear(void)
+{
+    for (size_t s = 0; s < CACHE_SETS; s++) {
+        for (int w = 0; w < CACHE_WAYS; w++) {
+            if (entries[s][w].hash)
+                drop(&entries[s][w]);
+        }
+    }
+}
+
+static void on_notify(const char *channel, const char *payload)
+{
+    if (strcmp(channel, "hop_links") == 0)
+        forget(payload);
+}
+
+void cache_sync(bool read_socket)
+{
+    if (db_generation() != listening_generation) {
+        cache_clear();
+        if (db_links_listen() == DB_OK)
+            listening_generation = db_generation();
+    }
+    db_consume(on_notify, read_socket);
+}
+
+/* Asks PostgreSQL for slug: the entry it now fills, or NULL with *rc saying why not. */
+static struct entry *fetch(const char *slug, unsigned long long h, int *rc)
+{
+    struct arena *a = arena_new(ENTRY_ARENA);
+    struct link l;
+    *rc = db_link_find(a, slug, &l);
+    if (*rc != DB_OK) {
+        arena_free(a);
+        return NULL;
+    }
+    struct entry *e = victim(slug, h);
+    drop(e);
+    *e = (struct entry){.hash = h, .arena = a, .link = l, .fetched_ms = clock_coarse_ms()};
+    return e;
+}
+
+enum cache_result cache_lookup(const char *slug, const struct link **out)
+{
+    cache_sync(false);
+    unsigned long long h = slug_hash(slug);
+    struct entry *e = find(slug, h);
+    long long age = e ? clock_coarse_ms() - e->fetched_ms : 0;
+    if (!e || age > CACHE_FRESH_MS) {
+        int rc;
+        struct entry *fresh = fetch(slug, h, &rc);
+        if (rc == DB_NOT_FOUND) {
+            forget(slug);
+            return CACHE_NOT_FOUND;
+        }
+        /* a link seen lately keeps working while the database is away; others cannot */
+        if (!fresh && (!e || age > CACHE_STALE_MS))
+            return CACHE_UNAVAILABLE;
+        if (fresh)
+            e = fresh;
+    }
+    *out = &e->link;
+    return CACHE_FOUND;
+}

@@ -1,0 +1,19 @@
+/* hop's own settings (the runtime's are in server.h): read once from the environment by main, read-only
+ * afterwards. */
+#ifndef HOP_CONFIG_H
+#define HOP_CONFIG_H
+
+#include <stdbool.h>
+
+struct app_config {
+    const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
+    bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
+};
+
+/* Reads HOP_BASE_URL and HOP_VISITS: 0, or -1 with the reason printed on stderr. Called again (by tests),
+ * it reads the environment again. */
+int config_load(void);
+/* The settings config_load read (all defaults before it). */
+const struct app_config *config_get(void);
+
+#endif
