@@ -206,5 +206,5 @@ int input_link(struct json_object *body, enum input_kind kind, const char *const
     }
     if (kind == INPUT_CREATE && !seen_url)
         handler_field_error(errors, "url", "is required");
-    return (int)(json_object_array_length(errors) - before);
+    return json_object_array_length(errors) > before ? -1 : 0;
 }

@@ -12,9 +12,9 @@ struct link_fields;
 enum input_kind { INPUT_CREATE, INPUT_PATCH };
 
 /* Fills out (strings point into body) from the object body, checking each field by the input table in
- * input.c. Returns the number of errors appended to errors ([{field, detail}]). bases is a NULL-terminated
- * list of this service's base URLs (HOP_BASE_URL and the request's own https://Host), for the no-self-link
- * rule; NULL for none. */
+ * input.c. Returns 0, or -1 with one {field, detail} appended to errors for each bad field. bases is a
+ * NULL-terminated list of this service's base URLs (HOP_BASE_URL and the request's own https://Host), for the
+ * no-self-link rule; NULL for none. */
 int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
                struct link_fields *out, struct json_object *errors);
 

@@ -42,7 +42,7 @@ static int link_body(struct req *r, struct resp *w, enum input_kind kind, struct
     if (!body)
         return -1;
     struct json_object *errors = handler_own(r, json_object_new_array());
-    if (input_link(body, kind, app_self_bases(r), in, errors) > 0) {
+    if (input_link(body, kind, app_self_bases(r), in, errors) < 0) {
         handler_invalid(w, errors);
         return -1;
     }

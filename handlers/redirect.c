@@ -44,7 +44,7 @@ void redirect_get(struct req *r, struct resp *w)
     resp_header(w, "Cache-Control", "private, max-age=0");
     const struct link *l = NULL;
     enum cache_result found = CACHE_NOT_FOUND;
-    if (validate_slug_chars(slug, len) && !validate_slug_reserved(slug, len))
+    if (validate_slug_chars(slug, len) && validate_slug_unreserved(slug, len))
         found = cache_lookup(slug, &l);
     if (found == CACHE_NOT_FOUND) {
         resp_problem(w, 404, "no link has this slug");

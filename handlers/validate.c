@@ -71,9 +71,9 @@ static const char *reserved_detail(const char *s, size_t len)
     return NULL;
 }
 
-bool validate_slug_reserved(const char *s, size_t len)
+bool validate_slug_unreserved(const char *s, size_t len)
 {
-    return reserved_detail(s, len) != NULL;
+    return reserved_detail(s, len) == NULL;
 }
 
 const char *validate_slug(const char *s, size_t len)

@@ -8,12 +8,12 @@
 
 enum { VALIDATE_SLUG_MAX = 64, VALIDATE_URL_MAX = 2048 };
 
-/* Slug alphabet [A-Za-z0-9_-], 1..64 chars, case-sensitive. */
+/* Predicates are true when the slug passes. Slug alphabet [A-Za-z0-9_-], 1..64 chars, case-sensitive. */
 bool validate_slug_chars(const char *s, size_t len);
 
-/* Reserved words matched exactly (with case): "api", "healthz", "metrics", "static", and anything starting
- * with '_'. */
-bool validate_slug_reserved(const char *s, size_t len);
+/* Not a reserved word. Reserved words match exactly (with case): "api", "healthz", "metrics", "static", and
+ * anything starting with '_'. */
+bool validate_slug_unreserved(const char *s, size_t len);
 
 /* NULL when s is a usable custom slug, else a static English detail for a person, e.g.
  * "slug must be 1 to 64 characters from A-Z a-z 0-9 _ -" or "slug \"api\" is reserved". */

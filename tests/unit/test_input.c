@@ -195,8 +195,9 @@ static struct run run_input(const char *json, enum input_kind kind)
     ck_assert_msg(r.body != NULL, "test body is not JSON: %s", json);
     r.errors = json_object_new_array();
     memset(&r.in, 0xa5, sizeof(r.in)); /* poison: input_link must set every field */
-    r.n = input_link(r.body, kind, BASE, &r.in, r.errors);
-    ck_assert_int_eq((size_t)r.n, json_object_array_length(r.errors));
+    int rc = input_link(r.body, kind, BASE, &r.in, r.errors);
+    r.n = (int)json_object_array_length(r.errors);
+    ck_assert_int_eq(rc, r.n ? -1 : 0);
     return r;
 }
 
@@ -430,17 +431,21 @@ START_TEST(create_counts_every_error)
 }
 END_TEST
 
-START_TEST(errors_appended_and_counted_per_call)
+START_TEST(errors_appended_and_judged_per_call)
 {
     struct json_object *body = json_tokener_parse("{\"bogus\":1}");
+    struct json_object *good = json_tokener_parse("{\"url\":\"https://example.com/\"}");
     struct json_object *errors = json_object_new_array();
     struct link_fields in;
     json_object_array_add(errors, json_object_new_string("already here"));
-    int n = input_link(body, INPUT_CREATE, BASE, &in, errors);
-    ck_assert_int_eq(n, 2); /* bogus, and url is required */
-    ck_assert_uint_eq(json_object_array_length(errors), 3);
+    ck_assert_int_eq(input_link(body, INPUT_CREATE, BASE, &in, errors), -1);
+    ck_assert_uint_eq(json_object_array_length(errors), 3); /* bogus, and url is required */
     ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(errors, 0)), "already here");
+    /* errors from before the call do not make this body bad */
+    ck_assert_int_eq(input_link(good, INPUT_CREATE, BASE, &in, errors), 0);
+    ck_assert_uint_eq(json_object_array_length(errors), 3);
     json_object_put(body);
+    json_object_put(good);
     json_object_put(errors);
 }
 END_TEST
@@ -577,7 +582,7 @@ static Suite *input_suite(void)
     tcase_add_test(create, create_expires);
     tcase_add_test(create, create_expires_just_past_and_soon);
     tcase_add_test(create, create_counts_every_error);
-    tcase_add_test(create, errors_appended_and_counted_per_call);
+    tcase_add_test(create, errors_appended_and_judged_per_call);
     tcase_add_test(create, strings_point_into_body);
     tcase_add_test(create, no_self_link_without_base);
     suite_add_tcase(s, create);
