@@ -12,6 +12,27 @@
 #include <string.h>
 #include <time.h>
 
+/* Tags come as one comma-separated string: tag characters never include a comma. */
+static void tags_from_text(struct arena *a, const char *text, struct link *out)
+{
+    out->ntags = 0;
+    out->tags = NULL;
+    if (!*text)
+        return;
+    size_t n = 1;
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    out->tags = arena_alloc(a, n * sizeof(*out->tags));
+    char *copy = arena_strdup(a, text), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        out->tags[out->ntags++] = t;
+}
+
+static const char *opt_str(struct arena *a, const char *v)
+{
+    return v ? arena_strdup(a, v) : NULL;
+}
+
 /* The one decoder: a row of LINK_COLUMNS (link_columns.h) into out, strings copied into a. */
 static void link_from_row(struct arena *a, PGresult *res, int row, struct link *out)
 {
@@ -24,11 +45,20 @@ static void link_from_row(struct arena *a, PGresult *res, int row, struct link *
         .url = arena_strdup(a, v[LINK_COL_URL]),
         .redirect = atoi(v[LINK_COL_REDIRECT]),
         .created_at = arena_strdup(a, v[LINK_COL_CREATED_AT]),
-        .expires_at = v[LINK_COL_EXPIRES_AT] ? arena_strdup(a, v[LINK_COL_EXPIRES_AT]) : NULL,
+        .expires_at = opt_str(a, v[LINK_COL_EXPIRES_AT]),
         .expires_epoch = atoll(v[LINK_COL_EXPIRES_EPOCH]),
         .disabled = v[LINK_COL_DISABLED][0] == 't',
         .visits = atoll(v[LINK_COL_VISITS]),
+        .password_hash = opt_str(a, v[LINK_COL_PASSWORD_HASH]),
+        .max_visits = atoll(v[LINK_COL_MAX_VISITS]),
+        .visits_used = atoll(v[LINK_COL_VISITS_USED]),
+        .forward_query = v[LINK_COL_FORWARD_QUERY][0] == 't',
+        .ios_url = opt_str(a, v[LINK_COL_IOS_URL]),
+        .android_url = opt_str(a, v[LINK_COL_ANDROID_URL]),
+        .title = opt_str(a, v[LINK_COL_TITLE]),
+        .expired_url = opt_str(a, v[LINK_COL_EXPIRED_URL]),
     };
+    tags_from_text(a, v[LINK_COL_TAGS], out);
 }
 
 /* Runs a statement that returns at most one link: DB_OK with out filled, or missing when there is no row. */
@@ -47,23 +77,56 @@ static int one_link(struct arena *a, enum stmt_id id, const char *const *params,
 }
 
 /* The parameters shared by link_insert and link_update, in their $n order (statements.c). */
-enum { LINK_PARAMS = 7 };
+enum { LINK_PARAMS = 20 };
 struct link_param_text {
-    char owner[24], redirect[8];
+    struct arena *arena;
+    char owner[24], redirect[8], max_visits[24];
 };
+
+static const char *flag(bool b)
+{
+    return b ? "true" : "false";
+}
+
+/* tags as a PostgreSQL array literal; tag characters need no quoting */
+static const char *tags_literal(struct arena *a, const struct link_fields *f)
+{
+    struct buf b;
+    buf_init(&b, a, 64);
+    buf_addc(&b, '{');
+    for (size_t i = 0; i < f->ntags; i++)
+        buf_addf(&b, "%s%s", i ? "," : "", f->tags[i]);
+    buf_addc(&b, '}');
+    return buf_str(&b);
+}
+
 static void link_params(const char *slug, long long owner_id, const struct link_fields *f,
                         struct link_param_text *t, const char *params[LINK_PARAMS])
 {
     snprintf(t->owner, sizeof(t->owner), "%lld", owner_id);
     snprintf(t->redirect, sizeof(t->redirect), "%d", f->redirect);
+    snprintf(t->max_visits, sizeof(t->max_visits), "%lld", f->max_visits);
     const char *p[LINK_PARAMS] = {
         slug,
         owner_id ? t->owner : NULL,
         f->url,
         f->redirect ? t->redirect : NULL,
-        f->set_expires ? "true" : "false",
+        flag(f->set_expires),
         f->expires_at,
-        f->set_disabled ? (f->disabled ? "true" : "false") : NULL,
+        f->set_disabled ? flag(f->disabled) : NULL,
+        flag(f->set_password),
+        f->password_hash,
+        flag(f->set_max_visits),
+        f->max_visits ? t->max_visits : NULL,
+        f->set_forward_query ? flag(f->forward_query) : NULL,
+        flag(f->set_targets),
+        f->ios_url,
+        f->android_url,
+        f->set_tags ? tags_literal(t->arena, f) : NULL,
+        flag(f->set_title),
+        f->title,
+        flag(f->set_expired_url),
+        f->expired_url,
     };
     memcpy(params, p, sizeof(p));
 }
@@ -76,7 +139,7 @@ int db_link_find(struct arena *a, const char *slug, struct link *out)
 
 int db_link_create(struct arena *a, long long owner_id, const struct link_fields *f, struct link *out)
 {
-    struct link_param_text t = {.owner = ""};
+    struct link_param_text t = {.arena = a};
     const char *params[LINK_PARAMS];
     link_params(f->slug, owner_id, f, &t, params);
     /* ON CONFLICT DO NOTHING returns no row: the slug is taken */
@@ -89,6 +152,14 @@ int db_link_get(struct arena *a, const char *slug, long long owner_id, struct li
     snprintf(owner, sizeof(owner), "%lld", owner_id);
     const char *params[] = {slug, owner};
     return one_link(a, STMT_LINK_GET, params, DB_NOT_FOUND, out);
+}
+
+int db_link_reuse(struct arena *a, long long owner_id, const char *url, const char *slug, struct link *out)
+{
+    char owner[24];
+    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    const char *params[] = {owner, url, slug};
+    return one_link(a, STMT_LINK_REUSE, params, DB_NOT_FOUND, out);
 }
 
 int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
@@ -114,7 +185,7 @@ int db_link_list(struct arena *a, long long owner_id, long long before_id, int l
 int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_fields *f,
                    struct link *out)
 {
-    struct link_param_text t = {.owner = ""};
+    struct link_param_text t = {.arena = a};
     const char *params[LINK_PARAMS];
     link_params(slug, owner_id, f, &t, params);
     return one_link(a, STMT_LINK_UPDATE, params, DB_NOT_FOUND, out);
@@ -132,6 +203,32 @@ int db_link_delete(const char *slug, long long owner_id)
     rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
     PQclear(res);
     return rc;
+}
+
+/* Runs a statement on one link id that answers one row (DB_OK), or none (DB_NOT_FOUND); want_true also
+ * requires the row's first value to be true. */
+static int link_id_query(enum stmt_id id, long long link_id, bool want_true)
+{
+    char lid[24];
+    snprintf(lid, sizeof(lid), "%lld", link_id);
+    const char *params[] = {lid};
+    int rc;
+    PGresult *res = db_run(id, params, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 && (!want_true || PQgetvalue(res, 0, 0)[0] == 't') ? DB_OK : DB_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+int db_link_claim(long long link_id)
+{
+    return link_id_query(STMT_LINK_CLAIM, link_id, false);
+}
+
+int db_link_has_visits_left(long long link_id)
+{
+    return link_id_query(STMT_LINK_CLAIMED, link_id, true);
 }
 
 int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out)

@@ -16,7 +16,16 @@ struct link {
     const char *expires_at;  /* RFC 3339, UTC, or NULL for never */
     long long expires_epoch; /* 0 for never */
     bool disabled;
-    long long visits; /* 0 from db_link_find, which does not add them up */
+    long long visits;          /* 0 from db_link_find, which does not add them up */
+    const char *password_hash; /* NULL: no password; never leaves hop */
+    long long max_visits;      /* 0: unlimited */
+    long long visits_used;     /* visits counted against max_visits */
+    bool forward_query;
+    const char *ios_url, *android_url; /* NULL: none */
+    const char **tags;                 /* sorted */
+    size_t ntags;
+    const char *title;       /* NULL: none */
+    const char *expired_url; /* NULL: none */
 };
 
 /* What a create sets, or what a change changes: for a change, NULL, 0 and false `set_` flags keep the
@@ -28,12 +37,31 @@ struct link_fields {
     bool set_expires;
     const char *expires_at; /* RFC 3339; NULL (with set_expires): never */
     bool set_disabled, disabled;
+    bool set_password;
+    const char *password;      /* as given; the handler turns it into password_hash */
+    const char *password_hash; /* with set_password; NULL clears */
+    bool set_max_visits;
+    long long max_visits; /* with set_max_visits; 0 clears */
+    bool set_forward_query, forward_query;
+    bool set_targets; /* the two are replaced together */
+    const char *ios_url, *android_url;
+    bool set_tags; /* replaced whole */
+    const char **tags;
+    size_t ntags;
+    bool set_title;
+    const char *title; /* with set_title; NULL clears */
+    bool set_expired_url;
+    const char *expired_url; /* with set_expired_url; NULL clears */
+    bool reuse;              /* create: answer the owner's live link for the same url if there is one */
 };
 
 /* The link the redirect serves, by slug, whoever owns it; strings in a. */
 int db_link_find(struct arena *a, const char *slug, struct link *out);
 /* Inserts; owner_id 0 means none. DB_CONFLICT when the slug is taken. */
 int db_link_create(struct arena *a, long long owner_id, const struct link_fields *f, struct link *out);
+/* owner_id's newest live link (not disabled, expired or used up) to url, with that slug unless slug is
+ * NULL: DB_OK, or DB_NOT_FOUND. */
+int db_link_reuse(struct arena *a, long long owner_id, const char *url, const char *slug, struct link *out);
 /* A link of owner_id by slug (DB_NOT_FOUND for another owner's link, exactly as for none). */
 int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out);
 /* Up to limit links of owner_id, newest first, with ids below before_id (0: from the newest). */
@@ -43,6 +71,11 @@ int db_link_list(struct arena *a, long long owner_id, long long before_id, int l
 int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_fields *f,
                    struct link *out);
 int db_link_delete(const char *slug, long long owner_id);
+/* Uses one visit of a limited link: DB_OK when granted, DB_NOT_FOUND when its visits are used up (or it is
+ * gone, or no longer limited: the caller's copy is stale then, and NOTIFY is on its way). */
+int db_link_claim(long long link_id);
+/* Whether a limited link has a visit left, without using it: DB_OK or DB_NOT_FOUND. */
+int db_link_has_visits_left(long long link_id);
 
 struct day_count {
     const char *date; /* YYYY-MM-DD */

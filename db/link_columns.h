@@ -13,6 +13,15 @@ enum link_col {
     LINK_COL_EXPIRES_EPOCH,
     LINK_COL_DISABLED,
     LINK_COL_VISITS,
+    LINK_COL_PASSWORD_HASH,
+    LINK_COL_MAX_VISITS,
+    LINK_COL_VISITS_USED,
+    LINK_COL_FORWARD_QUERY,
+    LINK_COL_IOS_URL,
+    LINK_COL_ANDROID_URL,
+    LINK_COL_TAGS,
+    LINK_COL_TITLE,
+    LINK_COL_EXPIRED_URL,
     LINK_NCOLS
 };
 
@@ -33,7 +42,17 @@ enum link_col {
     RFC3339("l.expires_at") ", "                                        \
     "coalesce(extract(epoch FROM l.expires_at)::bigint, 0), "           \
     "l.disabled, "                                                      \
-    visits
+    visits ", "                                                         \
+    "l.password_hash, "                                                 \
+    "coalesce(l.max_visits, 0), "                                       \
+    "coalesce((SELECT c.used FROM link_claims c "                       \
+        "WHERE c.link_id = l.id), 0), "                                 \
+    "l.forward_query, "                                                 \
+    "l.ios_url, "                                                       \
+    "l.android_url, "                                                   \
+    "array_to_string(l.tags, ','), "                                    \
+    "l.title, "                                                         \
+    "l.expired_url"
 /* clang-format on */
 
 #define LINK_COLUMNS LINK_COLUMNS_WITH(LINK_VISITS)

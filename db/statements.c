@@ -23,21 +23,51 @@ const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
     [STMT_LISTEN] = {"listen", "LISTEN hop_links", 0, STMT_APP},
     /* link_insert and link_update take the same parameters (db_links.c's link_params): $1 slug, $2 owner id
-     * or NULL, $3 url, $4 redirect, $5 whether expires_at is given, $6 expires_at, $7 disabled; NULL in $3,
-     * $4 or $7 means "keep" (update) or "the default" (insert) */
+     * or NULL, $3 url, $4 redirect, $5 whether expires_at is given, $6 expires_at, $7 disabled, $8/$9
+     * password_hash, $10/$11 max_visits, $12 forward_query, $13/$14/$15 targets (ios, android), $16 tags,
+     * $17/$18 title, $19/$20 expired_url. A "whether" flag and its value set a column that may be cleared;
+     * elsewhere NULL means "keep" (update) or "the default" (insert). */
     [STMT_LINK_INSERT] =
         {"link_insert",
-         "WITH l AS (INSERT INTO links (slug, owner_id, url, redirect, expires_at, disabled) "
+         "WITH l AS (INSERT INTO links (slug, owner_id, url, redirect, expires_at, disabled, "
+         "password_hash, max_visits, forward_query, ios_url, android_url, tags, title, "
+         "expired_url) "
          "VALUES ($1, $2, $3, coalesce($4::int, 302), "
-         "CASE WHEN $5::boolean THEN $6::timestamptz END, coalesce($7::boolean, false)) "
+         "CASE WHEN $5::boolean THEN $6::timestamptz END, coalesce($7::boolean, false), "
+         "CASE WHEN $8::boolean THEN $9 END, CASE WHEN $10::boolean THEN $11::bigint END, "
+         "coalesce($12::boolean, false), CASE WHEN $13::boolean THEN $14 END, "
+         "CASE WHEN $13::boolean THEN $15 END, coalesce($16::text[], '{}'), "
+         "CASE WHEN $17::boolean THEN $18 END, CASE WHEN $19::boolean THEN $20 END) "
          "ON CONFLICT (slug) DO NOTHING RETURNING *) SELECT " LINK_COLUMNS " FROM l",
-         7, STMT_APP},
+         20, STMT_APP},
     /* the redirect's one round trip: no visit total */
     [STMT_LINK_FIND] = {"link_find", "SELECT " LINK_COLUMNS_WITH("0") " FROM links l WHERE l.slug = $1", 1,
                         STMT_APP},
     [STMT_LINK_GET] = {"link_get",
                        "SELECT " LINK_COLUMNS " FROM links l WHERE l.slug = $1 AND l.owner_id = $2", 2,
                        STMT_APP},
+    /* $1 owner, $2 url, $3 slug or NULL: the newest live link (md5 because urls may outgrow a btree entry) */
+    [STMT_LINK_REUSE] =
+        {"link_reuse",
+         "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND md5(l.url) = md5($2) "
+         "AND l.url = $2 AND ($3::text IS NULL OR l.slug = $3) AND NOT l.disabled "
+         "AND (l.expires_at IS NULL OR l.expires_at > now()) AND (l.max_visits IS NULL OR "
+         "coalesce((SELECT c.used FROM link_claims c WHERE c.link_id = l.id), 0) < l.max_visits) "
+         "ORDER BY l.id DESC LIMIT 1",
+         3, STMT_APP},
+    /* One visit of a limited link: the row lock of the upsert orders concurrent claims on every host, and
+     * the limit is read from the link as it is now. No row: used up (or no longer limited). */
+    [STMT_LINK_CLAIM] = {"link_claim",
+                         "INSERT INTO link_claims AS c (link_id, used) SELECT l.id, 1 FROM links l "
+                         "WHERE l.id = $1 AND l.max_visits >= 1 "
+                         "ON CONFLICT (link_id) DO UPDATE SET used = c.used + 1 "
+                         "WHERE c.used < (SELECT l.max_visits FROM links l WHERE l.id = $1) RETURNING c.used",
+                         1, STMT_APP},
+    /* whether a limited link has visits left, without using one (HEAD, bots) */
+    [STMT_LINK_CLAIMED] = {"link_claimed",
+                           "SELECT coalesce((SELECT c.used FROM link_claims c WHERE c.link_id = l.id), 0) "
+                           "< l.max_visits FROM links l WHERE l.id = $1 AND l.max_visits >= 1",
+                           1, STMT_APP},
     /* newest first; $2 is the id the previous page ended at (a keyset, so inserts never shift a page) */
     [STMT_LINK_LIST] = {"link_list",
                         "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 "
@@ -45,11 +75,19 @@ const struct stmt stmt_table[STMT_COUNT] = {
                         3, STMT_APP},
     [STMT_LINK_UPDATE] =
         {"link_update",
-         "WITH l AS (UPDATE links SET url = coalesce($3, url), redirect = coalesce($4, redirect), "
+         "WITH l AS (UPDATE links SET url = coalesce($3, url), redirect = coalesce($4::int, redirect), "
          "expires_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE expires_at END, "
-         "disabled = coalesce($7, disabled) "
+         "disabled = coalesce($7::boolean, disabled), "
+         "password_hash = CASE WHEN $8::boolean THEN $9 ELSE password_hash END, "
+         "max_visits = CASE WHEN $10::boolean THEN $11::bigint ELSE max_visits END, "
+         "forward_query = coalesce($12::boolean, forward_query), "
+         "ios_url = CASE WHEN $13::boolean THEN $14 ELSE ios_url END, "
+         "android_url = CASE WHEN $13::boolean THEN $15 ELSE android_url END, "
+         "tags = coalesce($16::text[], tags), "
+         "title = CASE WHEN $17::boolean THEN $18 ELSE title END, "
+         "expired_url = CASE WHEN $19::boolean THEN $20 ELSE expired_url END "
          "WHERE slug = $1 AND owner_id = $2 RETURNING *) SELECT " LINK_COLUMNS " FROM l",
-         7, STMT_APP},
+         20, STMT_APP},
     [STMT_LINK_DELETE] = {"link_delete", "DELETE FROM links WHERE slug = $1 AND owner_id = $2 RETURNING id",
                           2, STMT_APP},
     /* every UTC day of the window, oldest first, zeros included */

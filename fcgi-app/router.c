@@ -61,19 +61,33 @@ static void allow_add(char *allow, const char *method)
     strcat(allow, method);
 }
 
+/* The fewest captures of any route whose pattern matches the path, or -1: a literal segment beats a
+ * ":name" one, so "/healthz" is never taken for a slug whatever the method. */
+static int best_captures(const struct route *routes, size_t n, const struct req *r, struct req_kv *kv)
+{
+    int best = -1;
+    for (size_t i = 0; i < n; i++) {
+        int captures = match_pattern(routes[i].pattern, r->path, r->path_len, kv);
+        if (captures >= 0 && (best < 0 || captures < best))
+            best = captures;
+    }
+    return best;
+}
+
 int router_match(const struct route *routes, size_t n, struct req *r, route_fn *fn,
                  char allow[ROUTER_ALLOW_MAX])
 {
     struct req_kv kv[ROUTER_MAX_PARAMS];
-    bool path_known = false;
     allow[0] = '\0';
     *fn = NULL;
+    int best = best_captures(routes, n, r, kv);
+    if (best < 0)
+        return 404;
     for (size_t i = 0; i < n; i++) {
         int captures = match_pattern(routes[i].pattern, r->path, r->path_len, kv);
-        if (captures < 0)
+        if (captures != best)
             continue;
         if (!method_is(routes[i].method, r->method)) {
-            path_known = true;
             allow_add(allow, routes[i].method);
             if (strcmp(routes[i].method, "GET") == 0)
                 allow_add(allow, "HEAD");
@@ -89,5 +103,5 @@ int router_match(const struct route *routes, size_t n, struct req *r, route_fn *
         }
         return 0;
     }
-    return path_known ? 405 : 404;
+    return 405;
 }

@@ -20,6 +20,8 @@ const char *const *app_self_bases(struct req *r);
 /* Route handlers, one file per resource. */
 void health_get(struct req *r, struct resp *w);
 void redirect_get(struct req *r, struct resp *w);
+void redirect_post(struct req *r, struct resp *w);
+void robots_get(struct req *r, struct resp *w);
 void links_create(struct req *r, struct resp *w);
 void links_list(struct req *r, struct resp *w);
 void links_get(struct req *r, struct resp *w);

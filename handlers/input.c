@@ -1,12 +1,14 @@
 /* Link fields from JSON; see input.h. */
 #include "input.h"
 
+#include "arena.h"
 #include "base62.h"
 #include "db_links.h"
 #include "handler.h"
 #include "validate.h"
 
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,8 +70,19 @@ void input_random_slug(char out[8])
     base62_random(out, 7);
 }
 
+enum {
+    PASSWORD_MIN = 8,
+    PASSWORD_MAX = 128,
+    TAGS_MAX = 10,
+    TAG_MAX = 32,
+    TITLE_MAX = 200,
+};
+/* the largest integer every JSON client reads exactly (2^53 - 1) */
+static const int64_t MAX_VISITS_MAX = 9007199254740991LL;
+
 /* What a field check needs besides the value: the base URLs for the no-self-link rule. */
 struct input_ctx {
+    struct arena *arena;
     const char *const *bases;
     struct link_fields *out;
     struct json_object *errors;
@@ -143,6 +156,228 @@ static void field_disabled(struct json_object *v, const struct input_ctx *c)
     c->out->disabled = json_object_get_boolean(v);
 }
 
+/* Unicode characters in a UTF-8 string (the body was checked to be UTF-8 on intake). */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+/* Whether s holds a C0 or C1 control character or DEL (C1 is U+0080..U+009F: 0xC2 0x80..0x9F). */
+static bool has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f || (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F))
+            return true;
+    }
+    return false;
+}
+
+/* A string field that may be null; *is_null tells which. NULL with an error appended when neither. */
+static const char *nullable_string(struct json_object *v, const char *field, const struct input_ctx *c,
+                                   bool *is_null)
+{
+    *is_null = !v;
+    if (!v)
+        return NULL;
+    const char *why = NULL;
+    const char *s = handler_string_field(v, &why);
+    if (!s)
+        handler_field_error(c->errors, field, why);
+    return s;
+}
+
+/* A target URL under the same rules as url. */
+static const char *check_url(const char *s, const char *field, const struct input_ctx *c)
+{
+    const char *why = NULL;
+    if (!c->bases || !*c->bases)
+        why = validate_url(s, strlen(s), NULL);
+    for (const char *const *b = c->bases; !why && b && *b; b++)
+        why = validate_url(s, strlen(s), *b);
+    if (!why)
+        return s;
+    /* validate_url's details name "url"; say which field this is */
+    char detail[300];
+    snprintf(detail, sizeof(detail), "%s", strncmp(why, "url ", 4) == 0 ? why + 4 : why);
+    handler_field_error(c->errors, field, detail);
+    return NULL;
+}
+
+static void field_password(struct json_object *v, const struct input_ctx *c)
+{
+    bool is_null;
+    const char *s = nullable_string(v, "password", c, &is_null);
+    if (!s && !is_null)
+        return;
+    if (s && (utf8_chars(s) < PASSWORD_MIN || utf8_chars(s) > PASSWORD_MAX)) {
+        handler_field_error(c->errors, "password", "must be 8 to 128 characters");
+        return;
+    }
+    c->out->set_password = true;
+    c->out->password = s;
+}
+
+static void field_max_visits(struct json_object *v, const struct input_ctx *c)
+{
+    c->out->set_max_visits = true;
+    if (!v)
+        return;
+    /* json-c saturates integers past int64 and keeps larger positive ones as uint64 */
+    int64_t n = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : 0;
+    if (n < 1 || n > MAX_VISITS_MAX) {
+        handler_field_error(c->errors, "max_visits",
+                            "must be null or a whole number from 1 to 9007199254740991");
+        return;
+    }
+    c->out->max_visits = n;
+}
+
+static void field_forward_query(struct json_object *v, const struct input_ctx *c)
+{
+    if (!json_object_is_type(v, json_type_boolean)) {
+        handler_field_error(c->errors, "forward_query", "must be true or false");
+        return;
+    }
+    c->out->set_forward_query = true;
+    c->out->forward_query = json_object_get_boolean(v);
+}
+
+static void field_targets(struct json_object *v, const struct input_ctx *c)
+{
+    if (v && !json_object_is_type(v, json_type_object)) {
+        handler_field_error(c->errors, "targets",
+                            "must be an object with optional ios and android URLs, or null");
+        return;
+    }
+    c->out->set_targets = true;
+    if (!v)
+        return;
+    json_object_object_foreach(v, key, val)
+    {
+        bool ios = strcmp(key, "ios") == 0, android = strcmp(key, "android") == 0;
+        const char *field = ios ? "targets.ios" : "targets.android";
+        if (!ios && !android) {
+            handler_field_error(c->errors, "targets", "may only name ios and android");
+            continue;
+        }
+        bool is_null;
+        const char *s = nullable_string(val, field, c, &is_null);
+        if (s)
+            s = check_url(s, field, c);
+        if (ios)
+            c->out->ios_url = s;
+        else
+            c->out->android_url = s;
+    }
+}
+
+static int tag_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One tag folded to lower case into out, or the reason it is not a tag. */
+static const char *tag_fold(const char *s, char out[TAG_MAX + 1])
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > TAG_MAX)
+        return "must be 1 to 32 characters from a-z 0-9 - _";
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+            return "must be 1 to 32 characters from a-z 0-9 - _";
+        out[i] = ch;
+    }
+    out[n] = '\0';
+    return NULL;
+}
+
+static void tag_error(const struct input_ctx *c, const char *tag, const char *why)
+{
+    char detail[200];
+    /* the tag is named as sent, cut short but never inside a UTF-8 character */
+    size_t n = strnlen(tag, 40);
+    while (n > 0 && ((unsigned char)tag[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(detail, sizeof(detail), "tag \"%.*s\" %s", (int)n, tag, why);
+    handler_field_error(c->errors, "tags", detail);
+}
+
+static void field_tags(struct json_object *v, const struct input_ctx *c)
+{
+    size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+    if (!json_object_is_type(v, json_type_array) || n > TAGS_MAX) {
+        handler_field_error(c->errors, "tags", "must be an array of at most 10 tags");
+        return;
+    }
+    const char **tags = arena_alloc(c->arena, (n ? n : 1) * sizeof(*tags));
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *why = NULL;
+        const char *s = handler_string_field(json_object_array_get_idx(v, i), &why);
+        char folded[TAG_MAX + 1];
+        if (s)
+            why = tag_fold(s, folded);
+        if (why) {
+            tag_error(c, s ? s : "", why);
+            return;
+        }
+        tags[kept++] = arena_strdup(c->arena, folded);
+    }
+    qsort(tags, kept, sizeof(*tags), tag_cmp);
+    for (size_t i = 1; i < kept; i++) {
+        if (strcmp(tags[i - 1], tags[i]) == 0) {
+            tag_error(c, tags[i], "is given twice");
+            return;
+        }
+    }
+    c->out->set_tags = true;
+    c->out->tags = tags;
+    c->out->ntags = kept;
+}
+
+static void field_title(struct json_object *v, const struct input_ctx *c)
+{
+    bool is_null;
+    const char *s = nullable_string(v, "title", c, &is_null);
+    if (!s && !is_null)
+        return;
+    if (s && utf8_chars(s) > TITLE_MAX) {
+        handler_field_error(c->errors, "title", "must be at most 200 characters");
+        return;
+    }
+    if (s && has_control(s)) {
+        handler_field_error(c->errors, "title", "must not contain control characters");
+        return;
+    }
+    c->out->set_title = true;
+    c->out->title = s;
+}
+
+static void field_expired_url(struct json_object *v, const struct input_ctx *c)
+{
+    bool is_null;
+    const char *s = nullable_string(v, "expired_url", c, &is_null);
+    if (s)
+        s = check_url(s, "expired_url", c);
+    if (!s && !is_null)
+        return;
+    c->out->set_expired_url = true;
+    c->out->expired_url = s;
+}
+
+static void field_reuse(struct json_object *v, const struct input_ctx *c)
+{
+    if (!json_object_is_type(v, json_type_boolean)) {
+        handler_field_error(c->errors, "reuse", "must be true or false");
+        return;
+    }
+    c->out->reuse = json_object_get_boolean(v);
+}
+
 enum { ON_CREATE = 1, ON_PATCH = 2 };
 
 /* The input table: every field a link body may carry, where it may, and its check. A check reads one value
@@ -158,6 +393,14 @@ static const struct input_field {
     {"expires_at", ON_CREATE | ON_PATCH, field_expires, NULL},
     {"redirect", ON_CREATE | ON_PATCH, field_redirect, NULL},
     {"disabled", ON_PATCH, field_disabled, NULL},
+    {"password", ON_CREATE | ON_PATCH, field_password, NULL},
+    {"max_visits", ON_CREATE | ON_PATCH, field_max_visits, NULL},
+    {"forward_query", ON_CREATE | ON_PATCH, field_forward_query, NULL},
+    {"targets", ON_CREATE | ON_PATCH, field_targets, NULL},
+    {"tags", ON_CREATE | ON_PATCH, field_tags, NULL},
+    {"title", ON_CREATE | ON_PATCH, field_title, NULL},
+    {"expired_url", ON_CREATE | ON_PATCH, field_expired_url, NULL},
+    {"reuse", ON_CREATE, field_reuse, NULL},
 };
 
 static const struct input_field *field_named(const char *key)
@@ -180,11 +423,11 @@ static void unknown_field(struct json_object *errors, const char *key, const cha
     handler_field_error(errors, field, detail);
 }
 
-int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
+int input_link(struct arena *a, struct json_object *body, enum input_kind kind, const char *const *bases,
                struct link_fields *out, struct json_object *errors)
 {
     memset(out, 0, sizeof(*out));
-    const struct input_ctx c = {.bases = bases, .out = out, .errors = errors};
+    const struct input_ctx c = {.arena = a, .bases = bases, .out = out, .errors = errors};
     unsigned here = kind == INPUT_CREATE ? ON_CREATE : ON_PATCH;
     size_t before = json_object_array_length(errors);
     bool seen_url = false;

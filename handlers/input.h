@@ -6,16 +6,17 @@
 #include <stdbool.h>
 #include <time.h>
 
+struct arena;
 struct json_object;
 struct link_fields;
 
 enum input_kind { INPUT_CREATE, INPUT_PATCH };
 
-/* Fills out (strings point into body) from the object body, checking each field by the input table in
+/* Fills out (strings point into body or a) from the object body, checking each field by the input table in
  * input.c. Returns 0, or -1 with one {field, detail} appended to errors for each bad field. bases is a
  * NULL-terminated list of this service's base URLs (HOP_BASE_URL and the request's own https://Host), for the
  * no-self-link rule; NULL for none. */
-int input_link(struct json_object *body, enum input_kind kind, const char *const *bases,
+int input_link(struct arena *a, struct json_object *body, enum input_kind kind, const char *const *bases,
                struct link_fields *out, struct json_object *errors);
 
 /* Parses an RFC 3339 date-time ("2026-11-25T06:00:00Z", fractions and offsets allowed) into *t.

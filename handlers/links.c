@@ -7,6 +7,7 @@
 #include "cursor.h"
 #include "db.h"
 #include "input.h"
+#include "password.h"
 #include "db_links.h"
 #include "handler.h"
 #include "req.h"
@@ -20,6 +21,11 @@
 
 enum { SLUG_TRIES = 8 };
 
+static struct json_object *opt_string(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
 static struct json_object *link_json(struct req *r, const struct link *l)
 {
     struct json_object *o = json_object_new_object();
@@ -29,9 +35,27 @@ static struct json_object *link_json(struct req *r, const struct link *l)
                            json_object_new_string(arena_printf(r->arena, "%s/%s", app_base_url(r), l->slug)));
     json_object_object_add(o, "redirect", json_object_new_int(l->redirect));
     json_object_object_add(o, "created_at", json_object_new_string(l->created_at));
-    json_object_object_add(o, "expires_at", l->expires_at ? json_object_new_string(l->expires_at) : NULL);
+    json_object_object_add(o, "expires_at", opt_string(l->expires_at));
     json_object_object_add(o, "disabled", json_object_new_boolean(l->disabled));
     json_object_object_add(o, "visits", json_object_new_int64(l->visits));
+    json_object_object_add(o, "password_protected", json_object_new_boolean(l->password_hash != NULL));
+    json_object_object_add(o, "max_visits", l->max_visits ? json_object_new_int64(l->max_visits) : NULL);
+    long long left = l->max_visits - l->visits_used;
+    json_object_object_add(o, "visits_left",
+                           l->max_visits ? json_object_new_int64(left > 0 ? left : 0) : NULL);
+    json_object_object_add(o, "forward_query", json_object_new_boolean(l->forward_query));
+    struct json_object *targets = json_object_new_object();
+    if (l->ios_url)
+        json_object_object_add(targets, "ios", json_object_new_string(l->ios_url));
+    if (l->android_url)
+        json_object_object_add(targets, "android", json_object_new_string(l->android_url));
+    json_object_object_add(o, "targets", targets);
+    struct json_object *tags = json_object_new_array();
+    for (size_t i = 0; i < l->ntags; i++)
+        json_object_array_add(tags, json_object_new_string(l->tags[i]));
+    json_object_object_add(o, "tags", tags);
+    json_object_object_add(o, "title", opt_string(l->title));
+    json_object_object_add(o, "expired_url", opt_string(l->expired_url));
     return handler_own(r, o);
 }
 
@@ -42,9 +66,19 @@ static int link_body(struct req *r, struct resp *w, enum input_kind kind, struct
     if (!body)
         return -1;
     struct json_object *errors = handler_own(r, json_object_new_array());
-    if (input_link(body, kind, app_self_bases(r), in, errors) < 0) {
+    if (input_link(r->arena, body, kind, app_self_bases(r), in, errors) < 0) {
         handler_invalid(w, errors);
         return -1;
+    }
+    if (in->password) {
+        /* hashed only once every field has passed: a bad body costs no hashing */
+        char *hash = arena_alloc(r->arena, PASSWORD_HASH_MAX);
+        if (password_hash(in->password, hash) < 0) {
+            resp_header(w, "Retry-After", "1");
+            resp_problem(w, 503, "the password could not be hashed now; try again shortly");
+            return -1;
+        }
+        in->password_hash = hash;
     }
     return 0;
 }
@@ -56,6 +90,16 @@ void links_create(struct req *r, struct resp *w)
         return;
     struct link l;
     int rc = DB_CONFLICT;
+    if (in.reuse) {
+        rc = db_link_reuse(r->arena, auth_owner(r), in.url, in.slug, &l);
+        if (rc == DB_OK) {
+            handler_json(w, 200, link_json(r, &l));
+            return;
+        }
+        if (handler_db_failed(w, rc) < 0)
+            return;
+        rc = DB_CONFLICT;
+    }
     bool generated = !in.slug;
     char slug[8];
     /* a generated slug that is taken is simply drawn again */

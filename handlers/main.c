@@ -7,6 +7,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "migrate.h"
+#include "password.h"
 #include "server.h"
 
 #include <errno.h>
@@ -100,6 +101,10 @@ static void load_config(struct server_config *cfg)
 
     if (config_load() < 0)
         exit(2);
+    if (password_init() < 0) {
+        fprintf(stderr, "hop: libsodium cannot start\n");
+        exit(1);
+    }
 }
 
 static int cmd_migrate(void)

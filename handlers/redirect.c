@@ -1,11 +1,17 @@
-/* GET/HEAD /{slug}: the route real traffic hits. A cache hit costs no database round trip and no
- * allocation outside the request arena; the visit goes to shared memory, not to PostgreSQL. */
+/* GET/HEAD/POST /{slug}: the route real traffic hits. A cache hit on a plain link costs no database round
+ * trip and no allocation outside the request arena; the visit goes to shared memory, not to PostgreSQL.
+ * A link with a visit limit asks PostgreSQL for each visit, the one way to be exact across hosts. */
 #include "app.h"
 
+#include "arena.h"
 #include "cache.h"
 #include "config.h"
+#include "db.h"
 #include "db_links.h"
+#include "guard.h"
 #include "handler.h"
+#include "page.h"
+#include "password.h"
 #include "req.h"
 #include "resp.h"
 #include "validate.h"
@@ -37,7 +43,88 @@ static size_t referrer_host(const char *ref, char *out, size_t cap)
     return n;
 }
 
-void redirect_get(struct req *r, struct resp *w)
+enum { TARGET_MAX = 8192, FORM_BODY_MAX = 4096 };
+
+/* The User-Agent's platform picks the app-store target; everything else follows url. */
+static const char *target_for(const struct req *r, const struct link *l)
+{
+    const char *ua = req_env(r, "HTTP_USER_AGENT");
+    if (!ua)
+        return l->url;
+    if (l->ios_url && (strstr(ua, "iPhone") || strstr(ua, "iPad") || strstr(ua, "iPod")))
+        return l->ios_url;
+    if (l->android_url && strstr(ua, "Android"))
+        return l->android_url;
+    return l->url;
+}
+
+/* target with the visitor's query appended after its own parameters and before its fragment, nothing
+ * decoded or re-encoded; NULL when the result would pass TARGET_MAX. */
+static const char *with_query(struct req *r, const char *target)
+{
+    const char *q = r->query;
+    if (!q || !*q)
+        return target;
+    size_t frag = strcspn(target, "#");
+    size_t len = frag + 1 + strlen(q) + strlen(target + frag);
+    if (len > TARGET_MAX)
+        return NULL;
+    const char *sep = memchr(target, '?', frag) ? (frag > 0 && target[frag - 1] == '?' ? "" : "&") : "?";
+    return arena_printf(r->arena, "%.*s%s%s%s", (int)frag, target, sep, q, target + frag);
+}
+
+/* A link that answers no more: where its owner sends people instead (302, no visit), or a 410. */
+static void gone(struct req *r, struct resp *w, const struct link *l, const char *sentence)
+{
+    if (l->expired_url) {
+        resp_redirect(w, 302, l->expired_url);
+        return;
+    }
+    page_or_problem(r, w, 410, sentence);
+}
+
+/* Why the link answers no more, or NULL while it is live (the visit limit is PostgreSQL's to say). */
+static const char *why_gone(const struct link *l)
+{
+    if (l->disabled)
+        return "this link has been disabled by its owner";
+    if (l->expires_epoch && l->expires_epoch <= (long long)time(NULL))
+        return "this link has expired";
+    return NULL;
+}
+
+/* The redirect itself, once the visitor may follow the link: the visit limit, the target, the count. */
+static void follow(struct req *r, struct resp *w, const struct link *l, int status)
+{
+    /* HEAD (a preview, a checker) never uses a visit up */
+    bool head = strcmp(r->method, "HEAD") == 0;
+    if (l->max_visits) {
+        int rc = head ? db_link_has_visits_left(l->id) : db_link_claim(l->id);
+        if (rc == DB_NOT_FOUND) {
+            gone(r, w, l, "this link has been visited as many times as its owner allowed");
+            return;
+        }
+        if (rc != DB_OK) {
+            handler_unavailable(w);
+            return;
+        }
+    }
+    const char *target = target_for(r, l);
+    if (l->forward_query && !(target = with_query(r, target))) {
+        page_or_problem(r, w, 414, "the link's address with this query would be longer than 8 KiB");
+        return;
+    }
+    if (!config_get()->no_visits) {
+        char host[VISITS_HOST_MAX + 1];
+        size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
+        visits_add(l->id, host, hlen);
+    }
+    resp_header(w, "X-Robots-Tag", "noindex");
+    resp_redirect(w, status, target);
+}
+
+/* The link named by the route, answered 404/503 when there is none to serve (NULL then). */
+static const struct link *route_link(struct req *r, struct resp *w)
 {
     const char *slug = req_route(r, "slug");
     size_t len = strlen(slug);
@@ -47,25 +134,107 @@ void redirect_get(struct req *r, struct resp *w)
     if (validate_slug_chars(slug, len) && validate_slug_unreserved(slug, len))
         found = cache_lookup(slug, &l);
     if (found == CACHE_NOT_FOUND) {
-        resp_problem(w, 404, "no link has this slug");
-        return;
+        page_or_problem(r, w, 404, "no link has this slug");
+        return NULL;
     }
     if (found == CACHE_UNAVAILABLE) {
         handler_unavailable(w);
+        return NULL;
+    }
+    return l;
+}
+
+void redirect_get(struct req *r, struct resp *w)
+{
+    const struct link *l = route_link(r, w);
+    if (!l)
+        return;
+    const char *why = why_gone(l);
+    if (why) {
+        gone(r, w, l, why);
         return;
     }
-    if (l->disabled) {
-        resp_problem(w, 410, "this link has been disabled by its owner");
+    if (l->password_hash) {
+        page_password_form(r, w, 200, l->slug, NULL);
         return;
     }
-    if (l->expires_epoch && l->expires_epoch <= (long long)time(NULL)) {
-        resp_problem(w, 410, "this link has expired");
+    follow(r, w, l, l->redirect);
+}
+
+/* The form's password field, decoded; NULL when the body has none or it cannot be a password. */
+static const char *form_password(struct req *r)
+{
+    const char *p = r->body;
+    const char *end = r->body + r->body_len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        size_t n = amp ? (size_t)(amp - p) : (size_t)(end - p);
+        if (n > 9 && memcmp(p, "password=", 9) == 0) {
+            char *out = arena_alloc(r->arena, n - 9 + 1);
+            ssize_t len = req_decode(p + 9, n - 9, out, true);
+            return len < 0 ? NULL : out;
+        }
+        p += n + 1;
+    }
+    return NULL;
+}
+
+/* POST /{slug}: the password form's answer. A right password follows the link with 303 (a form post must
+ * not be repeated to the target, which 307/308 would do); a wrong one shows the form again with 401. */
+void redirect_post(struct req *r, struct resp *w)
+{
+    const struct link *l = route_link(r, w);
+    if (!l)
+        return;
+    const char *why = why_gone(l);
+    if (why) {
+        gone(r, w, l, why);
         return;
     }
-    if (!config_get()->no_visits) {
-        char host[VISITS_HOST_MAX + 1];
-        size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
-        visits_add(l->id, host, hlen);
+    if (!l->password_hash) {
+        resp_header(w, "Allow", "GET, HEAD");
+        resp_problem(w, 405, "this link has no password: follow it with GET");
+        return;
     }
-    resp_redirect(w, l->redirect, l->url);
+    const char *client = req_env(r, "REMOTE_ADDR");
+    int retry = 0;
+    if (!guard_allows(l->id, client, &retry)) {
+        resp_header(w, "Retry-After", arena_printf(r->arena, "%d", retry));
+        page_or_problem(r, w, 429,
+                        "too many wrong passwords for this link from your address; try again later");
+        return;
+    }
+    const char *detail = NULL;
+    int status = req_read_body(r, &detail);
+    if (!status && r->body_len > FORM_BODY_MAX) {
+        status = 413;
+        detail = "the form's body must be at most 4096 bytes";
+    }
+    if (!status && !req_content_type_is(r, "application/x-www-form-urlencoded")) {
+        status = 415;
+        detail = "the form must be sent as application/x-www-form-urlencoded";
+    }
+    if (status) {
+        page_or_problem(r, w, status, detail);
+        return;
+    }
+    const char *password = form_password(r);
+    if (!password || !password_matches(l->password_hash, password, strlen(password))) {
+        guard_failed(l->id, client);
+        if (page_wanted(r))
+            page_password_form(r, w, 401, l->slug, "That password is not right. Please try again.");
+        else
+            resp_problem(w, 401, "the password is not right");
+        return;
+    }
+    follow(r, w, l, 303);
+}
+
+void robots_get(struct req *r, struct resp *w)
+{
+    (void)r;
+    static const char text[] =
+        "# Short links are not pages: do not index them.\nUser-agent: *\nDisallow: /\n";
+    resp_header(w, "Cache-Control", "public, max-age=86400");
+    resp_body(w, 200, "text/plain; charset=utf-8", text, sizeof(text) - 1);
 }

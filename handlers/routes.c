@@ -20,8 +20,10 @@ static const struct route routes[] = {
     {"PATCH", "/api/links/:slug", links_patch},
     {"DELETE", "/api/links/:slug", links_delete},
     {"GET", "/api/links/:slug/stats", links_stats},
-    /* last: it matches every one-segment path */
+    {"GET", "/robots.txt", robots_get},
+    /* last: they match every one-segment path */
     {"GET", "/:slug", redirect_get},
+    {"POST", "/:slug", redirect_post},
 };
 
 /* Everything under /api is authenticated before anything else is looked at, even whether the path exists. */

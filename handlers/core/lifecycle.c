@@ -5,6 +5,7 @@
 #include "app.h"
 #include "cache.h"
 #include "db.h"
+#include "guard.h"
 #include "log.h"
 #include "server.h"
 #include "visits.h"
@@ -13,7 +14,7 @@
 
 static int master_start(int nslots)
 {
-    return visits_init(nslots);
+    return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
 static void worker_start(int slot)

@@ -4,6 +4,7 @@
  * and every field input_link hands over passed its validator, with errors a client can read as UTF-8. */
 #include "fuzz.h"
 
+#include "arena.h"
 #include "db_links.h"
 #include "input.h"
 #include "jsonin.h"
@@ -106,8 +107,13 @@ static void check_accepted(const uint8_t *data, size_t size, struct json_object 
 
 static bool known_field(const char *key, enum input_kind kind)
 {
-    return strcmp(key, "url") == 0 || strcmp(key, "expires_at") == 0 || strcmp(key, "redirect") == 0 ||
-           (kind == INPUT_CREATE && strcmp(key, "slug") == 0) ||
+    static const char *const both[] = {"url",           "expires_at", "redirect", "password", "max_visits",
+                                       "forward_query", "targets",    "tags",     "title",    "expired_url"};
+    for (size_t i = 0; i < sizeof(both) / sizeof(both[0]); i++) {
+        if (strcmp(key, both[i]) == 0)
+            return true;
+    }
+    return (kind == INPUT_CREATE && (strcmp(key, "slug") == 0 || strcmp(key, "reuse") == 0)) ||
            (kind == INPUT_PATCH && strcmp(key, "disabled") == 0);
 }
 
@@ -116,7 +122,8 @@ static void check_input(struct json_object *obj, enum input_kind kind)
     struct json_object *errors = json_object_new_array();
     struct link_fields in;
     memset(&in, 0x5a, sizeof(in)); /* input_link must set every member itself */
-    int rc = input_link(obj, kind, BASES, &in, errors);
+    struct arena *a = arena_new(4096);
+    int rc = input_link(a, obj, kind, BASES, &in, errors);
     int n = (int)json_object_array_length(errors);
     FUZZ_CHECK(rc == (n ? -1 : 0), "input_link returned %d with %d errors", rc, n);
     for (size_t i = 0; i < (size_t)n; i++) {
@@ -169,6 +176,7 @@ static void check_input(struct json_object *obj, enum input_kind kind)
         }
     }
     json_object_put(errors);
+    arena_free(a);
 }
 
 static bool digits(const char *s, int n, int *v)

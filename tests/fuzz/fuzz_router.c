@@ -185,9 +185,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char want_allow[ROUTER_ALLOW_MAX] = "";
     int want = 404, ncaps = 0;
     size_t winner = 0;
+    /* the routes that match with the fewest captures are the candidates: literal segments win */
+    int fewest = -1;
     for (size_t i = 0; i < n; i++) {
         int c = ref_match(routes[i].pattern, path, size, caps);
-        if (c < 0)
+        if (c >= 0 && (fewest < 0 || c < fewest))
+            fewest = c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int c = ref_match(routes[i].pattern, path, size, caps);
+        if (c < 0 || c != fewest)
             continue;
         bool method_ok = strcmp(routes[i].method, method) == 0 ||
                          (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0);

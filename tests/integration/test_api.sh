@@ -329,7 +329,7 @@ if [[ $G1 =~ ^[A-Za-z0-9]{7}$ ]]; then ok "create generated: 7 base62"; else fai
 expect_header_is "create generated: Location" location "/api/links/$G1"
 expect_header "create generated: application/json" '^content-type: application/json'
 expect_json "create generated: exactly the link fields" 'keys_unsorted | sort | join(",")' \
-  "created_at,disabled,expires_at,redirect,short_url,slug,url,visits"
+  "created_at,disabled,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "create generated: url as given" .url "$URL1"
 expect_json "create generated: short_url from Host" .short_url "$BASE/$G1"
 expect_json "create generated: redirect 302, not disabled, 0 visits, no expiry" \
@@ -584,12 +584,18 @@ if poll_until 1000 redirects_to later1 302 https://example.com/later; then
 else
   fail "a slug that was a 404 redirects once created" "$(_stack_last)"
 fi
-for ms in "POST a1" "DELETE a1" "POST nosuchslug" "PUT nosuchslug" "DELETE nosuchslug" "PATCH nosuchslug" "OPTIONS nosuchslug"; do
+# a slug also takes POST (the password form); a link without a password refuses it
+for ms in "DELETE a1" "PUT nosuchslug" "DELETE nosuchslug" "PATCH nosuchslug" "OPTIONS nosuchslug"; do
   m=${ms% *} s=${ms#* }
   call - "$m" "/$s"
   problem "$m /$s" 405
-  expect_header_is "$m /$s: Allow" allow "GET, HEAD"
+  expect_header_is "$m /$s: Allow" allow "GET, HEAD, POST"
 done
+call - POST /a1
+problem "POST /a1 (no password)" 405
+expect_header_is "POST /a1: Allow" allow "GET, HEAD"
+call - POST /nosuchslug
+problem "POST /nosuchslug" 404
 for m in POST DELETE; do
   call - "$m" /healthz
   problem "$m /healthz" 405
@@ -697,7 +703,7 @@ call lister GET /api/links
 expect_json "list default: 50 newest first" "$SLUGS" "$(seq_slugs "$NL" $((NL - 49)))"
 expect_json "list default: next_cursor a string" '.next_cursor | type' string
 expect_json "list items are whole links" \
-  '[.links[] | keys | sort | join(",")] | unique | join(" ")' "created_at,disabled,expires_at,redirect,short_url,slug,url,visits"
+  '[.links[] | keys | sort | join(",")] | unique | join(" ")' "created_at,disabled,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "list item: short_url, url" '.links[0] | [.short_url, .url] | join(" ")' "$BASE/$LNEWEST https://example.com/list/$LNEWEST"
 call lister GET '/api/links?limit=1'
 expect_json "limit=1: the newest" "$SLUGS" "$LNEWEST"

@@ -2,6 +2,7 @@
  * patch body with one error per bad field. Bodies are parsed with json_tokener_parse. */
 #include "input.h"
 
+#include "arena.h"
 #include "db_links.h"
 
 #include <check.h>
@@ -182,6 +183,15 @@ END_TEST
 /* ---- link input ---- */
 
 /* One parsed body and its result. */
+/* One arena for every call: tags are folded into it. Reachable to the end, so never a leak. */
+static struct arena *test_arena(void)
+{
+    static struct arena *a;
+    if (!a)
+        a = arena_new(4096);
+    return a;
+}
+
 struct run {
     struct json_object *body, *errors;
     struct link_fields in;
@@ -195,7 +205,7 @@ static struct run run_input(const char *json, enum input_kind kind)
     ck_assert_msg(r.body != NULL, "test body is not JSON: %s", json);
     r.errors = json_object_new_array();
     memset(&r.in, 0xa5, sizeof(r.in)); /* poison: input_link must set every field */
-    int rc = input_link(r.body, kind, BASE, &r.in, r.errors);
+    int rc = input_link(test_arena(), r.body, kind, BASE, &r.in, r.errors);
     r.n = (int)json_object_array_length(r.errors);
     ck_assert_int_eq(rc, r.n ? -1 : 0);
     return r;
@@ -438,11 +448,11 @@ START_TEST(errors_appended_and_judged_per_call)
     struct json_object *errors = json_object_new_array();
     struct link_fields in;
     json_object_array_add(errors, json_object_new_string("already here"));
-    ck_assert_int_eq(input_link(body, INPUT_CREATE, BASE, &in, errors), -1);
+    ck_assert_int_eq(input_link(test_arena(), body, INPUT_CREATE, BASE, &in, errors), -1);
     ck_assert_uint_eq(json_object_array_length(errors), 3); /* bogus, and url is required */
     ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(errors, 0)), "already here");
     /* errors from before the call do not make this body bad */
-    ck_assert_int_eq(input_link(good, INPUT_CREATE, BASE, &in, errors), 0);
+    ck_assert_int_eq(input_link(test_arena(), good, INPUT_CREATE, BASE, &in, errors), 0);
     ck_assert_uint_eq(json_object_array_length(errors), 3);
     json_object_put(body);
     json_object_put(good);
@@ -465,7 +475,7 @@ START_TEST(no_self_link_without_base)
     struct json_object *body = json_tokener_parse("{\"url\":\"https://sho.rt/abc\"}");
     struct json_object *errors = json_object_new_array();
     struct link_fields in;
-    ck_assert_int_eq(input_link(body, INPUT_CREATE, NULL, &in, errors), 0);
+    ck_assert_int_eq(input_link(test_arena(), body, INPUT_CREATE, NULL, &in, errors), 0);
     ck_assert_str_eq(in.url, "https://sho.rt/abc");
     json_object_put(body);
     json_object_put(errors);

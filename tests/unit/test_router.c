@@ -168,12 +168,21 @@ START_TEST(literal_match)
 }
 END_TEST
 
-START_TEST(literal_wins_over_capture_by_order)
+START_TEST(literal_wins_over_capture)
 {
-    /* /healthz also matches /:slug; the earlier route is taken */
+    /* /healthz also matches /:slug; the literal route wins in either order */
     expect_found(APP, N(APP), "GET", "/healthz", h_health);
     static const struct route rev[] = {{"GET", "/:slug", h_redirect}, {"GET", "/healthz", h_health}};
-    expect_found(rev, N(rev), "GET", "/healthz", h_redirect);
+    expect_found(rev, N(rev), "GET", "/healthz", h_health);
+    expect_found(rev, N(rev), "GET", "/healthy", h_redirect);
+    /* and another method of the captured route does not take the literal path either */
+    static const struct route post[] = {{"GET", "/healthz", h_health}, {"POST", "/:slug", h_create}};
+    struct req r;
+    route_fn fn;
+    char allow[ROUTER_ALLOW_MAX];
+    ck_assert_int_eq(match(post, N(post), "POST", "/healthz", &r, &fn, allow), 405);
+    ck_assert_str_eq(allow, "GET, HEAD");
+    expect_found(post, N(post), "POST", "/abc", h_create);
 }
 END_TEST
 
@@ -523,7 +532,7 @@ static Suite *router_suite(void)
     tcase_add_checked_fixture(meth, setup, teardown);
 
     tcase_add_test(lit, literal_match);
-    tcase_add_test(lit, literal_wins_over_capture_by_order);
+    tcase_add_test(lit, literal_wins_over_capture);
     tcase_add_test(lit, literal_exact_segments);
     tcase_add_test(lit, root_route);
     tcase_add_test(lit, path_len_is_authoritative);
