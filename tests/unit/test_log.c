@@ -1,8 +1,8 @@
 /* Unit tests for fcgi-app/log.c: log_quote escaping and truncation at every small capacity, the level
  * switch, and log lines that no request value can split or forge. */
 #include "log.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,7 +351,7 @@ START_TEST(long_line_cut_and_terminated)
 }
 END_TEST
 
-static Suite *log_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("log");
     TCase *esc = tcase_create("escape");
@@ -381,15 +381,4 @@ static Suite *log_suite(void)
     suite_add_tcase(s, lines);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(log_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
