@@ -7,13 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static enum log_level min_level = LOG_INFO;
+static enum log_level min_level = LOG_LEVEL_INFO;
 static int log_pid;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
 
 int log_set_level(const char *name)
 {
-    for (int i = LOG_DEBUG; i <= LOG_ERROR; i++) {
+    for (int i = LOG_LEVEL_DEBUG; i <= LOG_LEVEL_ERROR; i++) {
         if (strcmp(name, level_names[i]) == 0) {
             min_level = (enum log_level)i;
             return 0;
@@ -82,7 +82,7 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
                      log_pid ? log_pid : (int)getpid(), q, msg, q);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = (int)sizeof(line) - 1;
-    if (lvl >= LOG_ERROR) {
+    if (lvl >= LOG_LEVEL_ERROR) {
         int m = snprintf(line + n, sizeof(line) - (size_t)n, " func=%s", func);
         if (m > 0)
             n = (size_t)(n + m) >= sizeof(line) ? (int)sizeof(line) - 1 : n + m;
@@ -107,11 +107,11 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
 
 void log_access(const char *method, const char *path, size_t path_len, int status, long us, const char *rid)
 {
-    if (LOG_INFO < min_level)
+    if (LOG_LEVEL_INFO < min_level)
         return;
     char qpath[600], qmethod[64];
     log_quote(qpath, sizeof(qpath), path, path_len);
     log_quote(qmethod, sizeof(qmethod), method, strlen(method));
-    log_at(LOG_INFO, __func__, "access", "method=%s path=%s status=%d us=%ld rid=%s", qmethod, qpath, status,
-           us, rid);
+    log_at(LOG_LEVEL_INFO, __func__, "access", "method=%s path=%s status=%d us=%ld rid=%s", qmethod, qpath,
+           status, us, rid);
 }
