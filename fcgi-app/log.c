@@ -1,6 +1,8 @@
 /* Logging to stderr in logfmt; see log.h. */
 #include "log.h"
 
+#include "hex.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,7 +36,6 @@ int log_enabled(enum log_level lvl)
 
 size_t log_quote(char *out, size_t cap, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     if (cap < 8) {
         if (cap)
@@ -44,7 +45,7 @@ size_t log_quote(char *out, size_t cap, const char *s, size_t len)
     out[o++] = '"';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        char tmp[4];
+        char tmp[5]; /* room for hex_encode's NUL after \xNN */
         size_t n = 0;
         if (c == '"' || c == '\\') {
             tmp[n++] = '\\';
@@ -52,8 +53,8 @@ size_t log_quote(char *out, size_t cap, const char *s, size_t len)
         } else if (c < 0x20 || c >= 0x7f) {
             tmp[n++] = '\\';
             tmp[n++] = 'x';
-            tmp[n++] = hex[c >> 4];
-            tmp[n++] = hex[c & 15];
+            hex_encode(&c, 1, tmp + n);
+            n += 2;
         } else {
             tmp[n++] = (char)c;
         }
