@@ -2,6 +2,8 @@
  * set of popular links from evicting each other the way a direct-mapped table would. */
 #include "cache.h"
 
+#include "clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,13 +11,6 @@
 enum { CACHE_SETS = 4096, CACHE_WAYS = 4 };
 
 static struct cached_link entries[CACHE_SETS][CACHE_WAYS];
-
-long long cache_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned long long slug_hash(const char *slug)
 {
@@ -74,7 +69,7 @@ void cache_store(long long id, const char *slug, const char *url, int redirect, 
                               .redirect = redirect,
                               .expires_epoch = expires_epoch,
                               .disabled = disabled,
-                              .fetched_ms = cache_now_ms()};
+                              .fetched_ms = clock_coarse_ms()};
 }
 
 void cache_forget(const char *slug)

@@ -28,6 +28,5 @@ void cache_store(long long id, const char *slug, const char *url, int redirect, 
                  bool disabled);
 void cache_forget(const char *slug);
 void cache_clear(void);
-long long cache_now_ms(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "app.h"
 
 #include "cache.h"
+#include "clock.h"
 #include "db.h"
 #include "hooks.h"
 #include "links.h"
@@ -53,7 +54,7 @@ void redirect_get(struct req *r, struct resp *w)
     }
     hooks_sync();
     const struct cached_link *e = cache_find(slug);
-    long long now = cache_now_ms();
+    long long now = clock_coarse_ms();
     if (!e || now - e->fetched_ms > CACHE_FRESH_MS) {
         struct link l;
         int rc = db_link_find(r->arena, slug, &l);
