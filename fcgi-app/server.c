@@ -8,6 +8,7 @@
 #include "log.h"
 #include "req.h"
 #include "resp.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -59,7 +60,7 @@ static int open_unix(const char *path, int mode, char **owned_path)
         close(fd);
         return -1;
     }
-    *owned_path = strdup(path);
+    *owned_path = xstrdup(path);
     return fd;
 }
 
@@ -113,7 +114,7 @@ static void take_reexec_path(int fd, char **owned_path)
     /* only when the inherited socket really is bound to that path */
     if (p && *p && getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
         strncmp(sa.sun_path, p, sizeof(sa.sun_path)) == 0)
-        *owned_path = strdup(p);
+        *owned_path = xstrdup(p);
     unsetenv(REEXEC_PATH_ENV);
 }
 
