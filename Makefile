@@ -5,9 +5,19 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PKGS     := json-c libpq liburiparser libsystemd libcrypto libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+# The runtime (fcgi-app/) needs only these: it knows nothing of PostgreSQL, URLs or keys.
+RT_PKGS    := json-c libsystemd
+RT_PKG_CFLAGS := $(shell pkg-config --cflags $(RT_PKGS) 2>/dev/null)
+RT_LIBS    := $(shell pkg-config --libs $(RT_PKGS) 2>/dev/null) -lfcgi
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ifcgi-app -Idb -Ihandlers -Ihandlers/core -Ibuild \
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS)
+# fcgi-app/ and its unit tests see only fcgi-app/: a runtime file that includes an application header does not
+# compile. The application (db/, handlers/) sees everything.
+RT_CFLAGS  = $(BASE_CFLAGS) -Ifcgi-app $(RT_PKG_CFLAGS)
+ALL_CFLAGS = $(BASE_CFLAGS) -Ifcgi-app -Idb -Ihandlers -Ihandlers/core -Ibuild \
              -DHOP_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -15,16 +25,21 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 
 RUNTIME_SRC  := $(wildcard fcgi-app/*.c)
-DB_SRC       := $(wildcard db/*.c)
-HANDLERS_SRC := $(filter-out handlers/main.c,$(wildcard handlers/*.c handlers/core/*.c))
+APP_SRC      := $(filter-out handlers/main.c,$(wildcard db/*.c handlers/*.c handlers/core/*.c))
 MIGRATIONS   := $(sort $(wildcard db/migrations/*.sql))
-LIB_SRC      := $(RUNTIME_SRC) $(DB_SRC) $(HANDLERS_SRC)
-UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+# Unit tests of the runtime link libfcgiapp.a alone (no libpq); every other tests/unit/test_*.c is an app test.
+RUNTIME_TESTS := arena clock hex jsonin log req resp router xalloc
+UNIT_TESTS   := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+APP_TESTS    := $(filter-out $(RUNTIME_TESTS),$(UNIT_TESTS))
 
-OBJ     = $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) build/obj/migrations.o
-SAN_OBJ = $(patsubst %.c,build/san/%.o,$(LIB_SRC)) build/san/migrations.o
+RT_OBJ      = $(patsubst %.c,build/obj/%.o,$(RUNTIME_SRC))
+RT_SAN_OBJ  = $(patsubst %.c,build/san/%.o,$(RUNTIME_SRC))
+APP_OBJ     = $(patsubst %.c,build/obj/%.o,$(APP_SRC)) build/obj/migrations.o
+APP_SAN_OBJ = $(patsubst %.c,build/san/%.o,$(APP_SRC)) build/san/migrations.o
+RT_TEST_BIN = $(patsubst %,build/tests/test_%,$(RUNTIME_TESTS))
+RT_TEST_OBJ = $(patsubst %,build/obj/tests/unit/test_%.o,$(RUNTIME_TESTS)) build/obj/tests/unit/check_main.o
 
-.PHONY: all run check deps unit unit-san unit-valgrind integration lint format clean install
+.PHONY: all run check deps unit unit-san unit-valgrind integration lint lint-layers format clean install
 .DELETE_ON_ERROR:
 
 all: build/hop
@@ -36,41 +51,64 @@ build/migrations.c: db/embed.sh $(MIGRATIONS)
 # V=1 shows the commands
 Q := $(if $(V),,@)
 
+# Which flags an object gets, by where its source lives: the runtime and the runtime's tests -Ifcgi-app only.
+rt_test_src = $(patsubst %,tests/unit/test_%.c,$(RUNTIME_TESTS)) tests/unit/check_main.c
+obj_cflags = $(strip $(if $(filter fcgi-app/%,$<),$(RT_CFLAGS), \
+               $(if $(filter $(rt_test_src),$<),$(RT_CFLAGS) $(CHECK_CFLAGS), \
+                 $(if $(filter tests/unit/%,$<),$(ALL_CFLAGS) $(CHECK_CFLAGS),$(ALL_CFLAGS)))))
+
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(obj_cflags) -MMD -MP -c $< -o $@
 build/obj/migrations.o: build/migrations.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 build/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC san  $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(obj_cflags) $(SAN_FLAGS) -MMD -MP -c $< -o $@
 build/san/migrations.o: build/migrations.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-build/libhop.a: $(OBJ)
+build/libfcgiapp.a: $(RT_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
-build/libhop-san.a: $(SAN_OBJ)
+build/libfcgiapp-san.a: $(RT_SAN_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+build/libhop.a: $(APP_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+build/libhop-san.a: $(APP_SAN_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-build/hop: build/obj/handlers/main.o build/libhop.a
+build/hop: build/obj/handlers/main.o build/libhop.a build/libfcgiapp.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
-build/hop-san: build/san/handlers/main.o build/libhop-san.a
+build/hop-san: build/san/handlers/main.o build/libhop-san.a build/libfcgiapp-san.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
-build/tests/%: tests/unit/%.c build/libhop.a
+# Each test binary: its suite (tests/unit/test_<name>.c), the shared main (check_main.c), its libraries.
+$(patsubst %,build/tests/test_%,$(RUNTIME_TESTS)): build/tests/test_%: build/obj/tests/unit/test_%.o \
+  build/obj/tests/unit/check_main.o build/libfcgiapp.a
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC LD   $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
-build/tests-san/%: tests/unit/%.c build/libhop-san.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(RT_LIBS) $(CHECK_LIBS)
+$(patsubst %,build/tests/test_%,$(APP_TESTS)): build/tests/test_%: build/obj/tests/unit/test_%.o \
+  build/obj/tests/unit/check_main.o build/libhop.a build/libfcgiapp.a
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC LD   $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+$(patsubst %,build/tests-san/test_%,$(RUNTIME_TESTS)): build/tests-san/test_%: build/san/tests/unit/test_%.o \
+  build/san/tests/unit/check_main.o build/libfcgiapp-san.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD san  $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(RT_LIBS) $(CHECK_LIBS)
+$(patsubst %,build/tests-san/test_%,$(APP_TESTS)): build/tests-san/test_%: build/san/tests/unit/test_%.o \
+  build/san/tests/unit/check_main.o build/libhop-san.a build/libfcgiapp-san.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD san  $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
 deps:
 	@scripts/deps.sh
@@ -85,13 +123,13 @@ check: deps
 	@$(MAKE) --no-print-directory build/hop build/hop-san
 	@$(MAKE) --no-print-directory lint unit unit-san unit-valgrind integration $(CHECK_EXTRA)
 
-unit: $(addprefix build/tests/,$(UNIT_TESTS))
+unit: $(addprefix build/tests/test_,$(UNIT_TESTS))
 	@set -e; for t in $^; do echo "== $$t"; $$t; done
 
-unit-san: $(addprefix build/tests-san/,$(UNIT_TESTS))
+unit-san: $(addprefix build/tests-san/test_,$(UNIT_TESTS))
 	@set -e; for t in $^; do echo "== $$t (ASan+UBSan)"; $$t; done
 
-unit-valgrind: $(addprefix build/tests/,$(UNIT_TESTS))
+unit-valgrind: $(addprefix build/tests/test_,$(UNIT_TESTS))
 	@set -e; for t in $^; do echo "== $$t (valgrind)"; \
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done
 
@@ -102,15 +140,32 @@ integration: build/hop build/hop-san
 	  echo "== $$t"; HOP_BIN=build/hop bash $$t; \
 	  echo "== $$t (ASan+UBSan pool)"; HOP_BIN=build/hop-san bash $$t; done
 
-lint:
+lint: lint-layers
 	@echo "== clang-format"
 	@clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' 2>/dev/null || ls */*.c */*.h)
 	@echo "== cppcheck"
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -Ifcgi-app -Idb -Ihandlers -Ihandlers/core fcgi-app db handlers
+	  --suppress=missingIncludeSystem -Ifcgi-app fcgi-app
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Ifcgi-app -Idb -Ihandlers $(addprefix -I,$(wildcard handlers/core)) \
+	  db handlers
+
+# fcgi-app/ stays a layer: its objects and the runtime's unit tests reference no PQ* symbol, do not link libpq,
+# and include no header of the repository outside fcgi-app/ (read from the compiler's own .d files).
+lint-layers: build/libfcgiapp.a $(RT_TEST_BIN)
+	@echo "== layers (fcgi-app/ stands alone)"
+	@if nm -u $(RT_OBJ) $(RT_TEST_OBJ) $(RT_TEST_BIN) | grep -E '\bPQ[A-Za-z_]*'; then \
+	  echo "layers: FAILED: the runtime or its tests reference libpq (above)"; exit 1; fi
+	@for t in $(RT_TEST_BIN); do if ldd $$t | grep -F libpq; then \
+	  echo "layers: FAILED: $$t links libpq"; exit 1; fi; done
+	@bad=$$(sed -e 's/[:\\]/ /g' $(RT_OBJ:.o=.d) $(RT_TEST_OBJ:.o=.d) | tr ' ' '\n' | grep '\.h$$' | \
+	  xargs -r realpath -m --relative-to=. | grep -vE '^/|^\.\./|^fcgi-app/[^/]*$$|^tests/unit/[^/]*$$' | sort -u); \
+	  if [ -n "$$bad" ]; then echo "layers: FAILED: the runtime includes headers outside fcgi-app/:" $$bad; exit 1; fi
+	@echo "layers: passed: $(words $(RT_OBJ)) runtime objects, $(words $(RT_TEST_BIN)) runtime test binaries"
 
 format:
-	clang-format -i fcgi-app/*.[ch] db/*.[ch] handlers/*.[ch] handlers/core/*.[ch] tests/unit/*.c
+	clang-format -i fcgi-app/*.[ch] db/*.[ch] handlers/*.[ch] $(wildcard handlers/core/*.[ch]) tests/unit/*.[ch] \
+	  tests/fuzz/*.[ch]
 
 clean:
 	rm -rf build

@@ -1,6 +1,7 @@
 /* The per-process connection; see db.h. */
 #include "db.h"
 
+#include "clock.h"
 #include "db_internal.h"
 #include "log.h"
 
@@ -16,13 +17,6 @@ static long long last_attempt_ms;
 /* an outage is logged when it starts and then every FAILURE_LOG_MS, not on every retry */
 static long long failing_since_ms, failure_logged_ms;
 static unsigned long generation;
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 PGconn *db_open_conn(bool quiet)
 {
@@ -72,7 +66,7 @@ int db_connect(void)
     if (conn && PQstatus(conn) == CONNECTION_OK)
         return DB_OK;
     db_disconnect();
-    long long now = mono_ms();
+    long long now = clock_ms();
     if (last_attempt_ms && now - last_attempt_ms < RETRY_MS)
         return DB_UNAVAILABLE;
     last_attempt_ms = now;

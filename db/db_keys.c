@@ -3,6 +3,7 @@
 
 #include "db.h"
 #include "db_internal.h"
+#include "hex.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -12,14 +13,9 @@
 /* bytea in PostgreSQL's text form: \x and hex */
 static void hash_text(const unsigned char hash[KEY_HASH_LEN], char out[2 * KEY_HASH_LEN + 3])
 {
-    static const char hex[] = "0123456789abcdef";
     out[0] = '\\';
     out[1] = 'x';
-    for (int i = 0; i < KEY_HASH_LEN; i++) {
-        out[2 + 2 * i] = hex[hash[i] >> 4];
-        out[3 + 2 * i] = hex[hash[i] & 15];
-    }
-    out[2 + 2 * KEY_HASH_LEN] = '\0';
+    hex_encode(hash, KEY_HASH_LEN, out + 2);
 }
 
 int db_key_owner(const unsigned char hash[KEY_HASH_LEN], long long *owner_id)

@@ -1,6 +1,8 @@
 /* A bump allocator with destructors: everything a request owns dies with its arena. */
 #include "arena.h"
 
+#include "xalloc.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,16 +27,6 @@ struct arena {
     struct deferred *defers;
     size_t total;
 };
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n);
-    if (!p) {
-        fprintf(stderr, "level=fatal msg=\"out of memory\" bytes=%zu\n", n);
-        abort();
-    }
-    return p;
-}
 
 static struct block *block_new(size_t size)
 {

@@ -2,6 +2,8 @@
  * Our own bounded, non-recursive pass decides what is acceptable; json-c then only builds the tree. */
 #include "jsonin.h"
 
+#include "hex.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,17 +64,6 @@ static size_t skip_ws(const unsigned char *s, size_t len, size_t pos)
 static int digit_at(const unsigned char *s, size_t len, size_t pos)
 {
     return pos < len && s[pos] >= '0' && s[pos] <= '9';
-}
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Well-formed UTF-8 per Unicode table 3-7. json-c's own VALIDATE_UTF8 flag only checks lead and

@@ -1,19 +1,21 @@
 /* Logging to stderr in logfmt; see log.h. */
 #include "log.h"
 
+#include "hex.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static enum log_level min_level = LOG_INFO;
+static enum log_level min_level = LOG_LEVEL_INFO;
 static int log_pid;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
 
 int log_set_level(const char *name)
 {
-    for (int i = LOG_DEBUG; i <= LOG_ERROR; i++) {
+    for (int i = LOG_LEVEL_DEBUG; i <= LOG_LEVEL_ERROR; i++) {
         if (strcmp(name, level_names[i]) == 0) {
             min_level = (enum log_level)i;
             return 0;
@@ -34,7 +36,6 @@ int log_enabled(enum log_level lvl)
 
 size_t log_quote(char *out, size_t cap, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     if (cap < 8) {
         if (cap)
@@ -44,7 +45,7 @@ size_t log_quote(char *out, size_t cap, const char *s, size_t len)
     out[o++] = '"';
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        char tmp[4];
+        char tmp[5]; /* room for hex_encode's NUL after \xNN */
         size_t n = 0;
         if (c == '"' || c == '\\') {
             tmp[n++] = '\\';
@@ -52,8 +53,8 @@ size_t log_quote(char *out, size_t cap, const char *s, size_t len)
         } else if (c < 0x20 || c >= 0x7f) {
             tmp[n++] = '\\';
             tmp[n++] = 'x';
-            tmp[n++] = hex[c >> 4];
-            tmp[n++] = hex[c & 15];
+            hex_encode(&c, 1, tmp + n);
+            n += 2;
         } else {
             tmp[n++] = (char)c;
         }
@@ -82,7 +83,7 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
                      log_pid ? log_pid : (int)getpid(), q, msg, q);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = (int)sizeof(line) - 1;
-    if (lvl >= LOG_ERROR) {
+    if (lvl >= LOG_LEVEL_ERROR) {
         int m = snprintf(line + n, sizeof(line) - (size_t)n, " func=%s", func);
         if (m > 0)
             n = (size_t)(n + m) >= sizeof(line) ? (int)sizeof(line) - 1 : n + m;
@@ -107,11 +108,11 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
 
 void log_access(const char *method, const char *path, size_t path_len, int status, long us, const char *rid)
 {
-    if (LOG_INFO < min_level)
+    if (LOG_LEVEL_INFO < min_level)
         return;
     char qpath[600], qmethod[64];
     log_quote(qpath, sizeof(qpath), path, path_len);
     log_quote(qmethod, sizeof(qmethod), method, strlen(method));
-    log_at(LOG_INFO, __func__, "access", "method=%s path=%s status=%d us=%ld rid=%s", qmethod, qpath, status,
-           us, rid);
+    log_at(LOG_LEVEL_INFO, __func__, "access", "method=%s path=%s status=%d us=%ld rid=%s", qmethod, qpath,
+           status, us, rid);
 }

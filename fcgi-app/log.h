@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_FATAL };
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR, LOG_LEVEL_FATAL };
 
 /* Reads the level from its name ("debug", "info", "warn", "error"); returns -1 for an unknown name. */
 int log_set_level(const char *name);
@@ -17,10 +17,10 @@ void log_set_pid(void);
 void log_at(enum log_level lvl, const char *func, const char *msg, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-#define log_debug(msg, ...) log_at(LOG_DEBUG, __func__, msg, __VA_ARGS__)
-#define log_info(msg, ...)  log_at(LOG_INFO, __func__, msg, __VA_ARGS__)
-#define log_warn(msg, ...)  log_at(LOG_WARN, __func__, msg, __VA_ARGS__)
-#define log_error(msg, ...) log_at(LOG_ERROR, __func__, msg, __VA_ARGS__)
+#define log_debug(msg, ...) log_at(LOG_LEVEL_DEBUG, __func__, msg, __VA_ARGS__)
+#define log_info(msg, ...)  log_at(LOG_LEVEL_INFO, __func__, msg, __VA_ARGS__)
+#define log_warn(msg, ...)  log_at(LOG_LEVEL_WARN, __func__, msg, __VA_ARGS__)
+#define log_error(msg, ...) log_at(LOG_LEVEL_ERROR, __func__, msg, __VA_ARGS__)
 
 /* Writes s as a double-quoted logfmt value into out (always NUL-terminated): quotes and backslashes are
  * escaped, control and non-ASCII bytes become \xNN, and input past what fits is cut with "...".

@@ -2,6 +2,7 @@
 #include "req.h"
 
 #include "arena.h"
+#include "hex.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,17 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 ssize_t req_decode(const char *in, size_t len, char *out, bool plus_space)
 {
@@ -29,7 +19,7 @@ ssize_t req_decode(const char *in, size_t len, char *out, bool plus_space)
         if (c == '%') {
             if (len - i < 3)
                 return -1;
-            int hi = hexval((unsigned char)in[i + 1]), lo = hexval((unsigned char)in[i + 2]);
+            int hi = hex_value((unsigned char)in[i + 1]), lo = hex_value((unsigned char)in[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (unsigned char)(hi * 16 + lo);

@@ -4,9 +4,11 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "clock.h"
 #include "log.h"
 #include "req.h"
 #include "resp.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -31,20 +33,6 @@
 #include <unistd.h>
 
 enum { LISTEN_BACKLOG = 4096, MAX_WORKERS = 256, DRAIN_MAX = 10000, DRAIN_MS = 2000 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ---- the listen socket ---- */
 
@@ -72,7 +60,7 @@ static int open_unix(const char *path, int mode, char **owned_path)
         close(fd);
         return -1;
     }
-    *owned_path = strdup(path);
+    *owned_path = xstrdup(path);
     return fd;
 }
 
@@ -126,7 +114,7 @@ static void take_reexec_path(int fd, char **owned_path)
     /* only when the inherited socket really is bound to that path */
     if (p && *p && getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
         strncmp(sa.sun_path, p, sizeof(sa.sun_path)) == 0)
-        *owned_path = strdup(p);
+        *owned_path = xstrdup(p);
     unsetenv(REEXEC_PATH_ENV);
 }
 
@@ -169,7 +157,7 @@ struct body_ctx {
 static ssize_t fcgi_body_read(void *ctx, char *buf, size_t cap)
 {
     struct body_ctx *bc = ctx;
-    if (now_ms() >= bc->deadline_ms)
+    if (clock_ms() >= bc->deadline_ms)
         return -2;
     int want = cap > 65536 ? 65536 : (int)cap;
     int n = FCGX_GetStr(buf, want, bc->fr->in);
@@ -178,7 +166,7 @@ static ssize_t fcgi_body_read(void *ctx, char *buf, size_t cap)
     int err = FCGX_GetError(bc->fr->in);
     if (err == 0)
         return 0;
-    return (err == EINTR && now_ms() >= bc->deadline_ms) ? -2 : -1;
+    return (err == EINTR && clock_ms() >= bc->deadline_ms) ? -2 : -1;
 }
 
 static void on_alarm(int sig)
@@ -228,7 +216,7 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws
     FCGX_PutStr(out.data, (int)out.len, fr->out);
     FCGX_Finish_r(fr);
     arm_deadline(0);
-    log_access(method, r.path, r.path_len, w.status, (long)(now_us() - t0), r.id);
+    log_access(method, r.path, r.path_len, w.status, (long)(clock_us() - t0), r.id);
     arena_reset(a);
 }
 
@@ -242,7 +230,7 @@ static bool accept_one(int listen_fd, FCGX_Request *fr, struct arena *a, struct 
             log_warn("accept failed", "error=\"%s\"", strerror(errno));
         return errno == ECONNABORTED || errno == EINTR;
     }
-    long long t0 = now_us();
+    long long t0 = clock_us();
     arm_deadline(g_cfg->read_timeout_ms);
     /* hand the connection to libfcgi; keepConnection stops the Finish inside Accept from closing it */
     fr->ipcFd = fd;
@@ -262,7 +250,7 @@ static bool accept_one(int listen_fd, FCGX_Request *fr, struct arena *a, struct 
     /* libfcgi closed the connection: it broke the protocol, stalled or went away before its params */
     arm_deadline(0);
     fr->ipcFd = -1;
-    log_warn("request dropped", "reason=\"bad or incomplete FastCGI request\" us=%lld", now_us() - t0);
+    log_warn("request dropped", "reason=\"bad or incomplete FastCGI request\" us=%lld", clock_us() - t0);
     return true;
 }
 
@@ -312,14 +300,14 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
     FCGX_InitRequest(&fr, -1, 0);
     struct arena *a = arena_new(32 * 1024);
     bool stopping = false;
-    long long next_tick = now_ms() + g_cfg->tick_ms;
+    long long next_tick = clock_ms() + g_cfg->tick_ms;
     while (!stopping) {
         struct pollfd pf[3] = {{.fd = listen_fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
         int app_fd = g_hooks->worker_fd ? g_hooks->worker_fd() : -1;
         nfds_t n = 2;
         if (app_fd >= 0)
             pf[n++] = (struct pollfd){.fd = app_fd, .events = POLLIN};
-        long long wait = next_tick - now_ms();
+        long long wait = next_tick - clock_ms();
         int rc = poll(pf, n, wait < 0 ? 0 : (int)wait);
         if (rc < 0 && errno != EINTR) {
             log_error("poll failed", "error=\"%s\"", strerror(errno));
@@ -334,10 +322,10 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
         }
         if (n > 2 && (pf[2].revents & (POLLIN | POLLERR | POLLHUP)) && g_hooks->worker_event)
             g_hooks->worker_event(true);
-        if (now_ms() >= next_tick) {
+        if (clock_ms() >= next_tick) {
             if (g_hooks->worker_event)
                 g_hooks->worker_event(false);
-            next_tick = now_ms() + g_cfg->tick_ms;
+            next_tick = clock_ms() + g_cfg->tick_ms;
         }
         if (stopping || !(pf[0].revents & POLLIN))
             continue;
@@ -346,8 +334,8 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
     /* Connections already queued were promised an answer: take them before leaving. The bound matters when
      * the socket outlives us (systemd's, or a reload) and new ones keep coming: those wait for our successor.
      */
-    long long drain_until = now_ms() + DRAIN_MS;
-    for (int i = 0; i < DRAIN_MAX && now_ms() < drain_until; i++) {
+    long long drain_until = clock_ms() + DRAIN_MS;
+    for (int i = 0; i < DRAIN_MAX && clock_ms() < drain_until; i++) {
         if (!accept_one(listen_fd, &fr, a, &ws))
             break;
     }
@@ -380,7 +368,7 @@ static void spawn(struct master *m, struct slot *s)
     pid_t pid = fork();
     if (pid < 0) {
         log_error("fork failed", "error=\"%s\"", strerror(errno));
-        s->respawn_at_ms = now_ms() + 1000;
+        s->respawn_at_ms = clock_ms() + 1000;
         return;
     }
     if (pid == 0) {
@@ -389,7 +377,7 @@ static void spawn(struct master *m, struct slot *s)
         worker_main(m->listen_fd, master, m->ready_wr, (int)(s - m->slots));
     }
     s->pid = pid;
-    s->started_ms = now_ms();
+    s->started_ms = clock_ms();
     s->respawn_at_ms = 0;
 }
 
@@ -434,12 +422,12 @@ static void reap(struct master *m)
         if (m->stopping || m->reloading)
             continue;
         /* back off only when a worker keeps dying young: one crash is replaced at once */
-        long long lived = now_ms() - s->started_ms;
+        long long lived = clock_ms() - s->started_ms;
         s->quick_deaths = lived < 1000 ? s->quick_deaths + 1 : 0;
         long long delay = s->quick_deaths <= 1 ? 0 : 100LL << (s->quick_deaths > 6 ? 6 : s->quick_deaths - 1);
         if (delay > 5000)
             delay = 5000;
-        s->respawn_at_ms = now_ms() + delay;
+        s->respawn_at_ms = clock_ms() + delay;
         if (delay)
             log_warn("worker respawn delayed", "delay_ms=%lld quick_deaths=%d", delay, s->quick_deaths);
     }
@@ -483,7 +471,7 @@ static void reload_begin(struct master *m, long long *deadline)
     log_info("reloading", "workers=%d", live_workers(m));
     /* workers finish the request in hand; new connections wait in the listen backlog meanwhile */
     signal_workers(m, SIGTERM);
-    *deadline = now_ms() + g_cfg->shutdown_grace_ms;
+    *deadline = clock_ms() + g_cfg->shutdown_grace_ms;
 }
 
 /* Our own command line, from /proc/self/cmdline (server_run is not given argv). NULL-terminated; NULL when
@@ -614,10 +602,10 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
     for (int i = 0; i < m.nslots; i++)
         spawn(&m, &m.slots[i]);
 
-    long long stop_deadline = 0, next_tick = now_ms() + cfg->tick_ms;
+    long long stop_deadline = 0, next_tick = clock_ms() + cfg->tick_ms;
     for (;;) {
         struct pollfd pf[2] = {{.fd = m.sigfd, .events = POLLIN}, {.fd = m.ready_rd, .events = POLLIN}};
-        long long wait = next_tick - now_ms();
+        long long wait = next_tick - clock_ms();
         if (poll(pf, 2, wait < 0 ? 0 : (int)wait) < 0 && errno != EINTR)
             break;
         if (pf[1].revents & POLLIN)
@@ -632,7 +620,7 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
                     unlink(g_owned_path);
                 log_info("stopping", "signal=SIG%s workers=%d", signame((int)si.ssi_signo), live_workers(&m));
                 signal_workers(&m, SIGTERM);
-                stop_deadline = now_ms() + cfg->shutdown_grace_ms;
+                stop_deadline = clock_ms() + cfg->shutdown_grace_ms;
             } else if (si.ssi_signo == SIGHUP && !m.stopping && !m.reloading) {
                 reload_begin(&m, &stop_deadline);
             }
@@ -645,21 +633,21 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
                 reload_exec(&m);
                 continue;
             }
-            if (now_ms() > stop_deadline) {
+            if (clock_ms() > stop_deadline) {
                 log_error("workers did not stop in time", "workers=%d", live_workers(&m));
                 signal_workers(&m, SIGKILL);
-                stop_deadline = now_ms() + 60 * 1000;
+                stop_deadline = clock_ms() + 60 * 1000;
             }
         } else {
             for (int i = 0; i < m.nslots; i++) {
-                if (m.slots[i].pid == 0 && now_ms() >= m.slots[i].respawn_at_ms)
+                if (m.slots[i].pid == 0 && clock_ms() >= m.slots[i].respawn_at_ms)
                     spawn(&m, &m.slots[i]);
             }
         }
-        if (now_ms() >= next_tick) {
+        if (clock_ms() >= next_tick) {
             if (hooks->master_tick)
                 hooks->master_tick();
-            next_tick = now_ms() + cfg->tick_ms;
+            next_tick = clock_ms() + cfg->tick_ms;
         }
     }
     if (hooks->master_stop)

@@ -1,6 +1,8 @@
 /* Slug and target-URL validation; liburiparser does the RFC 3986 parsing, this file only adds policy. */
 #include "validate.h"
 
+#include "hex.h"
+
 #include <string.h>
 
 #include <uriparser/Uri.h>
@@ -105,16 +107,6 @@ static bool range_equals_ci(const UriTextRangeA *r, const char *lower)
             return false;
     }
     return true;
-}
-
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = ascii_lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
 }
 
 /* Returns the next byte of a percent-decoded range and advances *p. The parser has already rejected

@@ -9,6 +9,7 @@
 
 #include "db_links.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -98,12 +99,8 @@ int visits_init(int n)
     nslots = n;
     for (int i = 0; i < n; i++)
         atomic_store(&slots[i].tables[1].empty, 1);
-    sums = malloc(AGG_SLOTS * sizeof(*sums));
-    sum_index = calloc(AGG_INDEX, sizeof(*sum_index));
-    if (!sums || !sum_index) {
-        log_error("out of memory", "%s", "");
-        return -1;
-    }
+    sums = xmalloc(AGG_SLOTS * sizeof(*sums));
+    sum_index = xcalloc(AGG_INDEX, sizeof(*sum_index));
     return 0;
 }
 
@@ -240,21 +237,18 @@ static int write_batch(void)
 {
     if (nsums == 0)
         return 0;
-    long long *ids = malloc(nsums * sizeof(*ids)), *counts = malloc(nsums * sizeof(*counts));
-    int *days = malloc(nsums * sizeof(*days));
-    const char **hosts = malloc(nsums * sizeof(*hosts));
-    int rc = -1;
-    if (ids && counts && days && hosts) {
-        for (size_t k = 0; k < nsums; k++) {
-            sums[k].key.host[sums[k].key.host_len] = '\0';
-            ids[k] = sums[k].key.link_id;
-            days[k] = sums[k].key.day;
-            hosts[k] = sums[k].key.host;
-            counts[k] = sums[k].count;
-        }
-        struct visit_batch b = {nsums, ids, days, hosts, counts};
-        rc = db_visits_add(&b) == 0 ? 0 : -1;
+    long long *ids = xmalloc(nsums * sizeof(*ids)), *counts = xmalloc(nsums * sizeof(*counts));
+    int *days = xmalloc(nsums * sizeof(*days));
+    const char **hosts = xmalloc(nsums * sizeof(*hosts));
+    for (size_t k = 0; k < nsums; k++) {
+        sums[k].key.host[sums[k].key.host_len] = '\0';
+        ids[k] = sums[k].key.link_id;
+        days[k] = sums[k].key.day;
+        hosts[k] = sums[k].key.host;
+        counts[k] = sums[k].count;
     }
+    struct visit_batch b = {nsums, ids, days, hosts, counts};
+    int rc = db_visits_add(&b) == 0 ? 0 : -1;
     if (rc == 0) {
         nsums = 0;
         memset(sum_index, 0, AGG_INDEX * sizeof(*sum_index));

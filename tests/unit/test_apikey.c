@@ -1,7 +1,7 @@
 /* Unit tests for handlers/apikey.c: the Authorization header, key shape, key generation and hashing. */
 #include "apikey.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +56,7 @@ START_TEST(hash_is_sha256)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("auth");
     TCase *tc = tcase_create("auth");
@@ -65,9 +65,5 @@ int main(void)
     tcase_add_test(tc, key_shape);
     tcase_add_test(tc, hash_is_sha256);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

@@ -2,8 +2,8 @@
  * deferred destructors, reuse after reset, and the growable buffer on top of it. */
 #include "arena.h"
 #include "buf.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -424,7 +424,7 @@ START_TEST(buf_str_keeps_contents)
 }
 END_TEST
 
-static Suite *arena_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("arena");
     TCase *alloc = tcase_create("alloc");
@@ -471,15 +471,4 @@ static Suite *arena_suite(void)
     suite_add_tcase(s, buf);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(arena_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

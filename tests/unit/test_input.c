@@ -1,6 +1,7 @@
 /* Unit tests for handlers/input.c: RFC 3339 date-times, generated slugs, and the link fields of a create or
  * patch body with one error per bad field. Bodies are parsed with json_tokener_parse. */
 #include "input.h"
+#include "unit.h"
 
 #include "arena.h"
 #include "db_links.h"
@@ -559,7 +560,7 @@ START_TEST(patch_expires_and_redirect)
 }
 END_TEST
 
-static Suite *input_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("input");
     TCase *t3339 = tcase_create("rfc3339");
@@ -605,15 +606,4 @@ static Suite *input_suite(void)
     suite_add_tcase(s, patch);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(input_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,8 +1,8 @@
 /* Check suite for jsonin: every acceptance rule of the strict JSON body intake, good and bad inputs,
  * including embedded NULs (len is authoritative) and bodies sized to stress time and memory. */
 #include "jsonin.h"
+#include "unit.h"
 
-#include <check.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -715,7 +715,7 @@ START_TEST(ok_dup_check_stays_aligned)
 }
 END_TEST
 
-static Suite *jsonin_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("jsonin");
     TCase *good = tcase_create("good");
@@ -797,15 +797,4 @@ static Suite *jsonin_suite(void)
     tcase_add_test(dup, ok_dup_check_stays_aligned);
     suite_add_tcase(s, dup);
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(jsonin_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

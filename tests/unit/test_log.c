@@ -1,11 +1,13 @@
 /* Unit tests for fcgi-app/log.c: log_quote escaping and truncation at every small capacity, the level
  * switch, and log lines that no request value can split or forge. */
 #include "log.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* after log.h on purpose: its level names must not clash with syslog's (LOG_DEBUG, LOG_INFO...) */
+#include <syslog.h>
 #include <unistd.h>
 
 /* Quotes the whole literal (NULs included) with plenty of room and compares with want. */
@@ -228,22 +230,36 @@ END_TEST
 START_TEST(levels)
 {
     ck_assert_int_eq(log_set_level("debug"), 0);
-    ck_assert(log_enabled(LOG_DEBUG));
+    ck_assert(log_enabled(LOG_LEVEL_DEBUG));
     ck_assert_int_eq(log_set_level("warn"), 0);
-    ck_assert(!log_enabled(LOG_INFO));
-    ck_assert(log_enabled(LOG_WARN));
-    ck_assert(log_enabled(LOG_ERROR));
+    ck_assert(!log_enabled(LOG_LEVEL_INFO));
+    ck_assert(log_enabled(LOG_LEVEL_WARN));
+    ck_assert(log_enabled(LOG_LEVEL_ERROR));
     ck_assert_int_eq(log_set_level("error"), 0);
-    ck_assert(!log_enabled(LOG_WARN));
-    ck_assert(log_enabled(LOG_FATAL));
+    ck_assert(!log_enabled(LOG_LEVEL_WARN));
+    ck_assert(log_enabled(LOG_LEVEL_FATAL));
     ck_assert_int_eq(log_set_level("bogus"), -1);
     ck_assert_int_eq(log_set_level("DEBUG"), -1);
     ck_assert_int_eq(log_set_level("fatal"), -1);
     ck_assert_int_eq(log_set_level(""), -1);
-    ck_assert(!log_enabled(LOG_WARN)); /* a bad name changes nothing */
+    ck_assert(!log_enabled(LOG_LEVEL_WARN)); /* a bad name changes nothing */
     ck_assert_int_eq(log_set_level("info"), 0);
-    ck_assert(log_enabled(LOG_INFO));
-    ck_assert(!log_enabled(LOG_DEBUG));
+    ck_assert(log_enabled(LOG_LEVEL_INFO));
+    ck_assert(!log_enabled(LOG_LEVEL_DEBUG));
+}
+END_TEST
+
+/* The application may use syslog beside log.h: syslog's own macros keep their meaning and ours theirs. A
+ * clash of names would already fail to compile this file. */
+START_TEST(levels_beside_syslog)
+{
+    ck_assert_int_eq(LOG_DEBUG, 7);
+    ck_assert_int_eq(LOG_ERR, 3);
+    ck_assert_int_lt(LOG_LEVEL_DEBUG, LOG_LEVEL_FATAL);
+    ck_assert_int_eq(log_set_level("warn"), 0);
+    ck_assert(!log_enabled(LOG_LEVEL_INFO));
+    ck_assert(log_enabled(LOG_LEVEL_ERROR));
+    ck_assert_int_eq(log_set_level("info"), 0);
 }
 END_TEST
 
@@ -351,7 +367,7 @@ START_TEST(long_line_cut_and_terminated)
 }
 END_TEST
 
-static Suite *log_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("log");
     TCase *esc = tcase_create("escape");
@@ -374,6 +390,7 @@ static Suite *log_suite(void)
     suite_add_tcase(s, cut);
 
     tcase_add_test(lines, levels);
+    tcase_add_test(lines, levels_beside_syslog);
     tcase_add_test(lines, access_line_cannot_be_forged);
     tcase_add_test(lines, level_filters_lines);
     tcase_add_test(lines, error_names_func_and_message_with_space_is_quoted);
@@ -381,15 +398,4 @@ static Suite *log_suite(void)
     suite_add_tcase(s, lines);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(log_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -3,8 +3,8 @@
 #include "req.h"
 
 #include "arena.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -855,7 +855,7 @@ START_TEST(body_odd_chunks)
 }
 END_TEST
 
-static Suite *req_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("req");
     TCase *target = tcase_create("target");
@@ -928,15 +928,4 @@ static Suite *req_suite(void)
     suite_add_tcase(s, body);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(req_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -4,8 +4,8 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,7 +482,7 @@ START_TEST(redirect_with_cr)
 }
 END_TEST
 
-static Suite *resp_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("resp");
     TCase *ser = tcase_create("serialize");
@@ -523,15 +523,4 @@ static Suite *resp_suite(void)
     suite_add_tcase(s, prob);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(resp_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

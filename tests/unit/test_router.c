@@ -5,8 +5,8 @@
 
 #include "arena.h"
 #include "req.h"
+#include "unit.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,7 +520,7 @@ START_TEST(via_req_init)
 }
 END_TEST
 
-static Suite *router_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("router");
     TCase *lit = tcase_create("literal");
@@ -562,15 +562,4 @@ static Suite *router_suite(void)
     suite_add_tcase(s, meth);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(router_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

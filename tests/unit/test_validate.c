@@ -1,10 +1,10 @@
 /* Unit tests for handlers/validate.c: slug alphabet and reserved words, URL screening and self-link
  * detection. */
-#include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "validate.h"
+#include "unit.h"
 
 static const char SLUG_CHARS[] = "slug must be 1 to 64 characters from A-Z a-z 0-9 _ -";
 static const char URL_SCHEME[] = "url must be an absolute http or https URL";
@@ -617,7 +617,7 @@ START_TEST(self_base_misconfigured)
 }
 END_TEST
 
-static Suite *validate_suite(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("validate");
     TCase *slug = tcase_create("slug");
@@ -701,15 +701,4 @@ static Suite *validate_suite(void)
     suite_add_tcase(s, self);
 
     return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(validate_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
