@@ -57,6 +57,8 @@ static void link_from_row(struct arena *a, PGresult *res, int row, struct link *
         .android_url = opt_str(a, v[LINK_COL_ANDROID_URL]),
         .title = opt_str(a, v[LINK_COL_TITLE]),
         .expired_url = opt_str(a, v[LINK_COL_EXPIRED_URL]),
+        .domain_id = atoll(v[LINK_COL_DOMAIN_ID]),
+        .domain = opt_str(a, v[LINK_COL_DOMAIN]),
     };
     tags_from_text(a, v[LINK_COL_TAGS], out);
 }
@@ -77,10 +79,10 @@ static int one_link(struct arena *a, enum stmt_id id, const char *const *params,
 }
 
 /* The parameters shared by link_insert and link_update, in their $n order (statements.c). */
-enum { LINK_PARAMS = 20 };
+enum { LINK_PARAMS = 21 };
 struct link_param_text {
     struct arena *arena;
-    char owner[24], redirect[8], max_visits[24];
+    char owner[24], redirect[8], max_visits[24], domain[24];
 };
 
 static const char *flag(bool b)
@@ -106,6 +108,7 @@ static void link_params(const char *slug, long long owner_id, const struct link_
     snprintf(t->owner, sizeof(t->owner), "%lld", owner_id);
     snprintf(t->redirect, sizeof(t->redirect), "%d", f->redirect);
     snprintf(t->max_visits, sizeof(t->max_visits), "%lld", f->max_visits);
+    snprintf(t->domain, sizeof(t->domain), "%lld", f->domain_id);
     const char *p[LINK_PARAMS] = {
         slug,
         owner_id ? t->owner : NULL,
@@ -127,13 +130,16 @@ static void link_params(const char *slug, long long owner_id, const struct link_
         f->title,
         flag(f->set_expired_url),
         f->expired_url,
+        t->domain,
     };
     memcpy(params, p, sizeof(p));
 }
 
-int db_link_find(struct arena *a, const char *slug, struct link *out)
+int db_link_find(struct arena *a, long long domain_id, const char *slug, struct link *out)
 {
-    const char *params[] = {slug};
+    char domain[24];
+    snprintf(domain, sizeof(domain), "%lld", domain_id);
+    const char *params[] = {slug, domain};
     return one_link(a, STMT_LINK_FIND, params, DB_NOT_FOUND, out);
 }
 
@@ -146,19 +152,22 @@ int db_link_create(struct arena *a, long long owner_id, const struct link_fields
     return one_link(a, STMT_LINK_INSERT, params, DB_CONFLICT, out);
 }
 
-int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out)
+int db_link_get(struct arena *a, long long domain_id, const char *slug, long long owner_id, struct link *out)
 {
-    char owner[24];
+    char owner[24], domain[24];
     snprintf(owner, sizeof(owner), "%lld", owner_id);
-    const char *params[] = {slug, owner};
+    snprintf(domain, sizeof(domain), "%lld", domain_id);
+    const char *params[] = {slug, owner, domain};
     return one_link(a, STMT_LINK_GET, params, DB_NOT_FOUND, out);
 }
 
-int db_link_reuse(struct arena *a, long long owner_id, const char *url, const char *slug, struct link *out)
+int db_link_reuse(struct arena *a, long long owner_id, long long domain_id, const char *url, const char *slug,
+                  struct link *out)
 {
-    char owner[24];
+    char owner[24], domain[24];
     snprintf(owner, sizeof(owner), "%lld", owner_id);
-    const char *params[] = {owner, url, slug};
+    snprintf(domain, sizeof(domain), "%lld", domain_id);
+    const char *params[] = {owner, url, slug, domain};
     return one_link(a, STMT_LINK_REUSE, params, DB_NOT_FOUND, out);
 }
 
@@ -191,11 +200,12 @@ int db_link_update(struct arena *a, const char *slug, long long owner_id, const 
     return one_link(a, STMT_LINK_UPDATE, params, DB_NOT_FOUND, out);
 }
 
-int db_link_delete(const char *slug, long long owner_id)
+int db_link_delete(long long domain_id, const char *slug, long long owner_id)
 {
-    char owner[24];
+    char owner[24], domain[24];
     snprintf(owner, sizeof(owner), "%lld", owner_id);
-    const char *params[] = {slug, owner};
+    snprintf(domain, sizeof(domain), "%lld", domain_id);
+    const char *params[] = {slug, owner, domain};
     int rc;
     PGresult *res = db_run(STMT_LINK_DELETE, params, &rc);
     if (!res)

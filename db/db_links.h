@@ -26,6 +26,8 @@ struct link {
     size_t ntags;
     const char *title;       /* NULL: none */
     const char *expired_url; /* NULL: none */
+    long long domain_id;     /* 0: no domain (the instance has none) */
+    const char *domain;      /* its name, or NULL */
 };
 
 /* What a create sets, or what a change changes: for a change, NULL, 0 and false `set_` flags keep the
@@ -53,24 +55,27 @@ struct link_fields {
     bool set_expired_url;
     const char *expired_url; /* with set_expired_url; NULL clears */
     bool reuse;              /* create: answer the owner's live link for the same url if there is one */
+    const char *domain;      /* as given (create), NULL: the default; the handler resolves it */
+    long long domain_id;     /* the domain the link is made on (create) or is on (change); 0: none */
 };
 
-/* The link the redirect serves, by slug, whoever owns it; strings in a. */
-int db_link_find(struct arena *a, const char *slug, struct link *out);
+/* The link the redirect serves, by domain (0: none) and slug, whoever owns it; strings in a. */
+int db_link_find(struct arena *a, long long domain_id, const char *slug, struct link *out);
 /* Inserts; owner_id 0 means none. DB_CONFLICT when the slug is taken. */
 int db_link_create(struct arena *a, long long owner_id, const struct link_fields *f, struct link *out);
 /* owner_id's newest live link (not disabled, expired or used up) to url, with that slug unless slug is
  * NULL: DB_OK, or DB_NOT_FOUND. */
-int db_link_reuse(struct arena *a, long long owner_id, const char *url, const char *slug, struct link *out);
-/* A link of owner_id by slug (DB_NOT_FOUND for another owner's link, exactly as for none). */
-int db_link_get(struct arena *a, const char *slug, long long owner_id, struct link *out);
+int db_link_reuse(struct arena *a, long long owner_id, long long domain_id, const char *url, const char *slug,
+                  struct link *out);
+/* A link of owner_id by domain and slug (DB_NOT_FOUND for another owner's link, exactly as for none). */
+int db_link_get(struct arena *a, long long domain_id, const char *slug, long long owner_id, struct link *out);
 /* Up to limit links of owner_id, newest first, with ids below before_id (0: from the newest). */
 int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
                  size_t *n);
-/* Changes what f sets; DB_NOT_FOUND when owner_id has no such link. */
+/* Changes what f sets on the link slug of f->domain_id; DB_NOT_FOUND when owner_id has no such link. */
 int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_fields *f,
                    struct link *out);
-int db_link_delete(const char *slug, long long owner_id);
+int db_link_delete(long long domain_id, const char *slug, long long owner_id);
 /* Uses one visit of a limited link: DB_OK when granted, DB_NOT_FOUND when its visits are used up (or it is
  * gone, or no longer limited: the caller's copy is stale then, and NOTIFY is on its way). */
 int db_link_claim(long long link_id);

@@ -22,6 +22,8 @@ enum link_col {
     LINK_COL_TAGS,
     LINK_COL_TITLE,
     LINK_COL_EXPIRED_URL,
+    LINK_COL_DOMAIN_ID,
+    LINK_COL_DOMAIN,
     LINK_NCOLS
 };
 
@@ -52,7 +54,9 @@ enum link_col {
     "l.android_url, "                                                   \
     "array_to_string(l.tags, ','), "                                    \
     "l.title, "                                                         \
-    "l.expired_url"
+    "l.expired_url, "                                                   \
+    "coalesce(l.domain_id, 0), "                                        \
+    "(SELECT d.name FROM domains d WHERE d.id = l.domain_id)"
 /* clang-format on */
 
 #define LINK_COLUMNS LINK_COLUMNS_WITH(LINK_VISITS)

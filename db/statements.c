@@ -22,30 +22,68 @@ const struct stmt stmt_table[STMT_COUNT] = {
 
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
     [STMT_LISTEN] = {"listen", "LISTEN hop_links", 0, STMT_APP},
+    [STMT_LISTEN_DOMAINS] = {"listen_domains", "LISTEN hop_domains", 0, STMT_APP},
+    [STMT_DOMAINS_LIST] =
+        {"domains_list",
+         "SELECT d.id, d.name, d.is_default, d.root_redirect, d.not_found_redirect, "
+         "(SELECT count(*) FROM links l WHERE l.domain_id = d.id) FROM domains d ORDER BY d.name",
+         0, STMT_APP},
+    /* The first domain becomes the default and adopts the links made while there was none, in the same
+     * statement (slugs and visits stay: the rows are the same). */
+    [STMT_DOMAIN_ADD] =
+        {"domain_add",
+         "WITH d AS (INSERT INTO domains (name, is_default, root_redirect, not_found_redirect) "
+         "VALUES ($1, NOT EXISTS (SELECT 1 FROM domains WHERE is_default), $2, $3) "
+         "ON CONFLICT (name) DO NOTHING RETURNING id, is_default), "
+         "m AS (UPDATE links SET domain_id = d.id FROM d WHERE links.domain_id IS NULL "
+         "AND d.is_default RETURNING 1) "
+         "SELECT d.is_default, (SELECT count(*) FROM m) FROM d",
+         3, STMT_APP},
+    /* $2: also delete its links. No row: no such domain, or links use it and $2 is false. */
+    [STMT_DOMAIN_REMOVE] = {"domain_remove",
+                            "WITH gone AS (DELETE FROM links WHERE $2::boolean AND domain_id = "
+                            "(SELECT id FROM domains WHERE name = $1) RETURNING 1), "
+                            "d AS (DELETE FROM domains WHERE name = $1 AND ($2::boolean OR NOT EXISTS "
+                            "(SELECT 1 FROM links l WHERE l.domain_id = domains.id)) RETURNING is_default) "
+                            "SELECT (SELECT count(*) FROM gone), d.is_default FROM d",
+                            2, STMT_APP},
+    /* after the default is removed, the oldest domain left takes its place */
+    [STMT_DOMAIN_NEW_DEFAULT] =
+        {"domain_new_default",
+         "UPDATE domains SET is_default = true WHERE id = (SELECT min(id) FROM domains) "
+         "AND NOT EXISTS (SELECT 1 FROM domains WHERE is_default) RETURNING name",
+         0, STMT_APP},
     /* link_insert and link_update take the same parameters (db_links.c's link_params): $1 slug, $2 owner id
      * or NULL, $3 url, $4 redirect, $5 whether expires_at is given, $6 expires_at, $7 disabled, $8/$9
      * password_hash, $10/$11 max_visits, $12 forward_query, $13/$14/$15 targets (ios, android), $16 tags,
-     * $17/$18 title, $19/$20 expired_url. A "whether" flag and its value set a column that may be cleared;
-     * elsewhere NULL means "keep" (update) or "the default" (insert). */
+     * $17/$18 title, $19/$20 expired_url, $21 the domain id (0: none; update: where the link is). A "whether"
+     * flag and its value set a column that may be cleared; elsewhere NULL means "keep" (update) or "the
+     * default" (insert). */
     [STMT_LINK_INSERT] =
         {"link_insert",
          "WITH l AS (INSERT INTO links (slug, owner_id, url, redirect, expires_at, disabled, "
          "password_hash, max_visits, forward_query, ios_url, android_url, tags, title, "
-         "expired_url) "
+         "expired_url, domain_id) "
          "VALUES ($1, $2, $3, coalesce($4::int, 302), "
          "CASE WHEN $5::boolean THEN $6::timestamptz END, coalesce($7::boolean, false), "
          "CASE WHEN $8::boolean THEN $9 END, CASE WHEN $10::boolean THEN $11::bigint END, "
          "coalesce($12::boolean, false), CASE WHEN $13::boolean THEN $14 END, "
          "CASE WHEN $13::boolean THEN $15 END, coalesce($16::text[], '{}'), "
-         "CASE WHEN $17::boolean THEN $18 END, CASE WHEN $19::boolean THEN $20 END) "
-         "ON CONFLICT (slug) DO NOTHING RETURNING *) SELECT " LINK_COLUMNS " FROM l",
-         20, STMT_APP},
+         "CASE WHEN $17::boolean THEN $18 END, CASE WHEN $19::boolean THEN $20 END, "
+         "nullif($21::bigint, 0)) "
+         "ON CONFLICT ((coalesce(domain_id, 0)), slug) DO NOTHING RETURNING *) "
+         "SELECT " LINK_COLUMNS " FROM l",
+         21, STMT_APP},
     /* the redirect's one round trip: no visit total */
-    [STMT_LINK_FIND] = {"link_find", "SELECT " LINK_COLUMNS_WITH("0") " FROM links l WHERE l.slug = $1", 1,
-                        STMT_APP},
+    [STMT_LINK_FIND] = {"link_find",
+                        "SELECT " LINK_COLUMNS_WITH(
+                            "0") " FROM links l "
+                                 "WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = $1",
+                        2, STMT_APP},
     [STMT_LINK_GET] = {"link_get",
-                       "SELECT " LINK_COLUMNS " FROM links l WHERE l.slug = $1 AND l.owner_id = $2", 2,
-                       STMT_APP},
+                       "SELECT " LINK_COLUMNS " FROM links l WHERE coalesce(l.domain_id, 0) = $3 "
+                       "AND l.slug = $1 AND l.owner_id = $2",
+                       3, STMT_APP},
     /* $1 owner, $2 url, $3 slug or NULL: the newest live link (md5 because urls may outgrow a btree entry) */
     [STMT_LINK_REUSE] =
         {"link_reuse",
@@ -86,10 +124,14 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "tags = coalesce($16::text[], tags), "
          "title = CASE WHEN $17::boolean THEN $18 ELSE title END, "
          "expired_url = CASE WHEN $19::boolean THEN $20 ELSE expired_url END "
-         "WHERE slug = $1 AND owner_id = $2 RETURNING *) SELECT " LINK_COLUMNS " FROM l",
-         20, STMT_APP},
-    [STMT_LINK_DELETE] = {"link_delete", "DELETE FROM links WHERE slug = $1 AND owner_id = $2 RETURNING id",
-                          2, STMT_APP},
+         "WHERE coalesce(domain_id, 0) = $21 AND slug = $1 AND owner_id = $2 RETURNING *) "
+         "SELECT " LINK_COLUMNS " FROM l",
+         21, STMT_APP},
+    [STMT_LINK_DELETE] =
+        {"link_delete",
+         "DELETE FROM links WHERE coalesce(domain_id, 0) = $3 AND slug = $1 AND owner_id = $2 "
+         "RETURNING id",
+         3, STMT_APP},
     /* every UTC day of the window, oldest first, zeros included */
     [STMT_STATS_DAYS] = {"stats_days",
                          "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(v.n), 0) "

@@ -22,6 +22,11 @@ enum stmt_id {
     /* the application */
     STMT_PING,
     STMT_LISTEN,
+    STMT_LISTEN_DOMAINS,
+    STMT_DOMAINS_LIST,
+    STMT_DOMAIN_ADD,
+    STMT_DOMAIN_REMOVE,
+    STMT_DOMAIN_NEW_DEFAULT,
     STMT_LINK_INSERT,
     STMT_LINK_FIND,
     STMT_LINK_GET,

@@ -14,6 +14,9 @@ void app_handle(struct req *r, struct resp *w);
 
 /* The public base URL for this request: HOP_BASE_URL, else https:// and the request's Host. */
 const char *app_base_url(struct req *r);
+/* The base URL of short links on domain (NULL: the request's base): HOP_BASE_URL when its host is domain,
+ * else https:// and domain. */
+const char *app_domain_base_url(struct req *r, const char *domain);
 /* Every base URL this request's service answers to (HOP_BASE_URL and https://Host), NULL-terminated. */
 const char *const *app_self_bases(struct req *r);
 
@@ -22,6 +25,9 @@ void health_get(struct req *r, struct resp *w);
 void redirect_get(struct req *r, struct resp *w);
 void redirect_post(struct req *r, struct resp *w);
 void robots_get(struct req *r, struct resp *w);
+void root_get(struct req *r, struct resp *w);
+void domains_get(struct req *r, struct resp *w);
+void domains_tls_ask(struct req *r, struct resp *w);
 void links_create(struct req *r, struct resp *w);
 void links_list(struct req *r, struct resp *w);
 void links_get(struct req *r, struct resp *w);

@@ -369,6 +369,18 @@ static void field_expired_url(struct json_object *v, const struct input_ctx *c)
     c->out->expired_url = s;
 }
 
+/* A domain name as given; whether it is one of the service's is the handler's to say. */
+static void field_domain(struct json_object *v, const struct input_ctx *c)
+{
+    bool is_null;
+    const char *s = nullable_string(v, "domain", c, &is_null);
+    if (s && strlen(s) > 253) {
+        handler_field_error(c->errors, "domain", "is not one of this service's domains");
+        return;
+    }
+    c->out->domain = s;
+}
+
 static void field_reuse(struct json_object *v, const struct input_ctx *c)
 {
     if (!json_object_is_type(v, json_type_boolean)) {
@@ -401,6 +413,7 @@ static const struct input_field {
     {"title", ON_CREATE | ON_PATCH, field_title, NULL},
     {"expired_url", ON_CREATE | ON_PATCH, field_expired_url, NULL},
     {"reuse", ON_CREATE, field_reuse, NULL},
+    {"domain", ON_CREATE, field_domain, "cannot be changed"},
 };
 
 static const struct input_field *field_named(const char *key)

@@ -9,6 +9,7 @@
 #include "input.h"
 #include "password.h"
 #include "db_links.h"
+#include "domains.h"
 #include "handler.h"
 #include "req.h"
 #include "resp.h"
@@ -31,8 +32,10 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "slug", json_object_new_string(l->slug));
     json_object_object_add(o, "url", json_object_new_string(l->url));
+    json_object_object_add(o, "domain", opt_string(l->domain));
+    const char *base = app_domain_base_url(r, l->domain);
     json_object_object_add(o, "short_url",
-                           json_object_new_string(arena_printf(r->arena, "%s/%s", app_base_url(r), l->slug)));
+                           json_object_new_string(arena_printf(r->arena, "%s/%s", base, l->slug)));
     json_object_object_add(o, "redirect", json_object_new_int(l->redirect));
     json_object_object_add(o, "created_at", json_object_new_string(l->created_at));
     json_object_object_add(o, "expires_at", opt_string(l->expires_at));
@@ -57,6 +60,52 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     json_object_object_add(o, "title", opt_string(l->title));
     json_object_object_add(o, "expired_url", opt_string(l->expired_url));
     return handler_own(r, o);
+}
+
+/* The domain named by ?domain= (absent: the default), as its id in *id (0: hop has none): 0, or -1 answered
+ * (400 naming domain, 503). */
+static int query_domain(struct req *r, struct resp *w, long long *id)
+{
+    const char *name = NULL;
+    if (req_query(r, "domain", &name) < 0) {
+        handler_param_error(w, "domain", "domain must be given once");
+        return -1;
+    }
+    const struct served_domain *d;
+    switch (domains_lookup(name, &d)) {
+    case DOMAINS_FOUND:
+        *id = d->id;
+        return 0;
+    case DOMAINS_NONE:
+        *id = 0;
+        return 0;
+    case DOMAINS_UNAVAILABLE:
+        handler_unavailable(w);
+        return -1;
+    case DOMAINS_UNKNOWN:
+        break;
+    }
+    handler_param_error(w, "domain", "domain is not one of this service's domains");
+    return -1;
+}
+
+/* The body's domain (or the default) as in->domain_id: 0, or -1 answered (422 naming domain, 503). */
+static int body_domain(struct req *r, struct resp *w, struct link_fields *in)
+{
+    const struct served_domain *d;
+    enum domains_result found = domains_lookup(in->domain, &d);
+    if (found == DOMAINS_UNAVAILABLE) {
+        handler_unavailable(w);
+        return -1;
+    }
+    if (found == DOMAINS_UNKNOWN) {
+        struct json_object *errors = handler_own(r, json_object_new_array());
+        handler_field_error(errors, "domain", "is not one of this service's domains");
+        handler_invalid(w, errors);
+        return -1;
+    }
+    in->domain_id = d ? d->id : 0;
+    return 0;
 }
 
 /* The body as typed link fields: 0, or -1 with the 413/415/400/422 answered. */
@@ -88,10 +137,12 @@ void links_create(struct req *r, struct resp *w)
     struct link_fields in;
     if (link_body(r, w, INPUT_CREATE, &in) < 0)
         return;
+    if (body_domain(r, w, &in) < 0)
+        return;
     struct link l;
     int rc = DB_CONFLICT;
     if (in.reuse) {
-        rc = db_link_reuse(r->arena, auth_owner(r), in.url, in.slug, &l);
+        rc = db_link_reuse(r->arena, auth_owner(r), in.domain_id, in.url, in.slug, &l);
         if (rc == DB_OK) {
             handler_json(w, 200, link_json(r, &l));
             return;
@@ -159,9 +210,10 @@ void links_list(struct req *r, struct resp *w)
 static int owned_link(struct req *r, struct resp *w, struct link *l)
 {
     const char *slug = handler_route_slug(r, w);
-    if (!slug)
+    long long domain_id;
+    if (!slug || query_domain(r, w, &domain_id) < 0)
         return -1;
-    int rc = db_link_get(r->arena, slug, auth_owner(r), l);
+    int rc = db_link_get(r->arena, domain_id, slug, auth_owner(r), l);
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return -1;
@@ -183,6 +235,7 @@ void links_patch(struct req *r, struct resp *w)
     struct link_fields in;
     if (owned_link(r, w, &l) < 0 || link_body(r, w, INPUT_PATCH, &in) < 0)
         return;
+    in.domain_id = l.domain_id;
     int rc = db_link_update(r->arena, l.slug, auth_owner(r), &in, &l);
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
@@ -196,9 +249,10 @@ void links_patch(struct req *r, struct resp *w)
 void links_delete(struct req *r, struct resp *w)
 {
     const char *slug = handler_route_slug(r, w);
-    if (!slug)
+    long long domain_id;
+    if (!slug || query_domain(r, w, &domain_id) < 0)
         return;
-    int rc = db_link_delete(slug, auth_owner(r));
+    int rc = db_link_delete(domain_id, slug, auth_owner(r));
     if (rc == DB_NOT_FOUND) {
         resp_problem(w, 404, "you have no link with this slug");
         return;

@@ -1,6 +1,7 @@
 /* hop's command line: serve, migrate, keys, and the configuration read from the environment. */
 #include "app.h"
 
+#include "domains_cli.h"
 #include "keys_cli.h"
 #include "db.h"
 #include "config.h"
@@ -30,6 +31,11 @@ static const char usage[] =
     "  serve [--no-migrate] [--check]\n"
     "                     migrate, then run the pool until SIGTERM; --check only validates the settings\n"
     "  migrate            apply the database migrations that are missing, then exit\n"
+    "  domains add NAME [--root-redirect URL] [--not-found-redirect URL]\n"
+    "                     serve short links on NAME too (the first domain becomes the default)\n"
+    "  domains list       the domains, the default one and their links\n"
+    "  domains remove NAME [--with-links]\n"
+    "                     stop serving NAME (refused while links use it, unless --with-links)\n"
     "  keys create NAME   make an API key for owner NAME (created if new); the key is printed once\n"
     "  keys list          owners and their keys' dates (never a key)\n"
     "  keys revoke NAME   revoke every key of owner NAME\n"
@@ -179,6 +185,11 @@ int main(int argc, char **argv)
         struct server_config cfg;
         load_config(&cfg);
         return cmd_migrate();
+    }
+    if (strcmp(cmd, "domains") == 0) {
+        struct server_config cfg;
+        load_config(&cfg);
+        return domains_command(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "keys") == 0) {
         struct server_config cfg;

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "db.h"
 #include "db_links.h"
+#include "domains.h"
 #include "guard.h"
 #include "handler.h"
 #include "page.h"
@@ -123,25 +124,62 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
     resp_redirect(w, status, target);
 }
 
-/* The link named by the route, answered 404/503 when there is none to serve (NULL then). */
+/* The domain the request's Host names (NULL with DOMAINS_NONE), or NULL answered: an unknown Host is a
+ * 404 that costs no query. */
+static bool host_domain(struct req *r, struct resp *w, const struct served_domain **d)
+{
+    switch (domains_for_host(req_env(r, "HTTP_HOST"), d)) {
+    case DOMAINS_FOUND:
+    case DOMAINS_NONE:
+        return true;
+    case DOMAINS_UNAVAILABLE:
+        handler_unavailable(w);
+        return false;
+    case DOMAINS_UNKNOWN:
+        break;
+    }
+    page_or_problem(r, w, 404, "this address is not one of this service's domains");
+    return false;
+}
+
+/* The link named by the route on the request's domain, answered 404/503 when there is none to serve (NULL
+ * then). */
 static const struct link *route_link(struct req *r, struct resp *w)
 {
     const char *slug = req_route(r, "slug");
     size_t len = strlen(slug);
     resp_header(w, "Cache-Control", "private, max-age=0");
+    const struct served_domain *d;
+    if (!host_domain(r, w, &d))
+        return NULL;
     const struct link *l = NULL;
     enum cache_result found = CACHE_NOT_FOUND;
     if (validate_slug_chars(slug, len) && validate_slug_unreserved(slug, len))
-        found = cache_lookup(slug, &l);
-    if (found == CACHE_NOT_FOUND) {
-        page_or_problem(r, w, 404, "no link has this slug");
-        return NULL;
-    }
+        found = cache_lookup(d ? d->id : 0, slug, &l);
     if (found == CACHE_UNAVAILABLE) {
         handler_unavailable(w);
         return NULL;
     }
-    return l;
+    if (found == CACHE_FOUND)
+        return l;
+    if (d && d->not_found_redirect)
+        resp_redirect(w, 302, d->not_found_redirect);
+    else
+        page_or_problem(r, w, 404, "no link has this slug");
+    return NULL;
+}
+
+void root_get(struct req *r, struct resp *w)
+{
+    resp_header(w, "Cache-Control", "private, max-age=0");
+    const struct served_domain *d;
+    if (!host_domain(r, w, &d))
+        return;
+    if (d && d->root_redirect) {
+        resp_redirect(w, 302, d->root_redirect);
+        return;
+    }
+    page_or_problem(r, w, 404, "there is nothing at this path");
 }
 
 void redirect_get(struct req *r, struct resp *w)

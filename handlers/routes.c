@@ -20,7 +20,10 @@ static const struct route routes[] = {
     {"PATCH", "/api/links/:slug", links_patch},
     {"DELETE", "/api/links/:slug", links_delete},
     {"GET", "/api/links/:slug/stats", links_stats},
+    {"GET", "/api/domains", domains_get},
     {"GET", "/robots.txt", robots_get},
+    {"GET", "/_hop/tls", domains_tls_ask},
+    {"GET", "/", root_get},
     /* last: they match every one-segment path */
     {"GET", "/:slug", redirect_get},
     {"POST", "/:slug", redirect_post},
@@ -75,6 +78,17 @@ static const char *host_base(struct req *r)
 const char *app_base_url(struct req *r)
 {
     return config_get()->base_url ? config_get()->base_url : host_base(r);
+}
+
+const char *app_domain_base_url(struct req *r, const char *domain)
+{
+    if (!domain)
+        return app_base_url(r);
+    const char *base = config_get()->base_url;
+    const char *host = base ? strstr(base, "://") + 3 : NULL;
+    if (host && strncmp(host, domain, strlen(domain)) == 0 && strchr(":/", host[strlen(domain)]))
+        return base;
+    return arena_printf(r->arena, "https://%s", domain);
 }
 
 const char *const *app_self_bases(struct req *r)

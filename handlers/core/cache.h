@@ -21,11 +21,12 @@ enum {
     CACHE_STALE_MS = 600 * 1000, /* still served while the database cannot be reached */
 };
 
-/* The link named slug (with slug's characters already checked): from the cache while fresh, else from
- * PostgreSQL, kept for next time. *out is valid until the next cache call. */
-enum cache_result cache_lookup(const char *slug, const struct link **out);
-/* Brings the cache in line with the connection: after a reconnect notifications may have been missed, so
- * it is emptied and the connection subscribed again; then the notifications received are applied. With
+/* The link named slug on domain domain_id (0: none; slug's characters already checked): from the cache while
+ * fresh, else from PostgreSQL, kept for next time. *out is valid until the next cache call. */
+enum cache_result cache_lookup(long long domain_id, const char *slug, const struct link **out);
+/* Brings the cache (and the domain list) in line with the connection: after a reconnect notifications may
+ * have been missed, so both are dropped and the connection subscribed again; then the notifications
+ * received are applied. With
  * read_socket, first reads what arrived on the connection's socket (the worker's poll loop); without it no
  * system call is made (the request path). */
 void cache_sync(bool read_socket);

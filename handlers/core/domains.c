@@ -1,0 +1,148 @@
+/* The worker's list of domains; see domains.h. The list is short (one entry per brand), so a linear scan
+ * is as fast as anything cleverer. */
+#include "domains.h"
+
+#include "arena.h"
+#include "clock.h"
+#include "config.h"
+#include "db.h"
+#include "db_domains.h"
+#include "validate.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+enum { MAX_AGE_MS = 60 * 1000 };
+
+static struct arena *held;         /* the list's strings */
+static struct served_domain *list; /* NULL until read once */
+static size_t count;
+static long long read_ms;
+static bool stale = true;
+
+void domains_invalidate(void)
+{
+    stale = true;
+}
+
+/* Reads the list again; on failure the previous one (if any) stays in use. */
+static void reload(void)
+{
+    struct arena *a = arena_new(4096);
+    struct domain *d;
+    size_t n;
+    if (db_domains_list(a, &d, &n) != DB_OK) {
+        arena_free(a);
+        return;
+    }
+    struct served_domain *fresh = arena_alloc(a, (n ? n : 1) * sizeof(*fresh));
+    for (size_t i = 0; i < n; i++) {
+        fresh[i] = (struct served_domain){.id = d[i].id,
+                                          .name = d[i].name,
+                                          .root_redirect = d[i].root_redirect,
+                                          .not_found_redirect = d[i].not_found_redirect,
+                                          .is_default = d[i].is_default};
+    }
+    if (held)
+        arena_free(held);
+    held = a;
+    list = fresh;
+    count = n;
+    read_ms = clock_coarse_ms();
+    stale = false;
+}
+
+/* The list, read again when it must be: NULL when it could never be read. */
+static const struct served_domain *current(void)
+{
+    if (stale || !list || clock_coarse_ms() - read_ms > MAX_AGE_MS)
+        reload();
+    return list;
+}
+
+static const struct served_domain *named(const char *name, size_t len)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strlen(list[i].name) == len && strncasecmp(list[i].name, name, len) == 0)
+            return &list[i];
+    }
+    return NULL;
+}
+
+static enum domains_result result(const struct served_domain *d, const struct served_domain **out)
+{
+    *out = d;
+    return d ? DOMAINS_FOUND : DOMAINS_UNKNOWN;
+}
+
+enum domains_result domains_for_host(const char *host, const struct served_domain **out)
+{
+    *out = NULL;
+    if (!current())
+        return DOMAINS_UNAVAILABLE;
+    if (count == 0)
+        return DOMAINS_NONE;
+    if (!host || host[0] == '[')
+        return DOMAINS_UNKNOWN;
+    size_t len = strcspn(host, ":");
+    if (len > 0 && host[len - 1] == '.')
+        len--;
+    if (len == 0 || len > DOMAIN_NAME_MAX)
+        return DOMAINS_UNKNOWN;
+    return result(named(host, len), out);
+}
+
+/* HOP_BASE_URL's host, when it is one of the domains. */
+static const struct served_domain *base_domain(void)
+{
+    const char *base = config_get()->base_url;
+    const char *host = base ? strstr(base, "://") : NULL;
+    if (!host)
+        return NULL;
+    host += 3;
+    return named(host, strcspn(host, ":/"));
+}
+
+enum domains_result domains_lookup(const char *name, const struct served_domain **out)
+{
+    *out = NULL;
+    if (!current())
+        return DOMAINS_UNAVAILABLE;
+    if (name)
+        return count ? result(named(name, strlen(name)), out) : DOMAINS_UNKNOWN;
+    if (count == 0)
+        return DOMAINS_NONE;
+    const struct served_domain *d = base_domain();
+    for (size_t i = 0; !d && i < count; i++) {
+        if (list[i].is_default)
+            d = &list[i];
+    }
+    /* a list with no default cannot last (removing it names another); until then, the first */
+    return result(d ? d : &list[0], out);
+}
+
+const char *domains_check_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > DOMAIN_NAME_MAX)
+        return "a domain name must be 1 to 253 characters";
+    if (name[n - 1] == '.')
+        return "a domain name must not end with a dot";
+    if (strchr(name, ':'))
+        return "a domain name must not carry a port";
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] >= 'A' && name[i] <= 'Z')
+            return "a domain name must be in lower case";
+    }
+    if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n)
+        return "a domain name may only hold a-z 0-9 . - (international names in their xn-- A-label form)";
+    /* the URL rules decide the rest (labels, IP literals): the same checks as a link's host */
+    char url[DOMAIN_NAME_MAX + 16];
+    snprintf(url, sizeof(url), "https://%s/", name);
+    if (validate_url(url, strlen(url), NULL))
+        return "a domain name must be a host name of labels of letters, digits and hyphens";
+    if (strspn(name, "0123456789.") == n)
+        return "a domain name must not be an IP address";
+    return NULL;
+}
