@@ -71,7 +71,8 @@ else
 fi
 expect_header_is "create: Location" location "/api/links/$slug1"
 expect_header "create: JSON content type" '^content-type: application/json'
-expect_json "create: fields" 'keys | sort | join(",")' "created_at,disabled,expires_at,redirect,short_url,slug,url,visits"
+expect_json "create: fields" 'keys | sort | join(",")' \
+  "created_at,disabled,domain,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "create: url as given" '.url' "$url1"
 expect_json "create: redirect 302" '.redirect' 302
 expect_json "create: short_url" '.short_url' "$BASE/$slug1"
@@ -138,9 +139,9 @@ req POST "/$slug1"
 expect_problem "POST slug" 405
 expect_header_is "POST slug: Allow" allow "GET, HEAD"
 
+# POST /{slug} is the password form: an unknown slug is a 404 like GET
 req POST /nosuchslug
-expect_problem "POST unknown slug" 405
-expect_header_is "POST unknown slug: Allow" allow "GET, HEAD"
+expect_problem "POST unknown slug" 404
 
 req DELETE /healthz
 expect_status "DELETE /healthz: 405" 405
