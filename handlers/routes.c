@@ -20,6 +20,7 @@ static const struct route routes[] = {
     {"PATCH", "/api/links/:slug", links_patch},
     {"DELETE", "/api/links/:slug", links_delete},
     {"GET", "/api/links/:slug/stats", links_stats},
+    {"GET", "/api/tags", tags_list},
     {"GET", "/robots.txt", robots_get},
     /* last: they match every one-segment path */
     {"GET", "/:slug", redirect_get},
