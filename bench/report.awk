@@ -1,5 +1,6 @@
 # The tables of `make bench` from bench/run.sh's samples (tab-separated: cell, round, app, label,
-# "requests=.. seconds=.. p50_us=.. ...", CPU ticks before and after of "caddy hop trivial postgres loadgen").
+# "requests=.. seconds=.. p50_us=.. ...", CPU ticks before and after of "caddy hop trivial postgres loadgen
+# hop-without-counting hop-before").
 # Run with -v tck=CLK_TCK. Every figure is the median over rounds, with min–max where the spread matters.
 # Plain awk (mawk): no asort, so medians use a small insertion sort.
 
@@ -74,7 +75,7 @@ function verdict(ok) {
     unexp[cell] += r["unexpected"]
     total[cell] += req
     # CPU us per request of each process tree
-    for (k = 1; k <= 6; k++)
+    for (k = 1; k <= 7; k++)
         add(cell, "cpu" k, req > 0 ? (a[k] - b[k]) * 1e6 / tck / req : 0)
 }
 
@@ -104,7 +105,7 @@ END {
     for (i = 1; i <= ncells; i++) {
         c = order[i]
         caddy = m(c, "cpu1")
-        ap = app[c] == "hop" ? m(c, "cpu2") : app[c] == "triv" ? m(c, "cpu3") : app[c] == "hopnv" ? m(c, "cpu6") : ""
+        ap = app[c] == "hop" ? m(c, "cpu2") : app[c] == "triv" ? m(c, "cpu3") : app[c] == "hopnv" ? m(c, "cpu6") : app[c] == "hopb" ? m(c, "cpu7") : ""
         pg = m(c, "cpu4")
         gen = m(c, "cpu5")
         side = caddy + (ap == "" ? 0 : ap) + pg
@@ -166,4 +167,34 @@ END {
     if (have("redirect-spread") && have("pg-redirect"))
         printf "| redirect (10,000 links) via Caddy ÷ PostgreSQL alone on its lookup, req/s | %s | |\n",
             ratio(m("redirect-spread", "rps"), m("pg-redirect", "rps"))
+    speed_rows()
+}
+
+# Issue 11: a plain redirect keeps its speed (within 3 % of HOP_BIN_BEFORE), and one with forward_query and
+# app targets costs at most 5 % more than a plain one. Throughput and the app's CPU per request, both ways.
+function speed_rows(    i, pre, x, y, c) {
+    pre[1] = ""
+    pre[2] = "direct-"
+    for (i = 1; i <= 2; i++) {
+        c = pre[i] "redirect-popular"
+        if (have(c) && have(c "-before")) {
+            x = m(c, "rps") / m(c "-before", "rps")
+            printf "| %s: plain ÷ before, req/s | %.3f | ≥ 0.97: %s |\n", c, x, verdict(x >= 0.97)
+            y = m(c, "cpu2") / m(c "-before", "cpu7")
+            printf "| %s: plain ÷ before, hop CPU µs per request | %.3f | ≤ 1.03: %s |\n", c, y, verdict(y <= 1.03)
+        }
+        if (have(c) && have(pre[i] "redirect-extended")) {
+            x = m(pre[i] "redirect-extended", "rps") / m(c, "rps")
+            printf "| %sredirect-extended ÷ %s, req/s | %.3f | ≥ 0.95: %s |\n", pre[i], c, x, verdict(x >= 0.95)
+            y = m(pre[i] "redirect-extended", "cpu2") / m(c, "cpu2")
+            printf "| %sredirect-extended ÷ %s, hop CPU µs per request | %.3f | ≤ 1.05: %s |\n", pre[i], c, y, verdict(y <= 1.05)
+        }
+        c = pre[i] "redirect-plain-mobile"
+        if (have(c) && have(pre[i] "redirect-extended")) {
+            x = m(pre[i] "redirect-extended", "rps") / m(c, "rps")
+            printf "| %sredirect-extended ÷ %s (same request bytes), req/s | %.3f | ≥ 0.95: %s |\n", pre[i], c, x, verdict(x >= 0.95)
+            y = m(pre[i] "redirect-extended", "cpu2") / m(c, "cpu2")
+            printf "| %sredirect-extended ÷ %s, hop CPU µs per request | %.3f | ≤ 1.05: %s |\n", pre[i], c, y, verdict(y <= 1.05)
+        }
+    }
 }

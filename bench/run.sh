@@ -4,7 +4,8 @@
 # Loopback and Unix sockets only; every load is bounded in time. Prints a markdown table and writes it to
 # build/bench/results.md. Knobs: BENCH_SECONDS (per sample, default 4), BENCH_ROUNDS (default 3),
 # BENCH_CONNS (default 64), BENCH_PG_CLIENTS (default 8), BENCH_WORKERS (default: hop's own default),
-# BENCH_ONLY (a regex of cell names to run), KEEP=1 (keep the temp dir).
+# BENCH_ONLY (a regex of cell names to run), KEEP=1 (keep the temp dir), HOP_BIN_BEFORE (another build of hop,
+# e.g. of an earlier commit, served beside it on the same database for the *-before cells).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,6 +17,7 @@ conns=${BENCH_CONNS:-64}
 pg_clients=${BENCH_PG_CLIENTS:-8}
 only=${BENCH_ONLY:-}
 hop=${HOP_BIN:-$repo/build/hop}
+hop_before=${HOP_BIN_BEFORE:-}
 load=$repo/build/bench/fcgi_load
 triv=$repo/build/bench/trivial_fcgi
 outdir=$repo/build/bench
@@ -41,7 +43,7 @@ die() {
 
 pgbin=$(pg_config --bindir 2>/dev/null || true)
 [[ -x $pgbin/pgbench ]] || pgbin=/usr/lib/postgresql/15/bin
-for tool in wrk caddy psql curl strings "$pgbin/pgbench" "$hop" "$load" "$triv"; do
+for tool in wrk caddy psql curl strings "$pgbin/pgbench" "$hop" "$load" "$triv" $hop_before; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found (make deps, then make bench)"
 done
 have_h2load=""
@@ -59,6 +61,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hop-bench.XXXXXX")
 chmod 0711 "$T" # the postgres user must traverse it when we are root
 hop_pid=""
 nv_pid=""
+before_pid=""
 triv_pid=""
 caddy_pid=""
 pg_started=""
@@ -91,6 +94,7 @@ cleanup() {
   stop_child "$triv_pid"
   stop_child "$hop_pid"
   stop_child "$nv_pid"
+  stop_child "$before_pid"
   [[ -n $pg_started ]] && PGDEV_DIR=$T/pg db/pgdev.sh stop >>"$T/pgdev.log" 2>&1
   if [[ ${KEEP:-} == 1 ]]; then
     say "kept $T"
@@ -109,15 +113,15 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Four free loopback ports.
+# Five free loopback ports.
 ports=()
 p=$((30000 + $$ % 10000))
-while ((${#ports[@]} < 4)); do
+while ((${#ports[@]} < 5)); do
   ((p < 40000)) || p=30000
   port_free "$p" && ports+=("$p")
   p=$((p + 1))
 done
-port_hop=${ports[0]} port_triv=${ports[1]} port_resp=${ports[2]} port_http=${ports[3]}
+port_hop=${ports[0]} port_triv=${ports[1]} port_resp=${ports[2]} port_http=${ports[3]} port_before=${ports[4]}
 
 # ---- PostgreSQL, the key, 10,000 links ------------------------------------------------------------------
 
@@ -150,6 +154,17 @@ psql_q -c "INSERT INTO links (slug, owner_id, url)
            INSERT INTO links (slug, owner_id, url) VALUES ('popular', $owner, 'https://example.com/popular');
            ANALYZE links;"
 popular_id=$(psql_q -c "SELECT id FROM links WHERE slug = 'popular'")
+# A link with the options of issue 11 that cost the redirect something: the visitor's query forwarded and
+# app-store targets chosen by User-Agent (when this build's schema has them).
+have_ext=""
+if [[ $(psql_q -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'links' AND column_name = 'ios_url'") == 1 ]]; then
+  have_ext=1
+  psql_q -c "INSERT INTO links (slug, owner_id, url, forward_query, ios_url, android_url)
+             VALUES ('extended', $owner, 'https://example.com/landing?ref=bench', true,
+                     'https://apps.apple.com/app/id000000001?pt=bench', 'https://play.google.com/store/apps/details?id=org.example.bench')"
+fi
+ext_path='/extended?utm_source=newsletter&utm_medium=email&utm_campaign=bench'
+mobile_ua='Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
 seq 1000001 $((1000000 + nlinks)) >"$T/slugs.txt"
 sed 's|^|/|' "$T/slugs.txt" >"$T/paths.txt"
 
@@ -205,6 +220,17 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.1
 done
 
+# The same pool from another build (HOP_BIN_BEFORE), on the same database, for before/after cells in one run.
+if [[ -n $hop_before ]]; then
+  env "${workers_env[@]}" HOP_NO_MIGRATE=1 HOP_LISTEN="$T/hopb.sock" "$hop_before" serve 2>"$T/hopb.log" &
+  before_pid=$!
+  for ((i = 0; i < 100; i++)); do
+    grep -q 'msg=ready' "$T/hopb.log" && break
+    alive "$before_pid" || die "hop serve ($hop_before) exited: $(tail -n 5 "$T/hopb.log")"
+    sleep 0.1
+  done
+fi
+
 # The trivial responder gets as many workers as hop has.
 "$triv" "$T/triv.sock" "$workers" 2>"$T/triv.log" &
 triv_pid=$!
@@ -250,6 +276,7 @@ EOF
 EOF
   fastcgi_site "$port_hop" "$T/hop.sock"
   fastcgi_site "$port_triv" "$T/triv.sock"
+  [[ -z $hop_before ]] || fastcgi_site "$port_before" "$T/hopb.sock"
   # Caddy alone, answering what the redirect answers.
   for site in "https://127.0.0.1:$port_resp" "http://127.0.0.1:$port_http"; do
     cat <<EOF
@@ -287,6 +314,10 @@ done = function(summary, latency, requests)
 end
 EOF
 cp "$T/done.lua" "$T/get.lua"
+{
+  echo "wrk.headers[\"User-Agent\"] = \"$mobile_ua\""
+  cat "$T/done.lua"
+} >"$T/mobile.lua"
 {
   cat <<EOF
 -- each wrk thread picks slugs at random from the $nlinks loaded links
@@ -335,37 +366,39 @@ stmt() {
   done
   printf '%s;\n' "$sql"
 }
-re_find='^SELECT id, url, redirect, coalesce'
+# shellcheck disable=SC2016 # $N are SQL parameters
+re_find='WHERE coalesce\(l\.domain_id, 0\) = \$2 AND l\.slug = \$1$'
 re_auth='^SELECT owner_id, hash FROM api_keys'
 re_insert='^WITH l AS \(INSERT INTO links'
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_get='WHERE l\.slug = \$1 AND l\.owner_id = \$2$'
+re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
 re_days='^SELECT to_char\(d, '
 re_refs='^SELECT host, sum\(n\) AS total FROM visits'
 {
   echo "\\set n random(1000001, $((1000000 + nlinks)))"
-  stmt "$re_find" :n
+  stmt "$re_find" :n 0
 } >"$T/pg-redirect.sql"
 stmt '^SELECT 1$' >"$T/pg-healthz.sql"
 if [[ -n $key ]]; then
   {
     stmt "$re_auth" :keyhash
     echo '\set r random(1, 999999999999)'
-    stmt "$re_insert" :r :owner :url :redirect NULL
+    # every option of the link left to its default
+    stmt "$re_insert" :r :owner :url :redirect NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL 0
   } >"$T/pg-create.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_get" :slug :owner
+    stmt "$re_get" :slug :owner 0
   } >"$T/pg-get.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_list" :owner NULL 51
+    stmt "$re_list" :owner 9223372036854775807 51
   } >"$T/pg-list.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_get" :slug :owner
+    stmt "$re_get" :slug :owner 0
     stmt "$re_days" :linkid 30
     stmt "$re_refs" :linkid 30
   } >"$T/pg-stats.sql"
@@ -380,6 +413,17 @@ cells=(
   "redirect-spread|wrk|hop|$hop_url/ spread|hop redirect, $nlinks links"
   "healthz|wrk|hop|$hop_url/healthz get|hop GET /healthz"
 )
+if [[ -n $have_ext ]]; then
+  # the plain link asked the same way (same query and User-Agent, which it ignores): the same bytes through
+  # Caddy, so extended ÷ plain-mobile is what the options cost hop
+  cells+=(
+    "redirect-extended|wrk|hop|$hop_url$ext_path mobile|hop redirect, forward_query + app targets, iPhone"
+    "redirect-plain-mobile|wrk|hop|$hop_url/popular?${ext_path#*\?} mobile|hop redirect, plain link, same query and iPhone"
+  )
+fi
+if [[ -n $hop_before ]]; then
+  cells+=("redirect-popular-before|wrk|hopb|https://127.0.0.1:$port_before/popular get|HOP_BIN_BEFORE redirect, one popular link")
+fi
 if [[ -n $key ]]; then
   cells+=(
     "create|wrk|hop|$hop_url/api/links create|hop POST /api/links"
@@ -403,6 +447,16 @@ cells+=(
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
 )
+if [[ -n $have_ext ]]; then
+  # the User-Agent has spaces: run_load adds it for a target ending in " +mobile"
+  cells+=(
+    "direct-redirect-extended|fcgi|hop|$T/hop.sock -p $ext_path +mobile|hop redirect, forward_query + app targets, iPhone, fcgi_load"
+    "direct-redirect-plain-mobile|fcgi|hop|$T/hop.sock -p /popular?${ext_path#*\?} +mobile|hop redirect, plain link, same query and iPhone, fcgi_load"
+  )
+fi
+if [[ -n $hop_before ]]; then
+  cells+=("direct-redirect-popular-before|fcgi|hopb|$T/hopb.sock -p /popular|HOP_BIN_BEFORE redirect, one link, fcgi_load on its socket")
+fi
 if [[ -n $key ]]; then
   cells+=(
     "pg-create|pgb|pg|$T/pg-create.sql|PostgreSQL alone: key check + insert"
@@ -433,6 +487,13 @@ check_url "https://127.0.0.1:$port_triv/popular" 302
 check_url "$hop_url/popular" 302
 check_url "$hop_url/1000001" 302
 check_url "$hop_url/healthz" 200
+if [[ -n $have_ext ]]; then
+  check_url "$hop_url$ext_path" 302 -A "$mobile_ua"
+  loc=$(curl -ksS -o /dev/null -A "$mobile_ua" -w '%{redirect_url}' "$hop_url$ext_path")
+  [[ $loc == "https://apps.apple.com/app/id000000001?pt=bench&${ext_path#*\?}" ]] ||
+    die "the extended link sent an iPhone to $loc, not the ios target with the visitor's query"
+fi
+[[ -z $hop_before ]] || check_url "https://127.0.0.1:$port_before/popular" 302
 if [[ -n $key ]]; then
   auth=(-H "Authorization: Bearer $key")
   check_url "$hop_url/api/links" 201 "${auth[@]}" -H 'Content-Type: application/json' -d '{"url": "https://example.com/created"}'
@@ -476,7 +537,7 @@ self_ticks() {
 }
 pg_pid() { head -n 1 "$T/pg/data/postmaster.pid"; }
 snapshot() {
-  echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$triv_pid") $(tree_ticks "$(pg_pid)") $(self_ticks) $(tree_ticks "$nv_pid")"
+  echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$triv_pid") $(tree_ticks "$(pg_pid)") $(self_ticks) $(tree_ticks "$nv_pid") $(tree_ticks "$before_pid")"
 }
 
 bound=$((secs + 30))
@@ -495,8 +556,13 @@ run_load() {
       h2_result "$h2out"
       ;;
     fcgi)
+      local -a extra=()
+      if [[ $what == *" +mobile" ]]; then
+        what=${what% +mobile}
+        extra=(-H "User-Agent: $mobile_ua")
+      fi
       # shellcheck disable=SC2086 # the rest of $what is options
-      timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 | grep '^RESULT'
+      timeout -k 5 "$bound" "$load" -a $what "${extra[@]}" -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 | grep '^RESULT'
       ;;
     pgb)
       rm -f "$T"/pgb.*
@@ -576,7 +642,7 @@ say "cells: $ncells, rounds: $rounds, $secs s each (about $(((ncells * rounds * 
 # hop's caches and Caddy's connections to it warm up before anything counts
 say "warming up"
 for c in "${cells[@]}"; do
-  if [[ $c == *"|wrk|hop|"* ]]; then
+  if [[ $c == *"|wrk|hop"* ]]; then
     measure "$c" warm 1
   fi
 done

@@ -41,7 +41,8 @@ PGconn *db_open_conn(bool quiet)
 int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
 {
     for (int i = 0; i < STMT_COUNT; i++) {
-        if (stmt_table[i].group != group)
+        enum stmt_group g = stmt_table[i].group == STMT_APP_REPLAN ? STMT_APP : stmt_table[i].group;
+        if (g != group)
             continue;
         PGresult *res = PQprepare(c, stmt_table[i].name, stmt_table[i].sql, stmt_table[i].nparams, NULL);
         if (PQresultStatus(res) != PGRES_COMMAND_OK && quiet) {
@@ -140,7 +141,11 @@ void db_consume(void (*fn)(const char *channel, const char *payload), bool read_
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
 {
     const struct stmt *s = &stmt_table[id];
-    PGresult *res = PQexecPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
+    /* an unnamed statement is planned with its parameters' values every time; the named one that
+     * db_prepare_group made for it still proved the SQL at connect time */
+    PGresult *res = s->group == STMT_APP_REPLAN
+                        ? PQexecParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
+                        : PQexecPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
         *rc = DB_OK;

@@ -7,6 +7,7 @@
 #include "db_internal.h"
 #include "link_columns.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,15 +92,20 @@ static const char *flag(bool b)
 }
 
 /* tags as a PostgreSQL array literal; tag characters need no quoting */
-static const char *tags_literal(struct arena *a, const struct link_fields *f)
+static const char *tags_array(struct arena *a, const char *const *tags, size_t n)
 {
     struct buf b;
     buf_init(&b, a, 64);
     buf_addc(&b, '{');
-    for (size_t i = 0; i < f->ntags; i++)
-        buf_addf(&b, "%s%s", i ? "," : "", f->tags[i]);
+    for (size_t i = 0; i < n; i++)
+        buf_addf(&b, "%s%s", i ? "," : "", tags[i]);
     buf_addc(&b, '}');
     return buf_str(&b);
+}
+
+static const char *tags_literal(struct arena *a, const struct link_fields *f)
+{
+    return tags_array(a, f->tags, f->ntags);
 }
 
 static void link_params(const char *slug, long long owner_id, const struct link_fields *f,
@@ -171,22 +177,54 @@ int db_link_reuse(struct arena *a, long long owner_id, long long domain_id, cons
     return one_link(a, STMT_LINK_REUSE, params, DB_NOT_FOUND, out);
 }
 
-int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
-                 size_t *n)
+int db_link_list(struct arena *a, long long owner_id, const struct link_filter *f, long long before_id,
+                 int limit, struct link **out, size_t *n)
 {
     char owner[24], before[24], lim[16];
     snprintf(owner, sizeof(owner), "%lld", owner_id);
-    snprintf(before, sizeof(before), "%lld", before_id);
+    /* the first page is every id below the largest: one shape, so one plan, for every page */
+    snprintf(before, sizeof(before), "%lld", before_id > 0 ? before_id : LLONG_MAX);
     snprintf(lim, sizeof(lim), "%d", limit);
-    const char *params[] = {owner, before_id > 0 ? before : NULL, lim};
+    const char *tags = f ? tags_array(a, f->tags, f->ntags) : NULL;
+    enum stmt_id id = STMT_LINK_LIST;
+    const char *params[5] = {owner, before, lim};
+    if (f && f->pattern) {
+        id = STMT_LINK_SEARCH;
+        params[2] = f->pattern;
+        params[3] = tags;
+        params[4] = lim;
+    } else if (f && f->ntags) {
+        id = STMT_LINK_LIST_TAGGED;
+        params[2] = tags;
+        params[3] = lim;
+    }
     int rc;
-    PGresult *res = db_run(STMT_LINK_LIST, params, &rc);
+    PGresult *res = db_run(id, params, &rc);
     if (!res)
         return rc;
     *n = (size_t)PQntuples(res);
     *out = arena_alloc(a, sizeof(**out) * (*n ? *n : 1));
     for (size_t i = 0; i < *n; i++)
         link_from_row(a, res, (int)i, &(*out)[i]);
+    PQclear(res);
+    return DB_OK;
+}
+
+int db_tags_count(struct arena *a, long long owner_id, struct tag_count **out, size_t *n)
+{
+    char owner[24];
+    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    const char *params[] = {owner};
+    int rc;
+    PGresult *res = db_run(STMT_TAGS_COUNT, params, &rc);
+    if (!res)
+        return rc;
+    *n = (size_t)PQntuples(res);
+    *out = arena_alloc(a, sizeof(**out) * (*n ? *n : 1));
+    for (size_t i = 0; i < *n; i++) {
+        (*out)[i].tag = arena_strdup(a, PQgetvalue(res, (int)i, 0));
+        (*out)[i].links = atoll(PQgetvalue(res, (int)i, 1));
+    }
     PQclear(res);
     return DB_OK;
 }

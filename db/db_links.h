@@ -69,9 +69,25 @@ int db_link_reuse(struct arena *a, long long owner_id, long long domain_id, cons
                   struct link *out);
 /* A link of owner_id by domain and slug (DB_NOT_FOUND for another owner's link, exactly as for none). */
 int db_link_get(struct arena *a, long long domain_id, const char *slug, long long owner_id, struct link *out);
-/* Up to limit links of owner_id, newest first, with ids below before_id (0: from the newest). */
-int db_link_list(struct arena *a, long long owner_id, long long before_id, int limit, struct link **out,
-                 size_t *n);
+/* What a list keeps: the links that carry every one of tags (folded to lower case) and, when pattern is
+ * not NULL, whose slug, url or title in lower case matches it (a LIKE pattern, its wildcards escaped by the
+ * caller). */
+struct link_filter {
+    const char *const *tags;
+    size_t ntags;
+    const char *pattern;
+};
+/* Up to limit links of owner_id that pass f (NULL: all), newest first, with ids below before_id (0: from
+ * the newest). */
+int db_link_list(struct arena *a, long long owner_id, const struct link_filter *f, long long before_id,
+                 int limit, struct link **out, size_t *n);
+
+struct tag_count {
+    const char *tag;
+    long long links;
+};
+/* Every tag of owner_id's links, by name, with the number of links that carry it. */
+int db_tags_count(struct arena *a, long long owner_id, struct tag_count **out, size_t *n);
 /* Changes what f sets on the link slug of f->domain_id; DB_NOT_FOUND when owner_id has no such link. */
 int db_link_update(struct arena *a, const char *slug, long long owner_id, const struct link_fields *f,
                    struct link *out);

@@ -106,11 +106,35 @@ const struct stmt stmt_table[STMT_COUNT] = {
                            "SELECT coalesce((SELECT c.used FROM link_claims c WHERE c.link_id = l.id), 0) "
                            "< l.max_visits FROM links l WHERE l.id = $1 AND l.max_visits >= 1",
                            1, STMT_APP},
-    /* newest first; $2 is the id the previous page ended at (a keyset, so inserts never shift a page) */
+    /* Finding links: one statement per shape (the plain list, a tag filter, a search), so that each has a
+     * plan that fits it; an "$n IS NULL OR" would leave a generic plan unable to use the index it needs.
+     * The filters are planned on every run (STMT_APP_REPLAN): a common tag is found fastest by walking the
+     * owner's newest links, a rare one through links_owner_tags, and only the values tell which (bench/
+     * search.sh shows both plans). Newest first; $2 is the id the previous page ended at (a keyset, so
+     * inserts never shift a page), the largest bigint for the first page. */
     [STMT_LINK_LIST] = {"link_list",
-                        "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 "
-                        "AND ($2::bigint IS NULL OR l.id < $2) ORDER BY l.id DESC LIMIT $3",
+                        "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND l.id < $2 "
+                        "ORDER BY l.id DESC LIMIT $3",
                         3, STMT_APP},
+    /* $3 the tags every link must carry (links_owner_tags) */
+    [STMT_LINK_LIST_TAGGED] = {"link_list_tagged",
+                               "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND l.id < $2 "
+                               "AND l.tags @> $3::text[] ORDER BY l.id DESC LIMIT $4",
+                               4, STMT_APP_REPLAN},
+    /* $3 a LIKE pattern in lower case, on slug, url and title in lower case: exactly the expression of
+     * links_owner_search (0003). lower() rather than ILIKE: ILIKE folds the pattern again on every row,
+     * which makes a search the index cannot narrow (a q of 2 characters) take half again as long.
+     * $4 tags as in link_list_tagged ('{}': any) */
+    [STMT_LINK_SEARCH] = {"link_search",
+                          "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND l.id < $2 "
+                          "AND lower(l.slug || E'\\n' || l.url || E'\\n' || coalesce(l.title, '')) LIKE $3 "
+                          "AND l.tags @> $4::text[] ORDER BY l.id DESC LIMIT $5",
+                          5, STMT_APP_REPLAN},
+    /* the owner's tags by name, each with the number of links that carry it */
+    [STMT_TAGS_COUNT] = {"tags_count",
+                         "SELECT t, count(*) FROM links l CROSS JOIN LATERAL unnest(l.tags) AS t "
+                         "WHERE l.owner_id = $1 GROUP BY t ORDER BY t",
+                         1, STMT_APP},
     [STMT_LINK_UPDATE] =
         {"link_update",
          "WITH l AS (UPDATE links SET url = coalesce($3, url), redirect = coalesce($4::int, redirect), "

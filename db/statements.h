@@ -5,6 +5,9 @@
 
 enum stmt_group {
     STMT_APP,          /* prepared on every worker and master connection */
+    STMT_APP_REPLAN,   /* the same, but planned for its parameters on every run (db.c): a statement whose best
+                          plan depends on them (a search that matches 10 links or 100,000), where the
+                          generic plan PostgreSQL switches to after 5 runs would be many times slower */
     STMT_MIGRATE_BOOT, /* prepared on the migration connection, before anything exists */
     STMT_MIGRATE,      /* prepared on the migration connection once schema_migrations exists */
 };
@@ -34,6 +37,9 @@ enum stmt_id {
     STMT_LINK_CLAIM,
     STMT_LINK_CLAIMED,
     STMT_LINK_LIST,
+    STMT_LINK_LIST_TAGGED,
+    STMT_LINK_SEARCH,
+    STMT_TAGS_COUNT,
     STMT_LINK_UPDATE,
     STMT_LINK_DELETE,
     STMT_STATS_DAYS,

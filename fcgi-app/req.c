@@ -110,6 +110,19 @@ int req_query(const struct req *r, const char *name, const char **value)
     return found;
 }
 
+int req_query_all(const struct req *r, const char *name, const char **values, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nqs; i++) {
+        if (strcmp(r->qs[i].name, name) != 0)
+            continue;
+        if (r->qs[i].bad || n == max)
+            return -1;
+        values[n++] = r->qs[i].value;
+    }
+    return (int)n;
+}
+
 const char *req_route(const struct req *r, const char *name)
 {
     for (size_t i = 0; i < r->nroute; i++) {

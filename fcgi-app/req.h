@@ -57,6 +57,9 @@ int req_init(struct req *r, struct arena *a, char **env, const char **detail);
 const char *req_env(const struct req *r, const char *name);
 /* Query parameter: 0 absent, 1 found (*value set), -1 given twice or malformed. */
 int req_query(const struct req *r, const char *name, const char **value);
+/* Every value of a parameter that may be repeated (?tag=a&tag=b), in request order, into values (room for
+ * max): the count, 0 when absent, or -1 when one is malformed or there are more than max. */
+int req_query_all(const struct req *r, const char *name, const char **values, size_t max);
 /* Route parameter filled by the router, or NULL. */
 const char *req_route(const struct req *r, const char *name);
 /* Reads the whole body once. Returns 0, or 413 (too large), 400 (shorter than CONTENT_LENGTH, or a broken

@@ -34,5 +34,6 @@ void links_get(struct req *r, struct resp *w);
 void links_patch(struct req *r, struct resp *w);
 void links_delete(struct req *r, struct resp *w);
 void links_stats(struct req *r, struct resp *w);
+void tags_list(struct req *r, struct resp *w);
 
 #endif

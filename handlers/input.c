@@ -295,6 +295,14 @@ static const char *tag_fold(const char *s, char out[TAG_MAX + 1])
     return NULL;
 }
 
+_Static_assert((int)TAG_MAX == (int)INPUT_TAG_MAX && (int)TAGS_MAX == (int)INPUT_TAGS_MAX,
+               "input.h's tag limits");
+
+const char *input_tag_fold(const char *s, char out[INPUT_TAG_MAX + 1])
+{
+    return tag_fold(s, out);
+}
+
 static void tag_error(const struct input_ctx *c, const char *tag, const char *why)
 {
     char detail[200];

@@ -19,6 +19,10 @@ enum input_kind { INPUT_CREATE, INPUT_PATCH };
 int input_link(struct arena *a, struct json_object *body, enum input_kind kind, const char *const *bases,
                struct link_fields *out, struct json_object *errors);
 
+enum { INPUT_TAG_MAX = 32, INPUT_TAGS_MAX = 10 };
+/* One tag folded to lower case into out (as tags are stored): NULL, or why s is not a tag. */
+const char *input_tag_fold(const char *s, char out[INPUT_TAG_MAX + 1]);
+
 /* Parses an RFC 3339 date-time ("2026-11-25T06:00:00Z", fractions and offsets allowed) into *t.
  * Returns 0 or -1. */
 int input_rfc3339(const char *s, time_t *t);

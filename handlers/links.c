@@ -13,6 +13,7 @@
 #include "handler.h"
 #include "req.h"
 #include "resp.h"
+#include "search.h"
 #include "validate.h"
 
 #include <json-c/json.h>
@@ -188,10 +189,13 @@ void links_list(struct req *r, struct resp *w)
         handler_param_error(w, "cursor", "cursor must be given once, exactly as a previous next_cursor");
         return;
     }
+    struct link_filter f;
+    if (search_filter(r, w, &f) < 0)
+        return;
     struct link *links;
     size_t n;
     /* one more than asked tells whether there is a next page */
-    int rc = db_link_list(r->arena, auth_owner(r), before, limit + 1, &links, &n);
+    int rc = db_link_list(r->arena, auth_owner(r), &f, before, limit + 1, &links, &n);
     if (handler_db_failed(w, rc) < 0)
         return;
     struct json_object *o = handler_own(r, json_object_new_object()), *arr = json_object_new_array();

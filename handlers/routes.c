@@ -21,6 +21,7 @@ static const struct route routes[] = {
     {"DELETE", "/api/links/:slug", links_delete},
     {"GET", "/api/links/:slug/stats", links_stats},
     {"GET", "/api/domains", domains_get},
+    {"GET", "/api/tags", tags_list},
     {"GET", "/robots.txt", robots_get},
     {"GET", "/_hop/tls", domains_tls_ask},
     {"GET", "/", root_get},

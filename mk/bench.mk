@@ -4,7 +4,7 @@
 
 BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS)
 
-.PHONY: bench bench-tools bench-smoke
+.PHONY: bench bench-tools bench-smoke bench-search
 
 build/bench/fcgi_load: bench/fcgi_load.c
 	@mkdir -p $(dir $@)
@@ -20,6 +20,11 @@ bench-tools: build/hop build/bench/fcgi_load build/bench/trivial_fcgi
 bench: deps
 	@$(MAKE) --no-print-directory bench-tools
 	@bench/run.sh
+
+# finding links at 100,000 links for one owner: plans and timings beside issue 11's targets (bench/search.sh)
+bench-search: deps
+	@$(MAKE) --no-print-directory build/hop
+	@bash bench/search.sh
 
 bench-smoke: bench-tools
 	@echo "== bench/smoke.sh"

@@ -124,6 +124,21 @@ API_KEY='' rec "list, no key" 401 GET $L $L
 rec "list (HEAD)" 200 HEAD $L $L
 rec "list (HEAD), limit 201" 400 HEAD $L "$L?limit=201"
 API_KEY='' rec "list (HEAD), no key" 401 HEAD $L $L
+rec "list, q and tag" 200 GET $L "$L?q=example&tag=none-yet&tag=Other"
+rec "list, q" 200 GET $L "$L?q=openapi&limit=1"
+rec "list, q of 1 character" 400 GET $L "$L?q=x"
+rec "list, bad tag" 400 GET $L "$L?tag=no%20spaces"
+rec "list (HEAD), 11 tags" 400 HEAD $L "$L?tag=a&tag=b&tag=c&tag=d&tag=e&tag=f&tag=g&tag=h&tag=i&tag=j&tag=k"
+
+# ---- tags ------------------------------------------------------------------------------------------------
+TG=/api/tags
+rec "create, tagged" 201 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/tagged","tags":["Docs","oa"]}'
+rec "tags" 200 GET $TG $TG
+expect_json "tags: by name, with counts" '[.tags[] | "\(.tag)=\(.links)"] | join(" ")' "docs=1 oa=1"
+API_KEY=$KEY_B rec "tags, an owner without tags" 200 GET $TG $TG
+API_KEY='' rec "tags, no key" 401 GET $TG $TG
+rec "tags (HEAD)" 200 HEAD $TG $TG
+API_KEY='' rec "tags (HEAD), no key" 401 HEAD $TG $TG
 
 # ---- get, patch, delete ----------------------------------------------------------------------------------
 rec "get" 200 GET $S "$L/$gen"
@@ -228,6 +243,9 @@ rec "healthz (HEAD), database away" 503 HEAD /healthz /healthz
 rec "create, database away" 503 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/"}'
 rec "list, database away" 503 GET $L $L
 rec "list (HEAD), database away" 503 HEAD $L $L
+rec "list, q, database away" 503 GET $L "$L?q=example&tag=oa"
+rec "tags, database away" 503 GET $TG $TG
+rec "tags (HEAD), database away" 503 HEAD $TG $TG
 rec "get, database away" 503 GET $S "$L/$gen"
 rec "get (HEAD), database away" 503 HEAD $S "$L/$gen"
 rec "patch, database away" 503 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'

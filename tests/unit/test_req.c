@@ -259,6 +259,56 @@ START_TEST(query_duplicates)
 }
 END_TEST
 
+START_TEST(query_all_repeated)
+{
+    struct req r;
+    const char *v[3] = {NULL, NULL, NULL};
+    init_ok(&r, ENV("REQUEST_URI=/p?tag=a&x=1&tag=B%20c&tag=&y=2"));
+    ck_assert_int_eq(req_query_all(&r, "tag", v, 3), 3);
+    ck_assert_str_eq(v[0], "a");
+    ck_assert_str_eq(v[1], "B c");
+    ck_assert_str_eq(v[2], "");
+    /* the one-value reader still refuses the repeated name, and other names are untouched */
+    query_rc(&r, "tag", -1);
+    query_is(&r, "x", "1");
+    ck_assert_int_eq(req_query_all(&r, "x", v, 3), 1);
+    ck_assert_str_eq(v[0], "1");
+}
+END_TEST
+
+START_TEST(query_all_absent_and_bounds)
+{
+    struct req r;
+    const char *v[2] = {"untouched", "untouched"};
+    init_ok(&r, ENV("REQUEST_URI=/p?a=1"));
+    ck_assert_int_eq(req_query_all(&r, "tag", v, 2), 0);
+    ck_assert_str_eq(v[0], "untouched");
+    init_ok(&r, ENV("REQUEST_URI=/p"));
+    ck_assert_int_eq(req_query_all(&r, "tag", v, 2), 0);
+    /* exactly max is fine, one more is refused */
+    init_ok(&r, ENV("REQUEST_URI=/p?t=1&t=2"));
+    ck_assert_int_eq(req_query_all(&r, "t", v, 2), 2);
+    init_ok(&r, ENV("REQUEST_URI=/p?t=1&t=2&t=3"));
+    ck_assert_int_eq(req_query_all(&r, "t", v, 2), -1);
+    ck_assert_int_eq(req_query_all(&r, "t", v, 0), -1);
+}
+END_TEST
+
+START_TEST(query_all_malformed)
+{
+    struct req r;
+    const char *v[4];
+    init_ok(&r, ENV("REQUEST_URI=/p?t=1&t=%zz"));
+    ck_assert_int_eq(req_query_all(&r, "t", v, 4), -1);
+    init_ok(&r, ENV("REQUEST_URI=/p?t=%00&t=1"));
+    ck_assert_int_eq(req_query_all(&r, "t", v, 4), -1);
+    /* a malformed name is kept raw, so it never matches the decoded one */
+    init_ok(&r, ENV("REQUEST_URI=/p?t%zz=1&t=2"));
+    ck_assert_int_eq(req_query_all(&r, "t", v, 4), 1);
+    ck_assert_str_eq(v[0], "2");
+}
+END_TEST
+
 START_TEST(query_malformed)
 {
     struct req r;
@@ -885,6 +935,9 @@ Suite *unit_suite(void)
     tcase_add_test(query, query_basic);
     tcase_add_test(query, query_absent);
     tcase_add_test(query, query_duplicates);
+    tcase_add_test(query, query_all_repeated);
+    tcase_add_test(query, query_all_absent_and_bounds);
+    tcase_add_test(query, query_all_malformed);
     tcase_add_test(query, query_malformed);
     tcase_add_test(query, query_empty_values);
     tcase_add_test(query, query_value_keeps_question_mark);
