@@ -34,6 +34,7 @@ static long long next_id;
 static unsigned char key_hash[MAX_KEYS][KEY_HASH_LEN];
 static int nkeys;
 static int fail_rc;
+static unsigned long fail_after;
 static int fail_visits;
 static unsigned long queries, listens, batches;
 static unsigned long generation = 1;
@@ -51,14 +52,16 @@ void fake_db_reset(void)
     nlinks = nkeys = nnotes = nvisits = 0;
     next_id = 0;
     fail_rc = DB_OK;
+    fail_after = 0;
     fail_visits = 0;
     queries = listens = batches = 0;
     generation++;
 }
 
-void fake_db_fail(int rc)
+void fake_db_fail(int rc, unsigned long after)
 {
     fail_rc = rc;
+    fail_after = after;
 }
 
 void fake_db_fail_visits(int n)
@@ -75,6 +78,10 @@ unsigned long fake_db_queries(void)
 static int query(void)
 {
     queries++;
+    if (fail_after > 0) {
+        fail_after--;
+        return DB_OK;
+    }
     return fail_rc;
 }
 

@@ -10,8 +10,8 @@ struct link_fields;
 
 /* Forgets every link, key, count, queued notification and failure; the generation moves on. */
 void fake_db_reset(void);
-/* From now on every query answers rc (DB_UNAVAILABLE, DB_ERROR), or works again with DB_OK. */
-void fake_db_fail(int rc);
+/* The next `after` queries work, then every one answers rc (DB_UNAVAILABLE, DB_ERROR); DB_OK: all work. */
+void fake_db_fail(int rc, unsigned long after);
 /* The next n batches of visits fail with DB_UNAVAILABLE, the ones after succeed. */
 void fake_db_fail_visits(int n);
 /* Queries asked so far (every function that returns a db rc counts, failed or not). */

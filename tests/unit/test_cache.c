@@ -77,7 +77,7 @@ START_TEST(stale_entry_served_while_unavailable)
         setup();
         fake_db_add_link(1, "abc", "https://example.com/a");
         expect("abc", CACHE_FOUND, "https://example.com/a");
-        fake_db_fail(failures[i]);
+        fake_db_fail(failures[i], 0);
         fake_clock_advance(CACHE_FRESH_MS + 1);
         expect("abc", CACHE_FOUND, "https://example.com/a");
         fake_clock_advance(CACHE_STALE_MS - CACHE_FRESH_MS - 1);
@@ -85,7 +85,7 @@ START_TEST(stale_entry_served_while_unavailable)
         fake_clock_advance(1);
         expect("abc", CACHE_UNAVAILABLE, NULL);
         /* back: served again, fetched afresh */
-        fake_db_fail(DB_OK);
+        fake_db_fail(DB_OK, 0);
         expect("abc", CACHE_FOUND, "https://example.com/a");
     }
 }
@@ -94,7 +94,7 @@ END_TEST
 START_TEST(unseen_link_unavailable)
 {
     fake_db_add_link(1, "abc", "https://example.com/a");
-    fake_db_fail(DB_UNAVAILABLE);
+    fake_db_fail(DB_UNAVAILABLE, 0);
     expect("abc", CACHE_UNAVAILABLE, NULL);
 }
 END_TEST
@@ -107,7 +107,7 @@ START_TEST(deleted_link_dropped_when_asked_again)
     fake_clock_advance(CACHE_FRESH_MS + 1);
     expect("abc", CACHE_NOT_FOUND, NULL);
     /* gone from the cache too: with the database away it is not served from an old copy */
-    fake_db_fail(DB_UNAVAILABLE);
+    fake_db_fail(DB_UNAVAILABLE, 0);
     expect("abc", CACHE_UNAVAILABLE, NULL);
 }
 END_TEST
@@ -160,10 +160,10 @@ START_TEST(failed_listen_tried_again)
 {
     fake_db_add_link(1, "abc", "https://example.com/a");
     fake_db_reconnect();
-    fake_db_fail(DB_UNAVAILABLE);
+    fake_db_fail(DB_UNAVAILABLE, 0);
     expect("abc", CACHE_UNAVAILABLE, NULL);
     unsigned long listens = fake_db_listens();
-    fake_db_fail(DB_OK);
+    fake_db_fail(DB_OK, 0);
     expect("abc", CACHE_FOUND, "https://example.com/a");
     ck_assert_uint_eq(fake_db_listens(), listens + 1);
 }
@@ -174,7 +174,7 @@ START_TEST(clear_forgets_everything)
     fake_db_add_link(1, "abc", "https://example.com/a");
     expect("abc", CACHE_FOUND, "https://example.com/a");
     cache_clear();
-    fake_db_fail(DB_UNAVAILABLE);
+    fake_db_fail(DB_UNAVAILABLE, 0);
     expect("abc", CACHE_UNAVAILABLE, NULL);
 }
 END_TEST
