@@ -13,7 +13,14 @@
 #include <string.h>
 #include <time.h>
 
-enum { MAX_LINKS = 256, MAX_KEYS = 16, MAX_NOTES = 16, VISIT_ROWS = 32768, HOST_MAX = 63 };
+enum {
+    MAX_LINKS = 256,
+    MAX_KEYS = 16,
+    MAX_NOTES = 16,
+    VISIT_ROWS = 32768,
+    VISIT_INDEX = 65536,
+    HOST_MAX = 63
+};
 
 struct stored {
     long long owner;
@@ -42,6 +49,7 @@ static const char *notes[MAX_NOTES][2];
 static int nnotes;
 static struct visit_row visits[VISIT_ROWS];
 static int nvisits;
+static int visit_index[VISIT_INDEX]; /* row number + 1, 0 for none: batches of thousands of keys stay quick */
 
 void fake_db_reset(void)
 {
@@ -49,6 +57,7 @@ void fake_db_reset(void)
         arena_free(store);
     store = arena_new(4096);
     memset(links, 0, sizeof(links));
+    memset(visit_index, 0, sizeof(visit_index));
     nlinks = nkeys = nnotes = nvisits = 0;
     next_id = 0;
     fail_rc = DB_OK;
@@ -442,7 +451,8 @@ int db_link_stats(struct arena *a, long long link_id, int days, struct link_stat
     if (rc != DB_OK)
         return rc;
     int today = (int)(time(NULL) / 86400);
-    *out = (struct link_stats){.days = arena_alloc(a, (size_t)days * sizeof(*out->days)), .ndays = (size_t)days};
+    *out =
+        (struct link_stats){.days = arena_alloc(a, (size_t)days * sizeof(*out->days)), .ndays = (size_t)days};
     for (int d = 0; d < days; d++) {
         time_t t = (time_t)(today - days + 1 + d) * 86400;
         struct tm tm;
@@ -475,17 +485,29 @@ int db_links_listen(void)
 
 /* ---- visits ---- */
 
+static unsigned visit_hash(long long link_id, int day, const char *host)
+{
+    unsigned long long h = (unsigned long long)link_id * 1000003ULL + (unsigned)day;
+    for (const unsigned char *p = (const unsigned char *)host; *p; p++)
+        h = h * 31 + *p;
+    return (unsigned)(h % VISIT_INDEX);
+}
+
+/* The row of (link_id, day, host), made when new: the primary key of the visits table. */
 static struct visit_row *visit_row(long long link_id, int day, const char *host)
 {
-    for (int i = 0; i < nvisits; i++) {
-        if (visits[i].link_id == link_id && visits[i].day == day && strcmp(visits[i].host, host) == 0)
-            return &visits[i];
+    unsigned i = visit_hash(link_id, day, host);
+    for (; visit_index[i]; i = (i + 1) % VISIT_INDEX) {
+        struct visit_row *v = &visits[visit_index[i] - 1];
+        if (v->link_id == link_id && v->day == day && strcmp(v->host, host) == 0)
+            return v;
     }
     if (nvisits == VISIT_ROWS)
         abort();
     struct visit_row *v = &visits[nvisits++];
     *v = (struct visit_row){.link_id = link_id, .day = day};
     snprintf(v->host, sizeof(v->host), "%s", host);
+    visit_index[i] = nvisits;
     return v;
 }
 

@@ -29,7 +29,8 @@ void fake_db_reconnect(void);
 /* Calls to db_links_listen so far. */
 unsigned long fake_db_listens(void);
 
-/* Visits written by db_visits_add for link_id (every day), for one referrer host or, with NULL, every host. */
+/* Visits written by db_visits_add for link_id (every day), for one referrer host or, with NULL, every host.
+ */
 long long fake_db_visits(long long link_id, const char *host);
 /* Every visit written, and the number of batches that carried them. */
 long long fake_db_visits_total(void);

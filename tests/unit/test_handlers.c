@@ -19,22 +19,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY1 "hop_0123456789abcdefghijABCDEFGHIJ01"
-#define KEY2 "hop_ZYXWVUTSRQPONMLKJIHGFEDCBA987654"
+#define KEY1        "hop_0123456789abcdefghijABCDEFGHIJ01"
+#define KEY2        "hop_ZYXWVUTSRQPONMLKJIHGFEDCBA987654"
 #define KEY_UNKNOWN "hop_00000000000000000000000000000000"
-#define AUTH1 "HTTP_AUTHORIZATION=Bearer " KEY1
-#define JSON "\nCONTENT_TYPE=application/json"
-#define FORM "CONTENT_TYPE=application/x-www-form-urlencoded"
-#define HTML "HTTP_ACCEPT=text/html"
-#define PROBLEM "Content-Type: application/problem+json"
-#define RETRY "Retry-After: 1"
-#define PASSWORD "open sesame"
+#define AUTH1       "HTTP_AUTHORIZATION=Bearer " KEY1
+#define JSON        "\nCONTENT_TYPE=application/json"
+#define FORM        "CONTENT_TYPE=application/x-www-form-urlencoded"
+#define HTML        "HTTP_ACCEPT=text/html"
+#define PROBLEM     "Content-Type: application/problem+json"
+#define RETRY       "Retry-After: 1"
+#define PASSWORD    "open sesame"
 
 enum { UNAV = DB_UNAVAILABLE, DBERR = DB_ERROR };
 
-/* One request and what it must be answered. env: extra FastCGI params, one "KEY=VALUE" a line. fail and after:
- * after that many queries of this request have worked, the fake answers fail to every other (0: none fail).
- * heads: header lines the answer must carry, one a line. body: a part of the body, "" for none, NULL for any. */
+/* One request and what it must be answered. env: extra FastCGI params, one "KEY=VALUE" a line. fail and
+ * after: after that many queries of this request have worked, the fake answers fail to every other (0: none
+ * fail). heads: header lines the answer must carry, one a line. body: a part of the body, "" for none, NULL
+ * for any. */
 struct hcase {
     const char *method, *uri, *env, *body;
     int fail, after;
@@ -111,7 +112,8 @@ static ssize_t mem_read(void *ctx, char *buf, size_t cap)
     return (ssize_t)n;
 }
 
-/* The FastCGI params of c as method: the request line, a Host, a client address, c->env, the body's length. */
+/* The FastCGI params of c as method: the request line, a Host, a client address, c->env, the body's length.
+ */
 static char **make_env(const struct hcase *c, const char *method)
 {
     char **env = arena_alloc(arena, 16 * sizeof(*env));
@@ -156,15 +158,16 @@ static void check_answer(const struct hcase *c, const char *method, const char *
     const char *label = arena_printf(arena, "%s %s (%s)", method, c->uri, c->env ? c->env : "");
     char status[32];
     snprintf(status, sizeof(status), "Status: %d ", c->status);
-    ck_assert_msg(strncmp(got, status, strlen(status)) == 0, "%s: wanted %d, got:\n%s", label, c->status, got);
+    ck_assert_msg(strncmp(got, status, strlen(status)) == 0, "%s: wanted %d, got:\n%s", label, c->status,
+                  got);
     const char *end = strstr(got, "\r\n\r\n");
     ck_assert_msg(end != NULL, "%s: no end of headers in:\n%s", label, got);
     size_t head_len = (size_t)(end - got) + 2;
     char *heads = arena_strdup(arena, c->heads ? c->heads : ""), *save = NULL;
     for (char *h = strtok_r(heads, "\n", &save); h; h = strtok_r(NULL, "\n", &save)) {
         const char *line = arena_printf(arena, "\r\n%s\r\n", h);
-        ck_assert_msg(memmem(got, head_len, line, strlen(line)) != NULL, "%s: no header \"%s\" in:\n%s", label,
-                      h, got);
+        ck_assert_msg(memmem(got, head_len, line, strlen(line)) != NULL, "%s: no header \"%s\" in:\n%s",
+                      label, h, got);
     }
     const char *body = end + 4;
     if (head || (c->has && !*c->has))
@@ -193,8 +196,8 @@ static const struct hcase cases[] = {
     {"GET", "/api/links", "HTTP_AUTHORIZATION=Bearer nope", NULL, 0, 0, 401, "WWW-Authenticate: Bearer",
      "does not hold a hop API key", NULL},
     {"GET", "/api/links", "HTTP_AUTHORIZATION=Basic " KEY1, NULL, 0, 0, 401, NULL, NULL, NULL},
-    {"GET", "/api/links", "HTTP_AUTHORIZATION=Bearer " KEY_UNKNOWN, NULL, 0, 0, 401, NULL, "unknown or revoked",
-     NULL},
+    {"GET", "/api/links", "HTTP_AUTHORIZATION=Bearer " KEY_UNKNOWN, NULL, 0, 0, 401, NULL,
+     "unknown or revoked", NULL},
     {"GET", "/api/links", AUTH1, NULL, UNAV, 0, 503, RETRY "\n" PROBLEM, "cannot be reached", NULL},
     {"GET", "/api/links", AUTH1, NULL, DBERR, 0, 503, RETRY, "cannot be reached", NULL},
     {"GET", "/api/nothing", AUTH1, NULL, 0, 0, 404, PROBLEM, "nothing at this path", NULL},
@@ -205,32 +208,32 @@ static const struct hcase cases[] = {
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\",\"slug\":\"new1\"}", 0, 0, 201,
      "Location: /api/links/new1\nCache-Control: no-store\nContent-Type: application/json",
      "\"short_url\":\"https://sho.rt/new1\"", NULL},
-    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\"}", 0, 0, 201, "Cache-Control: no-store",
-     "\"url\":\"https://example.org/x\"", NULL},
-    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\",\"slug\":\"abc\"}", 0, 0, 409, PROBLEM,
-     "already taken", NULL},
+    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\"}", 0, 0, 201,
+     "Cache-Control: no-store", "\"url\":\"https://example.org/x\"", NULL},
+    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\",\"slug\":\"abc\"}", 0, 0, 409,
+     PROBLEM, "already taken", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\",\"slug\":\"theirs\"}", 0, 0, 409,
      PROBLEM, "already taken", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.com/a\",\"reuse\":true}", 0, 0, 200,
      "Cache-Control: no-store", "\"slug\":\"abc\"", NULL},
-    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.com/t\",\"slug\":\"mine\",\"reuse\":true}", 0,
-     0, 201, "Location: /api/links/mine", "\"slug\":\"mine\"", NULL},
+    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.com/t\",\"slug\":\"mine\",\"reuse\":true}",
+     0, 0, 201, "Location: /api/links/mine", "\"slug\":\"mine\"", NULL},
     {"POST", "/api/links", AUTH1 JSON,
      "{\"url\":\"https://example.org/x\",\"slug\":\"pw1\",\"password\":\"hunter22\",\"max_visits\":3}", 0, 0,
      201, "Location: /api/links/pw1", "\"password_protected\":true,\"max_visits\":3,\"visits_left\":3", NULL},
-    {"POST", "/api/links", AUTH1, "{\"url\":\"https://example.org/x\"}", 0, 0, 415, PROBLEM, "application/json",
-     NULL},
+    {"POST", "/api/links", AUTH1, "{\"url\":\"https://example.org/x\"}", 0, 0, 415, PROBLEM,
+     "application/json", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":", 0, 0, 400, PROBLEM, NULL, NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"ftp://example.org/\"}", 0, 0, 422, PROBLEM,
      "\"field\":\"url\"", NULL},
-    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://sho.rt/abc\"}", 0, 0, 422, PROBLEM, "\"field\":\"url\"",
-     NULL},
+    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://sho.rt/abc\"}", 0, 0, 422, PROBLEM,
+     "\"field\":\"url\"", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\"}", UNAV, 1, 503, RETRY,
      "cannot be reached", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\"}", DBERR, 1, 500, PROBLEM,
      "fault of the service", NULL},
-    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.com/a\",\"reuse\":true}", UNAV, 1, 503, RETRY,
-     NULL, NULL},
+    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.com/a\",\"reuse\":true}", UNAV, 1, 503,
+     RETRY, NULL, NULL},
 
     /* GET /api/links */
     {"GET", "/api/links", AUTH1, NULL, 0, 0, 200, "Cache-Control: no-store\nContent-Type: application/json",
@@ -246,7 +249,8 @@ static const struct hcase cases[] = {
 
     /* GET /api/links/:slug: another owner's link is exactly like none */
     {"GET", "/api/links/abc", AUTH1, NULL, 0, 0, 200, "Cache-Control: no-store",
-     "\"slug\":\"abc\",\"url\":\"https://example.com/a\",\"short_url\":\"https://sho.rt/abc\",\"redirect\":302",
+     "\"slug\":\"abc\",\"url\":\"https://example.com/a\",\"short_url\":\"https://sho.rt/"
+     "abc\",\"redirect\":302",
      NULL},
     {"GET", "/api/links/limited", AUTH1, NULL, 0, 0, 200, NULL, "\"max_visits\":1,\"visits_left\":1", NULL},
     {"GET", "/api/links/limited", AUTH1, NULL, 0, 0, 200, NULL, "\"max_visits\":1,\"visits_left\":0",
@@ -264,16 +268,17 @@ static const struct hcase cases[] = {
      "Cache-Control: no-store", "\"url\":\"https://example.org/new\"", NULL},
     {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"disabled\":true,\"tags\":[\"b\",\"a\"]}", 0, 0, 200, NULL,
      "\"disabled\":true", NULL},
-    {"PATCH", "/api/links/theirs", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", 0, 0, 404, PROBLEM, NULL,
+    {"PATCH", "/api/links/theirs", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", 0, 0, 404, PROBLEM,
+     NULL, NULL},
+    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"slug\":\"other\"}", 0, 0, 422, PROBLEM, "cannot be changed",
      NULL},
-    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"slug\":\"other\"}", 0, 0, 422, PROBLEM, "cannot be changed", NULL},
     {"PATCH", "/api/links/abc", AUTH1 JSON, "[]", 0, 0, 400, PROBLEM, "must be a JSON object", NULL},
-    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", UNAV, 1, 503, RETRY, NULL,
-     NULL},
-    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", UNAV, 2, 503, RETRY, NULL,
-     NULL},
-    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", DBERR, 2, 500, PROBLEM, NULL,
-     NULL},
+    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", UNAV, 1, 503, RETRY,
+     NULL, NULL},
+    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", UNAV, 2, 503, RETRY,
+     NULL, NULL},
+    {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", DBERR, 2, 500, PROBLEM,
+     NULL, NULL},
 
     /* DELETE /api/links/:slug */
     {"DELETE", "/api/links/abc", AUTH1, NULL, 0, 0, 204, NULL, "", NULL},
@@ -313,7 +318,8 @@ static const struct hcase cases[] = {
      "Location: https://apps.example/ios", "", NULL},
     {"GET", "/apps", "HTTP_USER_AGENT=Mozilla/5.0 (Linux; Android 14)", NULL, 0, 0, 302,
      "Location: https://apps.example/android", "", NULL},
-    {"GET", "/apps", "HTTP_USER_AGENT=curl/8.0", NULL, 0, 0, 302, "Location: https://example.com/web", "", NULL},
+    {"GET", "/apps", "HTTP_USER_AGENT=curl/8.0", NULL, 0, 0, 302, "Location: https://example.com/web", "",
+     NULL},
     {"GET", "/abc", NULL, NULL, UNAV, 0, 503, RETRY "\n" PROBLEM, "cannot be reached", NULL},
     {"GET", "/abc", NULL, NULL, DBERR, 0, 503, RETRY, NULL, NULL},
     /* the visit limit: claimed in PostgreSQL on every visit */
@@ -330,8 +336,8 @@ static const struct hcase cases[] = {
     /* POST /:slug, the password form's answer */
     {"POST", "/secret", FORM, "password=open+sesame", 0, 0, 303,
      "Location: https://example.com/s\nX-Robots-Tag: noindex", "", NULL},
-    {"POST", "/secret", FORM, "a=b&password=open%20sesame&c=d", 0, 0, 303, "Location: https://example.com/s", "",
-     NULL},
+    {"POST", "/secret", FORM, "a=b&password=open%20sesame&c=d", 0, 0, 303, "Location: https://example.com/s",
+     "", NULL},
     {"POST", "/secret", FORM, "password=wrong", 0, 0, 401, PROBLEM, "the password is not right", NULL},
     {"POST", "/secret", FORM "\n" HTML, "password=wrong", 0, 0, 401, "Content-Type: text/html; charset=utf-8",
      "That password is not right", NULL},
@@ -415,8 +421,9 @@ END_TEST
 
 START_TEST(created_link_is_served)
 {
-    expect_status(status_of("POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/n\",\"slug\":\"n1\"}"),
-                  201);
+    expect_status(
+        status_of("POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/n\",\"slug\":\"n1\"}"),
+        201);
     const char *a = status_of("GET", "/n1", NULL, NULL);
     expect_status(a, 302);
     ck_assert_ptr_nonnull(strstr(a, "\r\nLocation: https://example.org/n\r\n"));
@@ -433,7 +440,8 @@ START_TEST(list_pages_follow_cursor)
     const char *cursor = NULL;
     int seen = 0;
     for (int page = 0; page < 3; page++) {
-        const char *uri = cursor ? arena_printf(arena, "/api/links?limit=4&cursor=%s", cursor) : "/api/links?limit=4";
+        const char *uri =
+            cursor ? arena_printf(arena, "/api/links?limit=4&cursor=%s", cursor) : "/api/links?limit=4";
         const char *a = status_of("GET", uri, AUTH1, NULL);
         expect_status(a, 200);
         for (const char *p = a; (p = strstr(p, "\"short_url\"")); p++)
