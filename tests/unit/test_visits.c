@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -209,6 +210,61 @@ START_TEST(more_keys_than_master_holds)
 }
 END_TEST
 
+/* Flushes until a flush writes nothing more (the master's sums hold 8,192 keys a flush). */
+static void flush_all(void)
+{
+    for (int i = 0; i < 10; i++) {
+        long long before = fake_db_visits_total();
+        visits_flush(false);
+        if (fake_db_visits_total() == before)
+            return;
+    }
+    ck_abort_msg("flushes keep finding visits");
+}
+
+/* The visits visits.c logged as dropped (its tables full) in log, the text of its stderr. */
+static long long dropped_in(const char *log)
+{
+    long long n = 0;
+    for (const char *p = log; (p = strstr(p, "msg=\"visits dropped\"")); p++) {
+        const char *d = strstr(p, " dropped=");
+        ck_assert_ptr_nonnull(d);
+        n += atoll(d + strlen(" dropped="));
+    }
+    return n;
+}
+
+START_TEST(switching_tables_under_drain)
+{
+    /* a stream of new keys makes the worker move between its tables every 8,192 keys while the master drains
+     * without pause: a table may be emptied only once the worker has left it. A worker that outruns the
+     * master fills its table and drops visits (logged, by design): those are counted from the log. */
+    enum { VISITS = 120000, DISTINCT = 30000 };
+    FILE *log = tmpfile();
+    ck_assert_ptr_nonnull(log);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(log), STDERR_FILENO);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(0);
+        for (int i = 0; i < VISITS; i++)
+            visits_add(100000 + i % DISTINCT, "", 0);
+        _exit(0);
+    }
+    while (waitpid(pid, NULL, WNOHANG) == 0)
+        visits_flush(false);
+    flush_all();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char text[4096] = "";
+    rewind(log);
+    text[fread(text, 1, sizeof(text) - 1, log)] = '\0';
+    fclose(log);
+    ck_assert_int_eq(fake_db_visits_total() + dropped_in(text), VISITS);
+}
+END_TEST
+
 START_TEST(no_slot_counts_nothing)
 {
     pid_t pid = fork();
@@ -255,6 +311,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, killed_worker_loses_nothing_counted);
     tcase_add_test(tc, killed_at_any_moment);
     tcase_add_test(tc, more_keys_than_master_holds);
+    tcase_add_test(tc, switching_tables_under_drain);
     tcase_add_test(tc, no_slot_counts_nothing);
     tcase_add_test(tc, long_host_cut);
     tcase_set_timeout(tc, 120);
