@@ -138,6 +138,13 @@ static struct stored *by_slug(const char *slug)
     return NULL;
 }
 
+/* owner's link by slug: another owner's is as absent as none, as in WHERE slug = $1 AND owner_id = $2 */
+static struct stored *owned(const char *slug, long long owner)
+{
+    struct stored *s = by_slug(slug);
+    return s && s->owner == owner ? s : NULL;
+}
+
 static struct stored *by_id(long long id)
 {
     for (int i = 0; i < nlinks; i++) {
@@ -366,8 +373,8 @@ int db_link_get(struct arena *a, const char *slug, long long owner_id, struct li
     int rc = query();
     if (rc != DB_OK)
         return rc;
-    const struct stored *s = by_slug(slug);
-    if (!s || s->owner != owner_id)
+    const struct stored *s = owned(slug, owner_id);
+    if (!s)
         return DB_NOT_FOUND;
     row(a, s, out);
     return DB_OK;
@@ -396,8 +403,8 @@ int db_link_update(struct arena *a, const char *slug, long long owner_id, const 
     int rc = query();
     if (rc != DB_OK)
         return rc;
-    struct stored *s = by_slug(slug);
-    if (!s || s->owner != owner_id)
+    struct stored *s = owned(slug, owner_id);
+    if (!s)
         return DB_NOT_FOUND;
     apply(&s->l, f, false);
     row(a, s, out);
@@ -409,8 +416,8 @@ int db_link_delete(const char *slug, long long owner_id)
     int rc = query();
     if (rc != DB_OK)
         return rc;
-    struct stored *s = by_slug(slug);
-    if (!s || s->owner != owner_id)
+    struct stored *s = owned(slug, owner_id);
+    if (!s)
         return DB_NOT_FOUND;
     s->l.slug = NULL; /* the row is gone; its place in the store stays */
     return DB_OK;
