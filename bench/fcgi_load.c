@@ -229,39 +229,42 @@ static int build_request(struct worker *w, struct conn *c)
     unsigned char *pb = w->params;
     size_t pl = 0;
     int rc = 0;
-    rc |= param(pb, &pl, "REQUEST_METHOD", cfg.method);
-    rc |= param(pb, &pl, "REQUEST_URI", uri);
-    rc |= param(pb, &pl, "QUERY_STRING", q ? q + 1 : "");
-    rc |= param(pb, &pl, "PATH_INFO", path);
-    rc |= param(pb, &pl, "SCRIPT_NAME", "");
-    rc |= param(pb, &pl, "SCRIPT_FILENAME", "/srv");
-    rc |= param(pb, &pl, "DOCUMENT_ROOT", "/srv");
-    rc |= param(pb, &pl, "DOCUMENT_URI", "");
-    rc |= param(pb, &pl, "GATEWAY_INTERFACE", "CGI/1.1");
-    rc |= param(pb, &pl, "SERVER_PROTOCOL", "HTTP/1.1");
-    rc |= param(pb, &pl, "SERVER_SOFTWARE", "fcgi_load");
-    rc |= param(pb, &pl, "SERVER_NAME", cfg.host);
-    rc |= param(pb, &pl, "SERVER_PORT", cfg.https ? "443" : "80");
-    rc |= param(pb, &pl, "REQUEST_SCHEME", scheme);
-    rc |= param(pb, &pl, "REMOTE_ADDR", "127.0.0.1");
-    rc |= param(pb, &pl, "REMOTE_HOST", "127.0.0.1");
-    rc |= param(pb, &pl, "REMOTE_PORT", "40000");
-    rc |= param(pb, &pl, "REMOTE_IDENT", "");
-    rc |= param(pb, &pl, "REMOTE_USER", "");
-    rc |= param(pb, &pl, "AUTH_TYPE", "");
-    rc |= param(pb, &pl, "CONTENT_TYPE", cfg.content_type);
-    rc |= param(pb, &pl, "CONTENT_LENGTH", clen);
-    rc |= param(pb, &pl, "HTTP_HOST", cfg.host);
-    rc |= param(pb, &pl, "HTTP_USER_AGENT", "fcgi_load");
-    rc |= param(pb, &pl, "HTTP_ACCEPT", "*/*");
-    rc |= param(pb, &pl, "HTTP_X_FORWARDED_FOR", "127.0.0.1");
-    rc |= param(pb, &pl, "HTTP_X_FORWARDED_HOST", cfg.host);
-    rc |= param(pb, &pl, "HTTP_X_FORWARDED_PROTO", scheme);
-    if (cfg.https) {
-        rc |= param(pb, &pl, "HTTPS", "on");
-        rc |= param(pb, &pl, "SSL_PROTOCOL", "TLSv1.3");
-        rc |= param(pb, &pl, "SSL_CIPHER", "TLS_AES_128_GCM_SHA256");
-    }
+    const char *const fixed[][2] = {
+        {"REQUEST_METHOD", cfg.method},
+        {"REQUEST_URI", uri},
+        {"QUERY_STRING", q ? q + 1 : ""},
+        {"PATH_INFO", path},
+        {"SCRIPT_NAME", ""},
+        {"SCRIPT_FILENAME", "/srv"},
+        {"DOCUMENT_ROOT", "/srv"},
+        {"DOCUMENT_URI", ""},
+        {"GATEWAY_INTERFACE", "CGI/1.1"},
+        {"SERVER_PROTOCOL", "HTTP/1.1"},
+        {"SERVER_SOFTWARE", "fcgi_load"},
+        {"SERVER_NAME", cfg.host},
+        {"SERVER_PORT", cfg.https ? "443" : "80"},
+        {"REQUEST_SCHEME", scheme},
+        {"REMOTE_ADDR", "127.0.0.1"},
+        {"REMOTE_HOST", "127.0.0.1"},
+        {"REMOTE_PORT", "40000"},
+        {"REMOTE_IDENT", ""},
+        {"REMOTE_USER", ""},
+        {"AUTH_TYPE", ""},
+        {"CONTENT_TYPE", cfg.content_type},
+        {"CONTENT_LENGTH", clen},
+        {"HTTP_HOST", cfg.host},
+        {"HTTP_USER_AGENT", "fcgi_load"},
+        {"HTTP_ACCEPT", "*/*"},
+        {"HTTP_X_FORWARDED_FOR", "127.0.0.1"},
+        {"HTTP_X_FORWARDED_HOST", cfg.host},
+        {"HTTP_X_FORWARDED_PROTO", scheme},
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        rc |= param(pb, &pl, fixed[i][0], fixed[i][1]);
+    static const char *const tls[][2] = {
+        {"HTTPS", "on"}, {"SSL_PROTOCOL", "TLSv1.3"}, {"SSL_CIPHER", "TLS_AES_128_GCM_SHA256"}};
+    for (size_t i = 0; cfg.https && i < sizeof(tls) / sizeof(tls[0]); i++)
+        rc |= param(pb, &pl, tls[i][0], tls[i][1]);
     if (cfg.body_len || *cfg.content_type)
         rc |= param(pb, &pl, "HTTP_CONTENT_TYPE", cfg.content_type);
     for (int i = 0; i < cfg.nheaders; i++)
@@ -677,6 +680,43 @@ static void usage(void)
     exit(2);
 }
 
+enum option_kind { OPT_STR, OPT_INT, OPT_LLONG, OPT_DOUBLE, OPT_FLAG };
+
+/* Where an option's argument goes, and as what. */
+struct option_dest {
+    int opt;
+    enum option_kind kind;
+    void *dest;
+};
+
+/* Stores arg for opt as its entry in dests says: 0, or -1 when opt has none. */
+static int option_store(const struct option_dest *dests, size_t n, int opt, const char *arg)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (dests[i].opt != opt)
+            continue;
+        switch (dests[i].kind) {
+        case OPT_STR:
+            *(const char **)dests[i].dest = arg;
+            break;
+        case OPT_INT:
+            *(int *)dests[i].dest = atoi(arg);
+            break;
+        case OPT_LLONG:
+            *(long long *)dests[i].dest = atoll(arg);
+            break;
+        case OPT_DOUBLE:
+            *(double *)dests[i].dest = atof(arg);
+            break;
+        case OPT_FLAG:
+            *(bool *)dests[i].dest = true;
+            break;
+        }
+        return 0;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     cfg.conns = 64;
@@ -687,60 +727,21 @@ int main(int argc, char **argv)
     cfg.host = "localhost";
     cfg.content_type = NULL;
     const char *path = "/", *path_file = NULL, *body_file = NULL;
+    /* every option but -H stores its argument in one place */
+    const struct option_dest dests[] = {
+        {'a', OPT_STR, &cfg.target},       {'c', OPT_INT, &cfg.conns},          {'t', OPT_INT, &cfg.threads},
+        {'d', OPT_DOUBLE, &cfg.seconds},   {'n', OPT_LLONG, &cfg.max_requests}, {'p', OPT_STR, &path},
+        {'u', OPT_STR, &path_file},        {'m', OPT_STR, &cfg.method},         {'b', OPT_STR, &body_file},
+        {'T', OPT_STR, &cfg.content_type}, {'h', OPT_STR, &cfg.host},           {'s', OPT_FLAG, &cfg.https},
+        {'e', OPT_INT, &cfg.expect},       {'o', OPT_DOUBLE, &cfg.timeout},     {'v', OPT_FLAG, &cfg.verbose},
+    };
     int opt;
     while ((opt = getopt(argc, argv, "a:c:t:d:n:p:u:m:b:T:H:h:se:o:v")) != -1) {
-        switch (opt) {
-        case 'a':
-            cfg.target = optarg;
-            break;
-        case 'c':
-            cfg.conns = atoi(optarg);
-            break;
-        case 't':
-            cfg.threads = atoi(optarg);
-            break;
-        case 'd':
-            cfg.seconds = atof(optarg);
-            break;
-        case 'n':
-            cfg.max_requests = atoll(optarg);
-            break;
-        case 'p':
-            path = optarg;
-            break;
-        case 'u':
-            path_file = optarg;
-            break;
-        case 'm':
-            cfg.method = optarg;
-            break;
-        case 'b':
-            body_file = optarg;
-            break;
-        case 'T':
-            cfg.content_type = optarg;
-            break;
-        case 'H':
+        if (opt == 'H') {
             if (cfg.nheaders == MAX_HEADERS)
                 die("at most 16 headers");
             cfg.headers[cfg.nheaders++] = optarg;
-            break;
-        case 'h':
-            cfg.host = optarg;
-            break;
-        case 's':
-            cfg.https = true;
-            break;
-        case 'e':
-            cfg.expect = atoi(optarg);
-            break;
-        case 'o':
-            cfg.timeout = atof(optarg);
-            break;
-        case 'v':
-            cfg.verbose = true;
-            break;
-        default:
+        } else if (option_store(dests, sizeof(dests) / sizeof(dests[0]), opt, optarg) < 0) {
             usage();
         }
     }

@@ -64,6 +64,28 @@ static void link_from_row(struct arena *a, PGresult *res, int row, struct link *
     tags_from_text(a, v[LINK_COL_TAGS], out);
 }
 
+enum { NUM_TEXT = 24 }; /* room for any long long */
+
+/* v as statement text, written into buf. */
+static const char *num_text(char buf[NUM_TEXT], long long v)
+{
+    snprintf(buf, NUM_TEXT, "%lld", v);
+    return buf;
+}
+
+/* Runs a statement that answers one row (DB_OK) or none (DB_NOT_FOUND); want_true also requires the row's
+ * first value to be true. */
+static int one_row(enum stmt_id id, const char *const *params, bool want_true)
+{
+    int rc;
+    PGresult *res = db_run(id, params, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 && (!want_true || PQgetvalue(res, 0, 0)[0] == 't') ? DB_OK : DB_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
 /* Runs a statement that returns at most one link: DB_OK with out filled, or missing when there is no row. */
 static int one_link(struct arena *a, enum stmt_id id, const char *const *params, int missing,
                     struct link *out)
@@ -83,7 +105,7 @@ static int one_link(struct arena *a, enum stmt_id id, const char *const *params,
 enum { LINK_PARAMS = 21 };
 struct link_param_text {
     struct arena *arena;
-    char owner[24], redirect[8], max_visits[24], domain[24];
+    char owner[NUM_TEXT], redirect[NUM_TEXT], max_visits[NUM_TEXT], domain[NUM_TEXT];
 };
 
 static const char *flag(bool b)
@@ -111,10 +133,10 @@ static const char *tags_literal(struct arena *a, const struct link_fields *f)
 static void link_params(const char *slug, long long owner_id, const struct link_fields *f,
                         struct link_param_text *t, const char *params[LINK_PARAMS])
 {
-    snprintf(t->owner, sizeof(t->owner), "%lld", owner_id);
-    snprintf(t->redirect, sizeof(t->redirect), "%d", f->redirect);
-    snprintf(t->max_visits, sizeof(t->max_visits), "%lld", f->max_visits);
-    snprintf(t->domain, sizeof(t->domain), "%lld", f->domain_id);
+    num_text(t->owner, owner_id);
+    num_text(t->redirect, f->redirect);
+    num_text(t->max_visits, f->max_visits);
+    num_text(t->domain, f->domain_id);
     const char *p[LINK_PARAMS] = {
         slug,
         owner_id ? t->owner : NULL,
@@ -143,9 +165,8 @@ static void link_params(const char *slug, long long owner_id, const struct link_
 
 int db_link_find(struct arena *a, long long domain_id, const char *slug, struct link *out)
 {
-    char domain[24];
-    snprintf(domain, sizeof(domain), "%lld", domain_id);
-    const char *params[] = {slug, domain};
+    char domain[NUM_TEXT];
+    const char *params[] = {slug, num_text(domain, domain_id)};
     return one_link(a, STMT_LINK_FIND, params, DB_NOT_FOUND, out);
 }
 
@@ -160,31 +181,27 @@ int db_link_create(struct arena *a, long long owner_id, const struct link_fields
 
 int db_link_get(struct arena *a, long long domain_id, const char *slug, long long owner_id, struct link *out)
 {
-    char owner[24], domain[24];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
-    snprintf(domain, sizeof(domain), "%lld", domain_id);
-    const char *params[] = {slug, owner, domain};
+    char owner[NUM_TEXT], domain[NUM_TEXT];
+    const char *params[] = {slug, num_text(owner, owner_id), num_text(domain, domain_id)};
     return one_link(a, STMT_LINK_GET, params, DB_NOT_FOUND, out);
 }
 
 int db_link_reuse(struct arena *a, long long owner_id, long long domain_id, const char *url, const char *slug,
                   struct link *out)
 {
-    char owner[24], domain[24];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
-    snprintf(domain, sizeof(domain), "%lld", domain_id);
-    const char *params[] = {owner, url, slug, domain};
+    char owner[NUM_TEXT], domain[NUM_TEXT];
+    const char *params[] = {num_text(owner, owner_id), url, slug, num_text(domain, domain_id)};
     return one_link(a, STMT_LINK_REUSE, params, DB_NOT_FOUND, out);
 }
 
 int db_link_list(struct arena *a, long long owner_id, const struct link_filter *f, long long before_id,
                  int limit, struct link **out, size_t *n)
 {
-    char owner[24], before[24], lim[16];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
+    char owner[NUM_TEXT], before[NUM_TEXT], lim[NUM_TEXT];
+    num_text(owner, owner_id);
     /* the first page is every id below the largest: one shape, so one plan, for every page */
-    snprintf(before, sizeof(before), "%lld", before_id > 0 ? before_id : LLONG_MAX);
-    snprintf(lim, sizeof(lim), "%d", limit);
+    num_text(before, before_id > 0 ? before_id : LLONG_MAX);
+    num_text(lim, limit);
     const char *tags = f ? tags_array(a, f->tags, f->ntags) : NULL;
     enum stmt_id id = STMT_LINK_LIST;
     const char *params[5] = {owner, before, lim};
@@ -212,9 +229,8 @@ int db_link_list(struct arena *a, long long owner_id, const struct link_filter *
 
 int db_tags_count(struct arena *a, long long owner_id, struct tag_count **out, size_t *n)
 {
-    char owner[24];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
-    const char *params[] = {owner};
+    char owner[NUM_TEXT];
+    const char *params[] = {num_text(owner, owner_id)};
     int rc;
     PGresult *res = db_run(STMT_TAGS_COUNT, params, &rc);
     if (!res)
@@ -240,33 +256,17 @@ int db_link_update(struct arena *a, const char *slug, long long owner_id, const 
 
 int db_link_delete(long long domain_id, const char *slug, long long owner_id)
 {
-    char owner[24], domain[24];
-    snprintf(owner, sizeof(owner), "%lld", owner_id);
-    snprintf(domain, sizeof(domain), "%lld", domain_id);
-    const char *params[] = {slug, owner, domain};
-    int rc;
-    PGresult *res = db_run(STMT_LINK_DELETE, params, &rc);
-    if (!res)
-        return rc;
-    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
-    PQclear(res);
-    return rc;
+    char owner[NUM_TEXT], domain[NUM_TEXT];
+    const char *params[] = {slug, num_text(owner, owner_id), num_text(domain, domain_id)};
+    return one_row(STMT_LINK_DELETE, params, false);
 }
 
-/* Runs a statement on one link id that answers one row (DB_OK), or none (DB_NOT_FOUND); want_true also
- * requires the row's first value to be true. */
+/* one_row on a statement whose one parameter is a link id. */
 static int link_id_query(enum stmt_id id, long long link_id, bool want_true)
 {
-    char lid[24];
-    snprintf(lid, sizeof(lid), "%lld", link_id);
-    const char *params[] = {lid};
-    int rc;
-    PGresult *res = db_run(id, params, &rc);
-    if (!res)
-        return rc;
-    rc = PQntuples(res) == 1 && (!want_true || PQgetvalue(res, 0, 0)[0] == 't') ? DB_OK : DB_NOT_FOUND;
-    PQclear(res);
-    return rc;
+    char lid[NUM_TEXT];
+    const char *params[] = {num_text(lid, link_id)};
+    return one_row(id, params, want_true);
 }
 
 int db_link_claim(long long link_id)
@@ -281,10 +281,8 @@ int db_link_has_visits_left(long long link_id)
 
 int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out)
 {
-    char id[24], ndays[16];
-    snprintf(id, sizeof(id), "%lld", link_id);
-    snprintf(ndays, sizeof(ndays), "%d", days);
-    const char *params[] = {id, ndays};
+    char id[NUM_TEXT], ndays[NUM_TEXT];
+    const char *params[] = {num_text(id, link_id), num_text(ndays, days)};
     int rc;
     PGresult *res = db_run(STMT_STATS_DAYS, params, &rc);
     if (!res)

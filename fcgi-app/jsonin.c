@@ -250,6 +250,13 @@ static const char *check_text(const unsigned char *s, size_t len, struct keycoun
             return MSG_INVALID; /* truncated */
         }
         c = s[pos];
+        /* an empty container closes at once */
+        if ((want == EXPECT_KEY_OR_CLOSE && c == '}') || (want == EXPECT_VALUE_OR_CLOSE && c == ']')) {
+            depth--;
+            pos++;
+            want = EXPECT_SEP_OR_CLOSE;
+            continue;
+        }
         switch (want) {
         case EXPECT_SEP_OR_CLOSE:
             if (depth == 0)
@@ -264,13 +271,6 @@ static const char *check_text(const unsigned char *s, size_t len, struct keycoun
             pos++;
             continue;
         case EXPECT_KEY_OR_CLOSE:
-            if (c == '}') {
-                depth--;
-                pos++;
-                want = EXPECT_SEP_OR_CLOSE;
-                continue;
-            }
-            /* fall through */
         case EXPECT_KEY:
             if (c != '"' || scan_string(s, len, &pos, &has_nul) != 0)
                 return MSG_INVALID;
@@ -285,13 +285,6 @@ static const char *check_text(const unsigned char *s, size_t len, struct keycoun
             want = EXPECT_VALUE;
             continue;
         case EXPECT_VALUE_OR_CLOSE:
-            if (c == ']') {
-                depth--;
-                pos++;
-                want = EXPECT_SEP_OR_CLOSE;
-                continue;
-            }
-            /* fall through */
         case EXPECT_VALUE:
             break;
         }

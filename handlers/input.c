@@ -146,14 +146,21 @@ static void field_redirect(struct json_object *v, const struct input_ctx *c)
         handler_field_error(c->errors, "redirect", "must be one of the integers 301, 302, 307, 308");
 }
 
-static void field_disabled(struct json_object *v, const struct input_ctx *c)
+/* A true-or-false field: *set and *value, or an error naming field. */
+static void bool_field(struct json_object *v, const struct input_ctx *c, const char *field, bool *set,
+                       bool *value)
 {
     if (!json_object_is_type(v, json_type_boolean)) {
-        handler_field_error(c->errors, "disabled", "must be true or false");
+        handler_field_error(c->errors, field, "must be true or false");
         return;
     }
-    c->out->set_disabled = true;
-    c->out->disabled = json_object_get_boolean(v);
+    *set = true;
+    *value = json_object_get_boolean(v);
+}
+
+static void field_disabled(struct json_object *v, const struct input_ctx *c)
+{
+    bool_field(v, c, "disabled", &c->out->set_disabled, &c->out->disabled);
 }
 
 /* Unicode characters in a UTF-8 string (the body was checked to be UTF-8 on intake). */
@@ -237,12 +244,7 @@ static void field_max_visits(struct json_object *v, const struct input_ctx *c)
 
 static void field_forward_query(struct json_object *v, const struct input_ctx *c)
 {
-    if (!json_object_is_type(v, json_type_boolean)) {
-        handler_field_error(c->errors, "forward_query", "must be true or false");
-        return;
-    }
-    c->out->set_forward_query = true;
-    c->out->forward_query = json_object_get_boolean(v);
+    bool_field(v, c, "forward_query", &c->out->set_forward_query, &c->out->forward_query);
 }
 
 static void field_targets(struct json_object *v, const struct input_ctx *c)

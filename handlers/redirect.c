@@ -182,16 +182,25 @@ void root_get(struct req *r, struct resp *w)
     page_or_problem(r, w, 404, "there is nothing at this path");
 }
 
-void redirect_get(struct req *r, struct resp *w)
+/* The route's link while it still answers, else NULL with its 404/410/503 (or its expired_url) answered. */
+static const struct link *live_link(struct req *r, struct resp *w)
 {
     const struct link *l = route_link(r, w);
     if (!l)
-        return;
+        return NULL;
     const char *why = why_gone(l);
     if (why) {
         gone(r, w, l, why);
-        return;
+        return NULL;
     }
+    return l;
+}
+
+void redirect_get(struct req *r, struct resp *w)
+{
+    const struct link *l = live_link(r, w);
+    if (!l)
+        return;
     if (l->password_hash) {
         page_password_form(r, w, 200, l->slug, NULL);
         return;
@@ -221,14 +230,9 @@ static const char *form_password(struct req *r)
  * not be repeated to the target, which 307/308 would do); a wrong one shows the form again with 401. */
 void redirect_post(struct req *r, struct resp *w)
 {
-    const struct link *l = route_link(r, w);
+    const struct link *l = live_link(r, w);
     if (!l)
         return;
-    const char *why = why_gone(l);
-    if (why) {
-        gone(r, w, l, why);
-        return;
-    }
     if (!l->password_hash) {
         resp_header(w, "Allow", "GET, HEAD");
         resp_problem(w, 405, "this link has no password: follow it with GET");

@@ -7,28 +7,9 @@
 
 #include <uriparser/Uri.h>
 
-/* Details are static so callers can hand them straight to a response without ownership rules; they never
- * echo user input, which keeps them safe to put into any content type. */
-static const char MSG_SLUG_CHARS[] = "slug must be 1 to 64 characters from A-Z a-z 0-9 _ -";
-static const char MSG_SLUG_UNDERSCORE[] = "slugs starting with _ are reserved";
-
-static const char MSG_URL_EMPTY[] = "url must not be empty";
-static const char MSG_URL_TOO_LONG[] = "url must be at most 2048 bytes";
-static const char MSG_URL_NUL[] = "url must not contain NUL bytes";
-static const char MSG_URL_SPACE[] = "url must not contain spaces; encode them as %20";
-static const char MSG_URL_CONTROL[] = "url must not contain control characters such as tab, CR or LF";
-static const char MSG_URL_NON_ASCII[] =
-    "url must contain only ASCII; use punycode for international domain names and %XX escapes elsewhere";
-static const char MSG_URL_SYNTAX[] = "url is not a well-formed URI (RFC 3986)";
-static const char MSG_URL_SCHEME[] = "url must be an absolute http or https URL";
-static const char MSG_URL_NO_HOST[] = "url must include a host name or IP address";
-static const char MSG_URL_IPFUTURE[] = "url host must be a domain name, an IPv4 address or an IPv6 address";
-static const char MSG_URL_HOSTNAME[] =
-    "url host must be a domain name of letters, digits and hyphens (punycode for international names)";
-static const char MSG_URL_PORT[] = "url port must be a number from 1 to 65535";
-static const char MSG_URL_USERINFO[] = "url must not contain user information";
-static const char MSG_URL_SELF[] = "url must not point to one of this service's short links";
-static const char MSG_URL_BAD_BASE[] = "the service's public base URL is misconfigured";
+/* Every detail is a static string (this one is returned in two places), so callers can hand it straight to a
+ * response without ownership rules; none echoes user input, which keeps them safe in any content type. */
+static const char bad_base[] = "the service's public base URL is misconfigured";
 
 static const struct {
     const char *word;
@@ -65,7 +46,7 @@ static const char *reserved_detail(const char *s, size_t len)
     if (s == NULL || len == 0)
         return NULL;
     if (s[0] == '_')
-        return MSG_SLUG_UNDERSCORE;
+        return "slugs starting with _ are reserved";
     for (size_t i = 0; i < sizeof(reserved_words) / sizeof(reserved_words[0]); i++) {
         if (len == reserved_words[i].len && memcmp(s, reserved_words[i].word, len) == 0)
             return reserved_words[i].detail;
@@ -81,7 +62,7 @@ bool validate_slug_unreserved(const char *s, size_t len)
 const char *validate_slug(const char *s, size_t len)
 {
     if (!validate_slug_chars(s, len))
-        return MSG_SLUG_CHARS;
+        return "slug must be 1 to 64 characters from A-Z a-z 0-9 _ -";
     return reserved_detail(s, len);
 }
 
@@ -298,7 +279,7 @@ static unsigned effective_port(enum scheme s, unsigned explicit_port)
     return s == SCHEME_HTTPS ? PORT_HTTPS : PORT_HTTP;
 }
 
-/* Returns NULL when url is not a short link of self_base, MSG_URL_SELF when it is, MSG_URL_BAD_BASE when
+/* Returns NULL when url is not a short link of self_base, a detail when it is, bad_base when
  * self_base itself cannot be used (failing closed: a broken base would otherwise let redirect loops in). */
 static const char *check_self_link(const UriUriA *url, unsigned url_port, const char *self_base)
 {
@@ -308,12 +289,12 @@ static const char *check_self_link(const UriUriA *url, unsigned url_port, const 
     unsigned base_port;
 
     if (uriParseSingleUriExA(&base, self_base, self_base + strlen(self_base), &err) != URI_SUCCESS)
-        return MSG_URL_BAD_BASE;
+        return bad_base;
 
     enum scheme base_scheme = scheme_of(&base);
     if (base_scheme == SCHEME_OTHER || range_len(&base.hostText) == 0 ||
         base.hostData.ipFuture.first != NULL || !parse_port(&base.portText, &base_port)) {
-        result = MSG_URL_BAD_BASE;
+        result = bad_base;
         goto out;
     }
     /* "https://sho.rt:443" is the same site as "https://sho.rt", so an explicit default port is no port. */
@@ -321,7 +302,7 @@ static const char *check_self_link(const UriUriA *url, unsigned url_port, const 
         base_port = PORT_ABSENT;
 
     if (same_host(url, &base) && port_matches_self(url_port, base_port) && path_is_single_slug(url))
-        result = MSG_URL_SELF;
+        result = "url must not point to one of this service's short links";
 out:
     uriFreeUriMembersA(&base);
     return result;
@@ -334,13 +315,14 @@ static const char *check_bytes(const char *url, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)url[i];
         if (c == '\0')
-            return MSG_URL_NUL;
+            return "url must not contain NUL bytes";
         if (c == ' ')
-            return MSG_URL_SPACE;
+            return "url must not contain spaces; encode them as %20";
         if (c < 0x20 || c == 0x7f)
-            return MSG_URL_CONTROL;
+            return "url must not contain control characters such as tab, CR or LF";
         if (c >= 0x80)
-            return MSG_URL_NON_ASCII;
+            return "url must contain only ASCII; use punycode for international domain names and %XX escapes "
+                   "elsewhere";
     }
     return NULL;
 }
@@ -353,30 +335,31 @@ const char *validate_url(const char *url, size_t len, const char *self_base)
     unsigned port;
 
     if (url == NULL || len == 0)
-        return MSG_URL_EMPTY;
+        return "url must not be empty";
     if (len > VALIDATE_URL_MAX)
-        return MSG_URL_TOO_LONG;
+        return "url must be at most 2048 bytes";
     result = check_bytes(url, len);
     if (result != NULL)
         return result;
 
     if (uriParseSingleUriExA(&uri, url, url + len, &err) != URI_SUCCESS)
-        return MSG_URL_SYNTAX;
+        return "url is not a well-formed URI (RFC 3986)";
 
     enum scheme scheme = scheme_of(&uri);
     if (scheme == SCHEME_OTHER)
-        result = MSG_URL_SCHEME;
+        result = "url must be an absolute http or https URL";
     else if (uri.userInfo.first != NULL)
         /* Even an empty "http://@host/" is refused: '@' in the authority is what the phishing trick needs. */
-        result = MSG_URL_USERINFO;
+        result = "url must not contain user information";
     else if (range_len(&uri.hostText) == 0)
-        result = MSG_URL_NO_HOST;
+        result = "url must include a host name or IP address";
     else if (uri.hostData.ipFuture.first != NULL)
-        result = MSG_URL_IPFUTURE;
+        result = "url host must be a domain name, an IPv4 address or an IPv6 address";
     else if (uri.hostData.ip4 == NULL && uri.hostData.ip6 == NULL && !host_name_ok(&uri.hostText))
-        result = MSG_URL_HOSTNAME;
+        result = "url host must be a domain name of letters, digits and hyphens (punycode for international "
+                 "names)";
     else if (!parse_port(&uri.portText, &port))
-        result = MSG_URL_PORT;
+        result = "url port must be a number from 1 to 65535";
     else if (self_base != NULL)
         result = check_self_link(&uri, effective_port(scheme, port), self_base);
 

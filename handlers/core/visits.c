@@ -4,7 +4,8 @@
  * its counter; the master takes counts with an atomic exchange, so neither ever waits for the other. Keys
  * are never removed from the table a worker is using: when it is half full the worker moves to the other
  * table, once the master has drained and emptied that one. Only the worker writes keys, only the master
- * empties a table, and only while the worker is not using it. */
+ * empties a table, and only one the worker has said it left (TABLE_LEFT): the master cannot tell a table
+ * the worker left from one it is just taking by looking at `active`, which it may read a moment too early. */
 #include "visits.h"
 
 #include "db_links.h"
@@ -43,9 +44,15 @@ struct counter {
     _Atomic uint64_t count;
 };
 
+enum table_state {
+    TABLE_IN_USE, /* the worker's, or about to be */
+    TABLE_LEFT,   /* the worker has moved on and writes here no more: the master drains it and empties it */
+    TABLE_EMPTY,  /* emptied by the master: the worker may take it */
+};
+
 struct table {
     _Atomic uint32_t used;  /* counters[0..used) hold keys; published with release */
-    _Atomic uint32_t empty; /* set by the master when it has emptied the table, cleared by the worker */
+    _Atomic uint32_t state; /* enum table_state */
     struct counter counters[TABLE_SLOTS];
 };
 
@@ -98,7 +105,7 @@ int visits_init(int n)
     slots = p;
     nslots = n;
     for (int i = 0; i < n; i++)
-        atomic_store(&slots[i].tables[1].empty, 1);
+        atomic_store(&slots[i].tables[1].state, TABLE_EMPTY);
     sums = xmalloc(AGG_SLOTS * sizeof(*sums));
     sum_index = xcalloc(AGG_INDEX, sizeof(*sum_index));
     return 0;
@@ -128,6 +135,10 @@ void visits_attach(int slot)
     sums = NULL;
     sum_index = NULL;
     if (mine) {
+        /* a worker that died while switching left the other table taken but unused: count it as left */
+        uint32_t o = 1 - atomic_load(&mine->active);
+        uint32_t expect = TABLE_IN_USE;
+        atomic_compare_exchange_strong(&mine->tables[o].state, &expect, TABLE_LEFT);
         index_rebuild(0);
         index_rebuild(1);
     }
@@ -140,12 +151,13 @@ static uint32_t choose_table(void)
     if (atomic_load_explicit(&mine->tables[t].used, memory_order_relaxed) < SWITCH_AT)
         return t;
     uint32_t o = 1 - t;
-    if (!atomic_load_explicit(&mine->tables[o].empty, memory_order_acquire))
+    if (atomic_load_explicit(&mine->tables[o].state, memory_order_acquire) != TABLE_EMPTY)
         return t;
-    atomic_store_explicit(&mine->tables[o].empty, 0, memory_order_relaxed);
+    atomic_store_explicit(&mine->tables[o].state, TABLE_IN_USE, memory_order_relaxed);
     memset(index_of[o], 0, sizeof(index_of[o]));
-    /* release: everything written to t happens before the master sees that t is no longer in use */
-    atomic_store_explicit(&mine->active, o, memory_order_release);
+    atomic_store_explicit(&mine->active, o, memory_order_relaxed);
+    /* release: everything written to t happens before the master sees that t was left */
+    atomic_store_explicit(&mine->tables[t].state, TABLE_LEFT, memory_order_release);
     return o;
 }
 
@@ -213,15 +225,15 @@ static int drain_table(struct table *tb)
 static void drain_slot(int s)
 {
     struct slot *sl = &slots[s];
-    uint32_t active = atomic_load_explicit(&sl->active, memory_order_acquire);
     for (uint32_t t = 0; t < 2; t++) {
         struct table *tb = &sl->tables[t];
+        /* read before draining: a table already left is then drained to its last count */
+        bool left = atomic_load_explicit(&tb->state, memory_order_acquire) == TABLE_LEFT;
         if (drain_table(tb) < 0)
             break;
-        /* the table the worker left is drained to the last count: empty it for its next turn */
-        if (t != active && !atomic_load_explicit(&tb->empty, memory_order_relaxed)) {
+        if (left) {
             atomic_store_explicit(&tb->used, 0, memory_order_relaxed);
-            atomic_store_explicit(&tb->empty, 1, memory_order_release);
+            atomic_store_explicit(&tb->state, TABLE_EMPTY, memory_order_release);
         }
     }
     uint64_t d = atomic_load_explicit(&sl->dropped, memory_order_relaxed);

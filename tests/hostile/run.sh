@@ -9,11 +9,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib/stack.sh
 . "$HERE/../lib/stack.sh"
 
-export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the tree
-command -v python3 >/dev/null 2>&1 || {
-  echo "run.sh: python3 is missing (scripts/deps.sh installs it)" >&2
-  exit 1
-}
+stack_need_python run.sh
 
 stack_start
 

@@ -83,6 +83,15 @@ prod_count() {
   echo "${n:-0}"
 }
 
+# prod_expect_none LABEL LOG ERE: ok when no line of LOG matches ERE, else fail showing the first three.
+prod_expect_none() {
+  if [[ $(prod_count "$2" "$3") == 0 ]]; then
+    ok "$1"
+  else
+    fail "$1" "$(grep -Em 3 -- "$3" "$2" | tr '\n' '|')"
+  fi
+}
+
 # prod_wait_log FILE REGEX COUNT SECS [PID]: wait until FILE has COUNT lines matching REGEX; false on time
 # out, or as soon as PID (when given) has exited.
 prod_wait_log() {

@@ -156,6 +156,14 @@ worker_deaths() {
   echo "${n:-0}"
 }
 
+# stack_need_python NAME: python3 for the suites written in it (no __pycache__ left in the tree), or exit 1.
+stack_need_python() {
+  export PYTHONDONTWRITEBYTECODE=1
+  command -v python3 >/dev/null 2>&1 && return 0
+  echo "$1: python3 is missing (scripts/deps.sh installs it)" >&2
+  exit 1
+}
+
 # make_key NAME: create an API key for owner NAME (`hop keys create`, key on the last line) and print it.
 make_key() {
   "$HOP_BIN" keys create "$1" | tail -n 1

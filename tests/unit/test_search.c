@@ -4,6 +4,8 @@
 
 #include "arena.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +97,7 @@ START_TEST(bad_utf8_refused)
 }
 END_TEST
 
-int main(void)
+Suite *unit_suite(void)
 {
     Suite *s = suite_create("search");
     TCase *tc = tcase_create("search");
@@ -105,9 +107,5 @@ int main(void)
     tcase_add_test(tc, controls_refused);
     tcase_add_test(tc, bad_utf8_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }

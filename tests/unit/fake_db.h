@@ -1,0 +1,39 @@
+/* An in-memory stand-in for db/ that the handler tests link instead of it (see the Makefile's HANDLER_TESTS):
+ * links, keys and visit counts in process memory, answering what PostgreSQL would answer handlers. */
+#ifndef HOP_TESTS_FAKE_DB_H
+#define HOP_TESTS_FAKE_DB_H
+
+#include <stdbool.h>
+
+struct link;
+struct link_fields;
+
+/* Forgets every link, key, count, queued notification and failure; the generation moves on. */
+void fake_db_reset(void);
+/* The next `after` queries work, then every one answers rc (DB_UNAVAILABLE, DB_ERROR); DB_OK: all work. */
+void fake_db_fail(int rc, unsigned long after);
+/* The next n batches of visits fail with DB_UNAVAILABLE, the ones after succeed. */
+void fake_db_fail_visits(int n);
+/* Queries asked so far (every function that returns a db rc counts, failed or not). */
+unsigned long fake_db_queries(void);
+
+/* A key for a new owner: returns the owner's id. token must have the shape of a hop key. */
+long long fake_db_add_key(const char *token);
+/* Stores a link of owner as db_link_create would and returns the stored copy, which a test may change. */
+struct link *fake_db_add_link(long long owner, const char *slug, const char *url);
+
+/* A notification that the next db_consume delivers. */
+void fake_db_notify(const char *channel, const char *payload);
+/* As if the connection had broken and been opened again: db_generation moves on. */
+void fake_db_reconnect(void);
+/* Calls to db_links_listen so far. */
+unsigned long fake_db_listens(void);
+
+/* Visits written by db_visits_add for link_id (every day), for one referrer host or, with NULL, every host.
+ */
+long long fake_db_visits(long long link_id, const char *host);
+/* Every visit written, and the number of batches that carried them. */
+long long fake_db_visits_total(void);
+unsigned long fake_db_visit_batches(void);
+
+#endif

@@ -1,0 +1,220 @@
+/* Unit tests for handlers/core/cache.c over the fake database and clock: a fresh hit asks nothing, an old
+ * entry is asked again, a stale one is served while the database is away and no longer past CACHE_STALE_MS,
+ * a NOTIFY or a new connection drops what it names. */
+#include "cache.h"
+
+#include "db.h"
+#include "db_links.h"
+#include "fake_clock.h"
+#include "fake_db.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void setup(void)
+{
+    fake_db_reset();
+    fake_clock_reset();
+    cache_clear();
+}
+
+/* Looks slug up and checks the result, and the url when found. */
+static void expect(const char *slug, enum cache_result want, const char *url)
+{
+    const struct link *l = NULL;
+    enum cache_result got = cache_lookup(0, slug, &l);
+    ck_assert_msg(got == want, "%s: wanted result %d, got %d", slug, want, got);
+    if (want == CACHE_FOUND) {
+        ck_assert_str_eq(l->slug, slug);
+        ck_assert_str_eq(l->url, url);
+    }
+}
+
+START_TEST(fresh_hit_asks_nothing)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    unsigned long asked = fake_db_queries();
+    for (int i = 0; i < 10; i++)
+        expect("abc", CACHE_FOUND, "https://example.com/a");
+    fake_clock_advance(CACHE_FRESH_MS);
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    ck_assert_uint_eq(fake_db_queries(), asked);
+}
+END_TEST
+
+START_TEST(missing_link_is_not_found_each_time)
+{
+    expect("nope", CACHE_NOT_FOUND, NULL);
+    unsigned long asked = fake_db_queries();
+    expect("nope", CACHE_NOT_FOUND, NULL);
+    /* an absent link is not cached: it may be created any moment */
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+}
+END_TEST
+
+START_TEST(old_entry_is_asked_again)
+{
+    struct link *stored = fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    /* a change whose NOTIFY was missed: the cache may serve the old copy only while it is fresh */
+    stored->url = "https://example.com/b";
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    unsigned long asked = fake_db_queries();
+    fake_clock_advance(CACHE_FRESH_MS + 1);
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+}
+END_TEST
+
+START_TEST(stale_entry_served_while_unavailable)
+{
+    static const int failures[] = {DB_UNAVAILABLE, DB_ERROR};
+    for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
+        setup();
+        fake_db_add_link(1, "abc", "https://example.com/a");
+        expect("abc", CACHE_FOUND, "https://example.com/a");
+        fake_db_fail(failures[i], 0);
+        fake_clock_advance(CACHE_FRESH_MS + 1);
+        expect("abc", CACHE_FOUND, "https://example.com/a");
+        fake_clock_advance(CACHE_STALE_MS - CACHE_FRESH_MS - 1);
+        expect("abc", CACHE_FOUND, "https://example.com/a");
+        fake_clock_advance(1);
+        expect("abc", CACHE_UNAVAILABLE, NULL);
+        /* back: served again, fetched afresh */
+        fake_db_fail(DB_OK, 0);
+        expect("abc", CACHE_FOUND, "https://example.com/a");
+    }
+}
+END_TEST
+
+START_TEST(unseen_link_unavailable)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_UNAVAILABLE, NULL);
+}
+END_TEST
+
+START_TEST(deleted_link_dropped_when_asked_again)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    ck_assert_int_eq(db_link_delete(0, "abc", 1), DB_OK);
+    fake_clock_advance(CACHE_FRESH_MS + 1);
+    expect("abc", CACHE_NOT_FOUND, NULL);
+    /* gone from the cache too: with the database away it is not served from an old copy */
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_UNAVAILABLE, NULL);
+}
+END_TEST
+
+START_TEST(notify_drops_entry)
+{
+    struct link *a = fake_db_add_link(1, "abc", "https://example.com/a");
+    fake_db_add_link(1, "other", "https://example.com/o");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    expect("other", CACHE_FOUND, "https://example.com/o");
+    a->url = "https://example.com/b";
+    fake_db_notify("some_other_channel", "abc");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    unsigned long asked = fake_db_queries();
+    fake_db_notify("hop_links", "0:abc"); /* "domain id:slug" */
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+    /* only the named slug was dropped */
+    expect("other", CACHE_FOUND, "https://example.com/o");
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+}
+END_TEST
+
+START_TEST(notify_of_deleted_link)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    ck_assert_int_eq(db_link_delete(0, "abc", 1), DB_OK);
+    fake_db_notify("hop_links", "0:abc"); /* "domain id:slug" */
+    expect("abc", CACHE_NOT_FOUND, NULL);
+}
+END_TEST
+
+START_TEST(new_generation_empties_cache)
+{
+    struct link *a = fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    unsigned long listens = fake_db_listens();
+    a->url = "https://example.com/b";
+    /* the connection was reopened: notifications may have been lost in between */
+    fake_db_reconnect();
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_listens(), listens + 1);
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_listens(), listens + 1);
+}
+END_TEST
+
+START_TEST(failed_listen_tried_again)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    fake_db_reconnect();
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_UNAVAILABLE, NULL);
+    unsigned long listens = fake_db_listens();
+    fake_db_fail(DB_OK, 0);
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    ck_assert_uint_eq(fake_db_listens(), listens + 1);
+}
+END_TEST
+
+START_TEST(clear_forgets_everything)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    cache_clear();
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_UNAVAILABLE, NULL);
+}
+END_TEST
+
+START_TEST(many_links_each_served)
+{
+    /* more links than one set holds: whatever is evicted is fetched again, never confused with another */
+    char slug[32], url[64];
+    for (int i = 0; i < 200; i++) {
+        snprintf(slug, sizeof(slug), "s%d", i);
+        snprintf(url, sizeof(url), "https://example.com/%d", i);
+        fake_db_add_link(1, slug, url);
+    }
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 200; i++) {
+            snprintf(slug, sizeof(slug), "s%d", i);
+            snprintf(url, sizeof(url), "https://example.com/%d", i);
+            expect(slug, CACHE_FOUND, url);
+        }
+    }
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    Suite *s = suite_create("cache");
+    TCase *tc = tcase_create("cache");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, fresh_hit_asks_nothing);
+    tcase_add_test(tc, missing_link_is_not_found_each_time);
+    tcase_add_test(tc, old_entry_is_asked_again);
+    tcase_add_test(tc, stale_entry_served_while_unavailable);
+    tcase_add_test(tc, unseen_link_unavailable);
+    tcase_add_test(tc, deleted_link_dropped_when_asked_again);
+    tcase_add_test(tc, notify_drops_entry);
+    tcase_add_test(tc, notify_of_deleted_link);
+    tcase_add_test(tc, new_generation_empties_cache);
+    tcase_add_test(tc, failed_listen_tried_again);
+    tcase_add_test(tc, clear_forgets_everything);
+    tcase_add_test(tc, many_links_each_served);
+    suite_add_tcase(s, tc);
+    return s;
+}

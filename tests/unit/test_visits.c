@@ -1,0 +1,320 @@
+/* Unit tests for handlers/core/visits.c: worker processes counting into their own slots of the shared tables
+ * at once, for overlapping keys, while this process drains them as the master does and writes through the
+ * fake db_visits_add. Totals must be exact: when a write fails and is retried, when a worker is killed in the
+ * middle of counting, and when more keys arrive than the master can hold while the database is away. */
+#include "visits.h"
+
+#include "db.h"
+#include "fake_db.h"
+#include "unit.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { SLOTS = 8, LINKS = 5 };
+
+static const char *const hosts[] = {"", "example.com", "news.example"};
+enum { NHOSTS = sizeof(hosts) / sizeof(hosts[0]) };
+
+/* The tables are mapped once per process: under CK_FORK=no every test shares them (and the master's sums,
+ * which visits.c allocates once), so each test leaves everything written. */
+static void setup(void)
+{
+    static bool mapped;
+    if (!mapped)
+        ck_assert_int_eq(visits_init(SLOTS), 0);
+    mapped = true;
+    fake_db_reset();
+}
+
+/* Key k of the overlapping set every worker counts: LINKS links times NHOSTS hosts. */
+static void add_key(int k)
+{
+    const char *h = hosts[k % NHOSTS];
+    visits_add(1 + k % LINKS, h, strlen(h));
+}
+
+/* Forks a worker on slot that counts n visits over keys 0..keys-1 in turn, then exits (or dies, with kill).
+ */
+static pid_t worker(int slot, int n, int keys, bool kill_self)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid > 0)
+        return pid;
+    visits_attach(slot);
+    for (int i = 0; i < n; i++)
+        add_key(i % keys);
+    if (kill_self)
+        raise(SIGKILL);
+    _exit(0);
+}
+
+static void reap(pid_t pid, int want_signal)
+{
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    if (want_signal)
+        ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == want_signal, "worker status %#x", st);
+    else
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "worker status %#x", st);
+}
+
+/* Flushes as the master's tick does until every worker has exited, then once more for the rest. */
+static void flush_while_running(const pid_t *pids, int n)
+{
+    for (int live = n; live > 0;) {
+        visits_flush(false);
+        live = 0;
+        for (int i = 0; i < n; i++)
+            live += pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == 0;
+        usleep(1000);
+    }
+    visits_flush(false);
+}
+
+START_TEST(concurrent_writers_exact)
+{
+    enum { WORKERS = 4, EACH = 30000, KEYS = LINKS * NHOSTS };
+    pid_t pids[WORKERS];
+    for (int w = 0; w < WORKERS; w++)
+        pids[w] = worker(w, EACH, KEYS, false);
+    /* flush_while_running reaps them; their exit status is checked through the totals */
+    flush_while_running(pids, WORKERS);
+    ck_assert_int_eq(fake_db_visits_total(), (long long)WORKERS * EACH);
+    for (int k = 0; k < KEYS; k++) {
+        long long want = (long long)WORKERS * (EACH / KEYS);
+        ck_assert_int_eq(fake_db_visits(1 + k % LINKS, hosts[k % NHOSTS]), want);
+    }
+    /* drained: another flush writes nothing more */
+    unsigned long batches = fake_db_visit_batches();
+    visits_flush(false);
+    ck_assert_uint_eq(fake_db_visit_batches(), batches);
+    ck_assert_int_eq(fake_db_visits_total(), (long long)WORKERS * EACH);
+}
+END_TEST
+
+START_TEST(failed_writes_lose_and_double_nothing)
+{
+    enum { KEYS = LINKS * NHOSTS };
+    fake_db_fail_visits(3);
+    reap(worker(0, 900, KEYS, false), 0);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+    /* more visits while the master still holds the unwritten ones */
+    reap(worker(1, 600, KEYS, false), 0);
+    visits_flush(false);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+    ck_assert_uint_eq(fake_db_visit_batches(), 0);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 1500);
+    ck_assert_uint_eq(fake_db_visit_batches(), 1);
+    for (int k = 0; k < KEYS; k++)
+        ck_assert_int_eq(fake_db_visits(1 + k % LINKS, hosts[k % NHOSTS]), 100);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 1500);
+}
+END_TEST
+
+START_TEST(database_away_then_back)
+{
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    reap(worker(2, 1000, 7, false), 0);
+    for (int i = 0; i < 5; i++)
+        visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+    fake_db_fail(DB_OK, 0);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 1000);
+}
+END_TEST
+
+START_TEST(final_flush_retries)
+{
+    fake_db_fail_visits(2);
+    reap(worker(3, 500, 4, false), 0);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 500);
+    ck_assert_uint_eq(fake_db_visit_batches(), 1);
+}
+END_TEST
+
+START_TEST(killed_worker_loses_nothing_counted)
+{
+    enum { KEYS = LINKS * NHOSTS };
+    reap(worker(4, 777, KEYS, true), SIGKILL);
+    /* its replacement takes over the slot, keys and counts included, and counts on */
+    reap(worker(4, 223, KEYS, false), 0);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 1000);
+}
+END_TEST
+
+START_TEST(killed_at_any_moment)
+{
+    /* the worker says how far it got after each visit; killed between the two, it counted one more */
+    _Atomic long long *done =
+        mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(done, MAP_FAILED);
+    atomic_store(done, 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(5);
+        for (long long i = 0;; i++) {
+            add_key((int)(i % 9));
+            atomic_store(done, i + 1);
+        }
+    }
+    while (atomic_load(done) < 5000)
+        visits_flush(false);
+    kill(pid, SIGKILL);
+    reap(pid, SIGKILL);
+    visits_flush(false);
+    long long counted = atomic_load(done), total = fake_db_visits_total();
+    ck_assert_msg(total == counted || total == counted + 1, "worker got to %lld, %lld written", counted,
+                  total);
+    munmap((void *)done, sizeof(*done));
+}
+END_TEST
+
+START_TEST(more_keys_than_master_holds)
+{
+    /* 12,000 keys: the worker moves to its other table past half of one, and while the database is away the
+     * master's sums fill (8,192 keys) with the rest left counted in the tables until they are written */
+    enum { KEYS = 12000 };
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(6);
+        for (int k = 0; k < KEYS; k++)
+            visits_add(1000 + k, "", 0);
+        _exit(0);
+    }
+    flush_while_running(&pid, 1);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+    fake_db_fail(DB_OK, 0);
+    for (int i = 0; i < 4; i++)
+        visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), KEYS);
+    for (int k = 0; k < KEYS; k += 997)
+        ck_assert_int_eq(fake_db_visits(1000 + k, ""), 1);
+}
+END_TEST
+
+/* Flushes until a flush writes nothing more (the master's sums hold 8,192 keys a flush). */
+static void flush_all(void)
+{
+    for (int i = 0; i < 10; i++) {
+        long long before = fake_db_visits_total();
+        visits_flush(false);
+        if (fake_db_visits_total() == before)
+            return;
+    }
+    ck_abort_msg("flushes keep finding visits");
+}
+
+/* The visits visits.c logged as dropped (its tables full) in log, the text of its stderr. */
+static long long dropped_in(const char *log)
+{
+    long long n = 0;
+    for (const char *p = log; (p = strstr(p, "msg=\"visits dropped\"")); p++) {
+        const char *d = strstr(p, " dropped=");
+        ck_assert_ptr_nonnull(d);
+        n += atoll(d + strlen(" dropped="));
+    }
+    return n;
+}
+
+START_TEST(switching_tables_under_drain)
+{
+    /* a stream of new keys makes the worker move between its tables every 8,192 keys while the master drains
+     * without pause: a table may be emptied only once the worker has left it. A worker that outruns the
+     * master fills its table and drops visits (logged, by design): those are counted from the log. */
+    enum { VISITS = 120000, DISTINCT = 30000 };
+    FILE *log = tmpfile();
+    ck_assert_ptr_nonnull(log);
+    int saved = dup(STDERR_FILENO);
+    dup2(fileno(log), STDERR_FILENO);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(0);
+        for (int i = 0; i < VISITS; i++)
+            visits_add(100000 + i % DISTINCT, "", 0);
+        _exit(0);
+    }
+    while (waitpid(pid, NULL, WNOHANG) == 0)
+        visits_flush(false);
+    flush_all();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char text[4096] = "";
+    rewind(log);
+    text[fread(text, 1, sizeof(text) - 1, log)] = '\0';
+    fclose(log);
+    ck_assert_int_eq(fake_db_visits_total() + dropped_in(text), VISITS);
+}
+END_TEST
+
+START_TEST(no_slot_counts_nothing)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(SLOTS); /* out of range: the worker counts nothing rather than into another's slot */
+        add_key(0);
+        _exit(0);
+    }
+    reap(pid, 0);
+    visits_flush(false);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+}
+END_TEST
+
+START_TEST(long_host_cut)
+{
+    char host[VISITS_HOST_MAX + 20];
+    memset(host, 'h', sizeof(host));
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(7);
+        visits_add(42, host, sizeof(host));
+        visits_add(42, host, VISITS_HOST_MAX);
+        _exit(0);
+    }
+    reap(pid, 0);
+    visits_flush(false);
+    host[VISITS_HOST_MAX] = '\0';
+    ck_assert_int_eq(fake_db_visits(42, host), 2);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    Suite *s = suite_create("visits");
+    TCase *tc = tcase_create("visits");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, concurrent_writers_exact);
+    tcase_add_test(tc, failed_writes_lose_and_double_nothing);
+    tcase_add_test(tc, database_away_then_back);
+    tcase_add_test(tc, final_flush_retries);
+    tcase_add_test(tc, killed_worker_loses_nothing_counted);
+    tcase_add_test(tc, killed_at_any_moment);
+    tcase_add_test(tc, more_keys_than_master_holds);
+    tcase_add_test(tc, switching_tables_under_drain);
+    tcase_add_test(tc, no_slot_counts_nothing);
+    tcase_add_test(tc, long_host_cut);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+    return s;
+}
