@@ -192,3 +192,10 @@ int db_ping(void)
     PQclear(res);
     return rc;
 }
+
+int db_exec(enum stmt_id id, const char *const *params)
+{
+    int rc;
+    PQclear(db_run(id, params, &rc));
+    return rc;
+}

@@ -79,7 +79,5 @@ int db_domain_remove(struct arena *a, const char *name, bool with_links, long lo
 
 int db_domains_listen(void)
 {
-    int rc;
-    PQclear(db_run(STMT_LISTEN_DOMAINS, NULL, &rc));
-    return rc;
+    return db_exec(STMT_LISTEN_DOMAINS, NULL);
 }

@@ -11,6 +11,8 @@
  * DB_CONFLICT for a unique violation, DB_UNAVAILABLE when the connection is down or broke (it is closed and
  * reopened on the next call), DB_ERROR otherwise (logged once with its SQLSTATE). */
 PGresult *db_run(enum stmt_id id, const char *const *params, int *rc);
+/* Runs a statement whose result does not matter beyond success (LISTEN...): its db_rc. */
+int db_exec(enum stmt_id id, const char *const *params);
 /* Same for binary-free text parameters on a given connection (the migrator has its own). */
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc);
 /* Opens a connection with HOP_DB, or NULL (logged when quiet is false). */

@@ -311,9 +311,7 @@ int db_link_stats(struct arena *a, long long link_id, int days, struct link_stat
 
 int db_links_listen(void)
 {
-    int rc;
-    PQclear(db_run(STMT_LISTEN, NULL, &rc));
-    return rc;
+    return db_exec(STMT_LISTEN, NULL);
 }
 
 /* Writes a PostgreSQL array literal; hosts are quoted with their quotes and backslashes escaped. */
