@@ -73,10 +73,18 @@ static const char *with_query(struct req *r, const char *target)
     return arena_printf(r->arena, "%.*s%s%s%s", (int)frag, target, sep, q, target + frag);
 }
 
+/* Answers other than the HTML pages (which say no-store themselves) may be kept by no shared cache: a link
+ * can change at any time. Set per answer, never twice, since a client reads the first Cache-Control. */
+static void private_answer(struct resp *w)
+{
+    resp_header(w, "Cache-Control", "private, max-age=0");
+}
+
 /* A link that answers no more: where its owner sends people instead (302, no visit), or a 410. */
 static void gone(struct req *r, struct resp *w, const struct link *l, const char *sentence)
 {
     if (l->expired_url) {
+        private_answer(w);
         resp_redirect(w, 302, l->expired_url);
         return;
     }
@@ -105,6 +113,7 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
             return;
         }
         if (rc != DB_OK) {
+            private_answer(w);
             handler_unavailable(w);
             return;
         }
@@ -119,6 +128,7 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
         size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
         visits_add(l->id, host, hlen);
     }
+    private_answer(w);
     resp_header(w, "X-Robots-Tag", "noindex");
     resp_redirect(w, status, target);
 }
@@ -128,7 +138,6 @@ static const struct link *route_link(struct req *r, struct resp *w)
 {
     const char *slug = req_route(r, "slug");
     size_t len = strlen(slug);
-    resp_header(w, "Cache-Control", "private, max-age=0");
     const struct link *l = NULL;
     enum cache_result found = CACHE_NOT_FOUND;
     if (validate_slug_chars(slug, len) && validate_slug_unreserved(slug, len))
@@ -138,6 +147,7 @@ static const struct link *route_link(struct req *r, struct resp *w)
         return NULL;
     }
     if (found == CACHE_UNAVAILABLE) {
+        private_answer(w);
         handler_unavailable(w);
         return NULL;
     }
@@ -192,6 +202,7 @@ void redirect_post(struct req *r, struct resp *w)
         return;
     }
     if (!l->password_hash) {
+        private_answer(w);
         resp_header(w, "Allow", "GET, HEAD");
         resp_problem(w, 405, "this link has no password: follow it with GET");
         return;
@@ -221,10 +232,12 @@ void redirect_post(struct req *r, struct resp *w)
     const char *password = form_password(r);
     if (!password || !password_matches(l->password_hash, password, strlen(password))) {
         guard_failed(l->id, client);
-        if (page_wanted(r))
+        if (page_wanted(r)) {
             page_password_form(r, w, 401, l->slug, "That password is not right. Please try again.");
-        else
-            resp_problem(w, 401, "the password is not right");
+            return;
+        }
+        private_answer(w);
+        resp_problem(w, 401, "the password is not right");
         return;
     }
     follow(r, w, l, 303);
