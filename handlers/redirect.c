@@ -85,6 +85,7 @@ static void gone(struct req *r, struct resp *w, const struct link *l, const char
 {
     if (l->expired_url) {
         private_answer(w);
+        resp_header(w, "X-Robots-Tag", "noindex");
         resp_redirect(w, 302, l->expired_url);
         return;
     }

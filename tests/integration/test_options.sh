@@ -290,6 +290,7 @@ r GET /once
 expect_status "once: the one visit" 302
 r GET /once
 expect_eq "once used up: 302 to expired_url" "$STATUS $(header Location)" "302 https://example.com/sorry"
+expect_header_is "the 302 to expired_url: X-Robots-Tag" X-Robots-Tag noindex
 r PATCH /api/links/plain "${JSON[@]}" --data-binary '{"disabled":true,"expired_url":"https://example.com/off"}'
 follows "disabled with expired_url" /plain "302 https://example.com/off"
 r PATCH /api/links/plain "${JSON[@]}" --data-binary '{"expired_url":null}'
