@@ -231,7 +231,16 @@ void redirect_post(struct req *r, struct resp *w)
         return;
     }
     const char *password = form_password(r);
-    if (!password || !password_matches(l->password_hash, password, strlen(password))) {
+    if (password && !guard_check_begin(client)) {
+        /* this address has a check under way: a second would hold another worker for nothing */
+        resp_header(w, "Retry-After", "1");
+        page_or_problem(r, w, 429, "a password from your address is being checked; try again in a moment");
+        return;
+    }
+    bool right = password && password_matches(l->password_hash, password, strlen(password));
+    if (password)
+        guard_check_end(client);
+    if (!right) {
         guard_failed(l->id, client);
         if (page_wanted(r)) {
             page_password_form(r, w, 401, l->slug, "That password is not right. Please try again.");

@@ -246,6 +246,25 @@ strict_page "429 for a browser" 429
 r POST /pw "${FORM[@]}" --data-binary 'password=open+sesame%21'
 expect_status "another link is not locked" 303
 
+# one check at a time per address: 8 wrong passwords at once from one client hold one worker; the others are
+# told to retry in a second (429) without hashing, and the right password still works afterwards
+create "create a link to post at once" '{"url":"https://example.com/conc","slug":"conc","password":"the right one"}'
+posters=()
+for i in 1 2 3 4 5 6 7 8; do
+  curl -sS --cacert "$CACERT" --max-time 20 -o /dev/null -w '%{http_code} %header{retry-after}\n' "${FORM[@]}" \
+    --data-binary "password=wrong-at-once-$i" "$BASE/conc" >"$T/conc.$i" 2>>"$T/conc.err" &
+  posters+=($!)
+done
+wait "${posters[@]}" || true
+conc=$(cat "$T"/conc.* | sort | uniq -c | tr -s ' ' | paste -sd, -)
+if ! grep -qv -e '^401 $' -e '^429 1$' "$T"/conc.* && grep -q '^401 $' "$T"/conc.* && grep -q '^429 1$' "$T"/conc.*; then
+  ok "8 wrong passwords at once: 401 or 429 with Retry-After 1, some of each ($conc)"
+else
+  fail "8 wrong passwords at once: 401 or 429 with Retry-After 1, some of each" "$conc"
+fi
+r POST /conc "${FORM[@]}" --data-binary 'password=the+right+one'
+expect_status "then the right password: 303" 303
+
 # a protected link PATCHed to no password redirects on GET
 r PATCH /api/links/pw "${JSON[@]}" --data-binary '{"password":null}'
 expect_jeq "PATCH password null" .password_protected false
