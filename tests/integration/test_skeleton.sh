@@ -71,7 +71,8 @@ else
 fi
 expect_header_is "create: Location" location "/api/links/$slug1"
 expect_header "create: JSON content type" '^content-type: application/json'
-expect_json "create: fields" 'keys | sort | join(",")' "created_at,disabled,expires_at,redirect,short_url,slug,url,visits"
+expect_json "create: fields" 'keys | sort | join(",")' \
+  "created_at,disabled,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "create: url as given" '.url' "$url1"
 expect_json "create: redirect 302" '.redirect' 302
 expect_json "create: short_url" '.short_url' "$BASE/$slug1"
@@ -134,13 +135,17 @@ expect_header_is "unknown slug: Cache-Control" cache-control "private, max-age=0
 req HEAD /nosuchslug
 expect_status "HEAD unknown slug: 404" 404
 
+# POST /{slug} is a protected link's password form: a link without a password is a 405, no link a 404
 req POST "/$slug1"
-expect_problem "POST slug" 405
-expect_header_is "POST slug: Allow" allow "GET, HEAD"
+expect_problem "POST slug without a password" 405
+expect_header_is "POST slug without a password: Allow" allow "GET, HEAD"
 
 req POST /nosuchslug
-expect_problem "POST unknown slug" 405
-expect_header_is "POST unknown slug: Allow" allow "GET, HEAD"
+expect_problem "POST unknown slug" 404
+
+req PUT /nosuchslug
+expect_problem "PUT unknown slug" 405
+expect_header_is "PUT unknown slug: Allow" allow "GET, HEAD, POST"
 
 req DELETE /healthz
 expect_status "DELETE /healthz: 405" 405
