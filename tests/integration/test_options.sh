@@ -126,6 +126,7 @@ C=/api/links
 bad "password too short" POST $C '{"url":"https://example.com/","password":"short"}' password
 bad "password of 129 characters" POST $C "{\"url\":\"https://example.com/\",\"password\":\"$(printf 'p%.0s' {1..129})\"}" password
 bad "password with a NUL (\\u0000)" POST $C '{"url":"https://example.com/","password":"abcd\u0000efgh"}' password
+bad "password with a NUL after 8 characters" POST $C '{"url":"https://example.com/","password":"abcdefgh\u0000tail"}' password
 bad "password a number" POST $C '{"url":"https://example.com/","password":12345678}' password
 bad "max_visits 0" POST $C '{"url":"https://example.com/","max_visits":0}' max_visits
 bad "max_visits -1" POST $C '{"url":"https://example.com/","max_visits":-1}' max_visits
