@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # make bench-password-flood: does a flood of wrong passwords starve the redirects of other links? Redirect
-# rate of plain links through Caddy (HTTPS, loopback, wrk) alone, then while one client posts wrong passwords
-# as fast as it can, (a) to one protected link, (b) to 200 protected links in turn (the attempt limit is per
-# link, so without the one-check-per-address rule every post would be hashed). Prints each rate and its ratio to the rate alone, and a
-# control: the same client flooding cheap GETs of an unknown slug. A measurement, not a
-# pass/fail test. Bounded: FLOOD_SECONDS (default 8) per phase, 4 phases plus a warm-up.
+# rate of plain links through Caddy (HTTPS, loopback, wrk) alone; while one client floods cheap GETs of an
+# unknown slug (the control); and while it posts wrong passwords as fast as it can, (a) to one protected link,
+# (b) to 200 protected links in turn (the attempt limit is per link, so without the one-check-per-address rule
+# every post would be hashed). Prints each rate and its ratio to the rate alone. A measurement, not a pass/fail
+# test. Bounded: FLOOD_SECONDS (default 8) per phase, 4 phases plus a warm-up.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
