@@ -97,6 +97,7 @@ static void page(struct resp *w, int status, const char *title, const char *inne
 void page_or_problem(struct req *r, struct resp *w, int status, const char *sentence)
 {
     if (!page_wanted(r)) {
+        resp_header(w, "Cache-Control", "private, max-age=0");
         resp_problem(w, status, sentence);
         return;
     }

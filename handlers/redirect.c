@@ -74,10 +74,19 @@ static const char *with_query(struct req *r, const char *target)
     return arena_printf(r->arena, "%.*s%s%s%s", (int)frag, target, sep, q, target + frag);
 }
 
+/* Answers other than the HTML pages (which say no-store themselves) may be kept by no shared cache: a link
+ * can change at any time. Set per answer, never twice, since a client reads the first Cache-Control. */
+static void private_answer(struct resp *w)
+{
+    resp_header(w, "Cache-Control", "private, max-age=0");
+}
+
 /* A link that answers no more: where its owner sends people instead (302, no visit), or a 410. */
 static void gone(struct req *r, struct resp *w, const struct link *l, const char *sentence)
 {
     if (l->expired_url) {
+        private_answer(w);
+        resp_header(w, "X-Robots-Tag", "noindex");
         resp_redirect(w, 302, l->expired_url);
         return;
     }
@@ -106,6 +115,7 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
             return;
         }
         if (rc != DB_OK) {
+            private_answer(w);
             handler_unavailable(w);
             return;
         }
@@ -120,6 +130,7 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
         size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
         visits_add(l->id, host, hlen);
     }
+    private_answer(w);
     resp_header(w, "X-Robots-Tag", "noindex");
     resp_redirect(w, status, target);
 }
@@ -133,6 +144,7 @@ static bool host_domain(struct req *r, struct resp *w, const struct served_domai
     case DOMAINS_NONE:
         return true;
     case DOMAINS_UNAVAILABLE:
+        private_answer(w);
         handler_unavailable(w);
         return false;
     case DOMAINS_UNKNOWN:
@@ -148,7 +160,6 @@ static const struct link *route_link(struct req *r, struct resp *w)
 {
     const char *slug = req_route(r, "slug");
     size_t len = strlen(slug);
-    resp_header(w, "Cache-Control", "private, max-age=0");
     const struct served_domain *d;
     if (!host_domain(r, w, &d))
         return NULL;
@@ -157,25 +168,29 @@ static const struct link *route_link(struct req *r, struct resp *w)
     if (validate_slug_chars(slug, len) && validate_slug_unreserved(slug, len))
         found = cache_lookup(d ? d->id : 0, slug, &l);
     if (found == CACHE_UNAVAILABLE) {
+        private_answer(w);
         handler_unavailable(w);
         return NULL;
     }
     if (found == CACHE_FOUND)
         return l;
-    if (d && d->not_found_redirect)
+    if (d && d->not_found_redirect) {
+        private_answer(w);
+        resp_header(w, "X-Robots-Tag", "noindex");
         resp_redirect(w, 302, d->not_found_redirect);
-    else
+    } else {
         page_or_problem(r, w, 404, "no link has this slug");
+    }
     return NULL;
 }
 
 void root_get(struct req *r, struct resp *w)
 {
-    resp_header(w, "Cache-Control", "private, max-age=0");
     const struct served_domain *d;
     if (!host_domain(r, w, &d))
         return;
     if (d && d->root_redirect) {
+        private_answer(w);
         resp_redirect(w, 302, d->root_redirect);
         return;
     }
@@ -234,6 +249,7 @@ void redirect_post(struct req *r, struct resp *w)
     if (!l)
         return;
     if (!l->password_hash) {
+        private_answer(w);
         resp_header(w, "Allow", "GET, HEAD");
         resp_problem(w, 405, "this link has no password: follow it with GET");
         return;
@@ -261,12 +277,23 @@ void redirect_post(struct req *r, struct resp *w)
         return;
     }
     const char *password = form_password(r);
-    if (!password || !password_matches(l->password_hash, password, strlen(password))) {
+    if (password && !guard_check_begin(client)) {
+        /* this address has a check under way: a second would hold another worker for nothing */
+        resp_header(w, "Retry-After", "1");
+        page_or_problem(r, w, 429, "a password from your address is being checked; try again in a moment");
+        return;
+    }
+    bool right = password && password_matches(l->password_hash, password, strlen(password));
+    if (password)
+        guard_check_end(client);
+    if (!right) {
         guard_failed(l->id, client);
-        if (page_wanted(r))
+        if (page_wanted(r)) {
             page_password_form(r, w, 401, l->slug, "That password is not right. Please try again.");
-        else
-            resp_problem(w, 401, "the password is not right");
+            return;
+        }
+        private_answer(w);
+        resp_problem(w, 401, "the password is not right");
         return;
     }
     follow(r, w, l, 303);

@@ -31,3 +31,9 @@ bench-smoke: bench-tools
 	@bash bench/smoke.sh
 
 CHECK_EXTRA += bench-smoke
+
+# `make bench-password-flood`: redirect rate of other links alone and under a flood of wrong passwords
+# (bench/password_flood.sh, about 40 s). A measurement, not part of `make check`.
+.PHONY: bench-password-flood
+bench-password-flood: build/hop
+	@bash bench/password_flood.sh

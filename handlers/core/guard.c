@@ -2,7 +2,8 @@
  *
  * A fixed table of entries keyed by (link, address), under one process-shared robust mutex: only form posts
  * take it, so contention is that of password attempts, and a worker killed while holding it cannot wedge the
- * others. A full table replaces the entry whose window started longest ago. */
+ * others. A full table replaces the entry whose window started longest ago. Beside it, the password checks
+ * under way, one per client address, since each holds a worker for tens of milliseconds. */
 #include "guard.h"
 
 #include "clock.h"
@@ -10,11 +11,19 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-enum { SLOTS = 8192, PROBE = 16, ADDR_MAX = 63 };
+enum { SLOTS = 8192, PROBE = 16, ADDR_MAX = 63, CHECKS_MAX = 64 };
+
+/* A password check under way: the worker doing it and for which address (pid 0: free). */
+struct check {
+    pid_t pid;
+    char addr[ADDR_MAX + 1];
+};
 
 struct entry {
     long long link_id; /* 0: free */
@@ -25,6 +34,7 @@ struct entry {
 
 struct table {
     pthread_mutex_t lock;
+    struct check checks[CHECKS_MAX];
     struct entry e[SLOTS];
 };
 
@@ -122,5 +132,54 @@ void guard_failed(long long link_id, const char *client)
         e->fails = 0;
     }
     e->fails++;
+    pthread_mutex_unlock(&table->lock);
+}
+
+/* A worker killed in the middle of a check leaves its slot taken: free it once that process is gone. */
+static bool check_stale(const struct check *c)
+{
+    return c->pid && kill(c->pid, 0) != 0 && errno == ESRCH;
+}
+
+bool guard_check_begin(const char *client)
+{
+    if (!table)
+        return true;
+    char addr[ADDR_MAX + 1];
+    addr_key(client, addr);
+    struct check *free_slot = NULL;
+    bool busy = false;
+    lock();
+    for (int i = 0; i < CHECKS_MAX; i++) {
+        struct check *c = &table->checks[i];
+        if (check_stale(c))
+            c->pid = 0;
+        if (c->pid && strcmp(c->addr, addr) == 0)
+            busy = true;
+        if (!c->pid && !free_slot)
+            free_slot = c;
+    }
+    bool allowed = !busy && free_slot;
+    if (allowed) {
+        free_slot->pid = getpid();
+        memcpy(free_slot->addr, addr, sizeof(free_slot->addr));
+    }
+    pthread_mutex_unlock(&table->lock);
+    return allowed;
+}
+
+void guard_check_end(const char *client)
+{
+    if (!table)
+        return;
+    char addr[ADDR_MAX + 1];
+    addr_key(client, addr);
+    pid_t self = getpid();
+    lock();
+    for (int i = 0; i < CHECKS_MAX; i++) {
+        struct check *c = &table->checks[i];
+        if (c->pid == self && strcmp(c->addr, addr) == 0)
+            c->pid = 0;
+    }
     pthread_mutex_unlock(&table->lock);
 }

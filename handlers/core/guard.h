@@ -13,5 +13,10 @@ int guard_init(void);
 bool guard_allows(long long link_id, const char *client, int *retry_after);
 /* Counts one wrong password of client on link_id. */
 void guard_failed(long long link_id, const char *client);
+/* Whether this worker may hash a password for client now: one check per client address at a time in the
+ * pool, so that one client flooding posts holds one worker, not all of them. Pair a true with
+ * guard_check_end. */
+bool guard_check_begin(const char *client);
+void guard_check_end(const char *client);
 
 #endif

@@ -428,8 +428,8 @@ create("request id: echoed on a 422", {"url": "javascript:x"}, 422, headers=["X-
 
 ROUTES = [
     ("/healthz", "/healthz", None, 200, "GET, HEAD"),
-    ("a link", "/hx-fixture", None, 302, "GET, HEAD"),
-    ("an unknown slug", "/no-such-slug", None, 404, "GET, HEAD"),
+    ("a link", "/hx-fixture", None, 302, "GET, HEAD, POST"),
+    ("an unknown slug", "/no-such-slug", None, 404, "GET, HEAD, POST"),
     ("/api/links", "/api/links", KEY, 200, "POST, GET, HEAD"),
     ("/api/links/{slug}", "/api/links/hx-fixture", KEY, 200, "GET, HEAD, PATCH, DELETE"),
     ("/api/links/{slug}/stats", "/api/links/hx-fixture/stats", KEY, 200, "GET, HEAD"),
@@ -443,8 +443,11 @@ for rname, path, key, head_status, allow in ROUTES:
         mname = method if len(method) < 20 else "of 32 letters"
         api("method %s on %s" % (mname, rname), method, path, 405, key=key, allow=allow)
     # Caddy's FastCGI client upper-cases the method and then sends GET as POST: "get" reaches hop as POST
-    api("method get (Caddy sends it as POST) on %s" % rname, "get", path, 415 if path == "/api/links" else 405,
-        key=key, allow=None if path == "/api/links" else allow)
+    # a POST to a short link is the password form: 405 (Allow: GET, HEAD) for a link without a password, 404
+    # for no link
+    as_post = {"/api/links": (415, None), "/hx-fixture": (405, "GET, HEAD"), "/no-such-slug": (404, None)}
+    status, get_allow = as_post.get(path, (405, allow))
+    api("method get (Caddy sends it as POST) on %s" % rname, "get", path, status, key=key, allow=get_allow)
     api("method HEAD on %s" % rname, "HEAD", path, head_status, key=key,
         checks=[location_is(FIXTURE_URL)] if head_status == 302 else [])
 front("method with UTF-8: Go answers 400", request(b"G\xc3\x89T", "/healthz"), 400)
@@ -808,3 +811,104 @@ api("delete: another owner's link is a 404", "DELETE", "/api/links/hx-bob", 404)
 api("delete: an encoded slug /api/links/hx%2Ddel", "DELETE", "/api/links/hx%2Ddel", 204, effect=("delete", "hx-del"))
 get("delete: the deleted link is gone", "/hx-del", 404)
 api("delete: again is a 404", "DELETE", "/api/links/hx-del", 404)
+
+# ==== link options (issue 11): hostile values of the new fields, and the password form =========================
+
+FORM_CT = "application/x-www-form-urlencoded"
+BROWSER = "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def form(name, target, expect, body, ct=FORM_CT, headers=(), **kw):
+    """POST /{slug} with a form body (bytes, sent as given)."""
+    raw = request("POST", target, headers, body, ct=ct, chunked=kw.pop("chunked", None))
+    return Case(name, raw, expect, **kw)
+
+
+def is_page(resp):
+    """An HTML page for a person, not problem JSON, with the page's strict headers."""
+    if not resp.body.lower().startswith(b"<!doctype html>"):
+        return "the body is not an HTML page: %r" % resp.body[:80]
+    csp = resp.header("content-security-policy") or b""
+    if b"default-src 'none'" not in csp or b"unsafe-inline" in csp:
+        return "Content-Security-Policy %r" % csp
+    if resp.header("cache-control") != b"no-store":
+        return "Cache-Control %r, want no-store" % resp.header("cache-control")
+    return None
+
+
+OPT = "https://example.com/opt"
+create("options: a protected link hx-pw", {"url": OPT, "slug": "hx-pw", "password": "hostile pass"}, 201)
+create("options: password with a NUL after 8 characters", {"url": OPT, "password": "abcdefgh\u0000tail"}, 422,
+       field="password")
+create("options: password of 129 four-byte characters", {"url": OPT, "password": "\U0001F600" * 129}, 422,
+       field="password")
+create("options: password of 128 four-byte characters", {"url": OPT, "password": "\U0001F600" * 128}, 201)
+create("options: password 7 characters", {"url": OPT, "password": "1234567"}, 422, field="password")
+create("options: password an array", {"url": OPT, "password": ["12345678"]}, 422, field="password")
+for label, value in [("0", b"0"), ("-1", b"-1"), ("2^63", b"9223372036854775808"), ("2^64", b"18446744073709551616"),
+                     ("2^53", b"9007199254740992"), ("1e3", b"1e3"), ("1.0", b"1.0"), ("a string", b'"10"'),
+                     ("true", b"true"), ("an object", b"{}"), ("-2^63", b"-9223372036854775808")]:
+    create("options: max_visits " + label, b'{"url":"' + b(OPT) + b'","max_visits":' + value + b"}", 422,
+           field="max_visits")
+create("options: max_visits 2^53 - 1", b'{"url":"' + b(OPT) + b'","max_visits":9007199254740991}', 201)
+create("options: forward_query null", {"url": OPT, "forward_query": None}, 422, field="forward_query")
+create("options: forward_query 1", {"url": OPT, "forward_query": 1}, 422, field="forward_query")
+create("options: targets.ios javascript:", {"url": OPT, "targets": {"ios": "javascript:alert(1)"}}, 422,
+       field="targets.ios")
+create("options: targets.android data:", {"url": OPT, "targets": {"android": "data:text/html,<script>x</script>"}},
+       422, field="targets.android")
+create("options: targets.ios with CR LF", {"url": OPT, "targets": {"ios": "https://example.com/\r\nX-Injected: 1"}},
+       422, field="targets.ios")
+create("options: targets.ios a number", {"url": OPT, "targets": {"ios": 5}}, 422, field="targets.ios")
+create("options: targets.ios our own short link", {"url": OPT, "targets": {"ios": PORT_SELF + "/hx-pw"}}, 422,
+       field="targets.ios")
+create("options: targets __proto__", b'{"url":"' + b(OPT) + b'","targets":{"__proto__":"https://example.com/"}}',
+       422, field="targets")
+create("options: targets a string", {"url": OPT, "targets": "https://example.com/"}, 422, field="targets")
+create("options: tags with a Cyrillic a", {"url": OPT, "tags": ["p\u0430ypal"]}, 422, field="tags",
+       checks=[lambda r: None if "p\u0430ypal".encode() in r.body else "the error does not name the tag"])
+create("options: tags in fullwidth letters", {"url": OPT, "tags": ["\uff54\uff41\uff47"]}, 422, field="tags")
+create("options: a tag with a NUL", {"url": OPT, "tags": ["ab\u0000cd"]}, 422, field="tags")
+create("options: a tag a number", {"url": OPT, "tags": ["a", 5]}, 422, field="tags")
+create("options: a tag an array", {"url": OPT, "tags": [["a"]]}, 422, field="tags")
+create("options: 11 tags", {"url": OPT, "tags": ["t%d" % i for i in range(11)]}, 422, field="tags")
+create("options: a tag of 10 KiB", {"url": OPT, "tags": ["a" * 10240]}, 422, field="tags")
+create("options: the same tag in two cases", {"url": OPT, "tags": ["Go", "gO"]}, 422, field="tags")
+create("options: upper-case tags are folded", {"url": OPT, "tags": ["ZZ", "Aa"]}, 201,
+       checks=[lambda r: None if b'"tags":["aa","zz"]' in r.body else "tags not folded and sorted: %r" % r.body])
+create("options: title with a NUL", {"url": OPT, "title": "a\u0000b"}, 422, field="title")
+create("options: title with NEL (C1)", {"url": OPT, "title": "a\u0085b"}, 422, field="title")
+create("options: title of 201 characters", {"url": OPT, "title": "\u00e9" * 201}, 422, field="title")
+create("options: expired_url javascript:", {"url": OPT, "expired_url": "javascript:alert(1)"}, 422,
+       field="expired_url")
+create("options: reuse null", {"url": OPT, "reuse": None}, 422, field="reuse")
+api("options: reuse on PATCH", "PATCH", "/api/links/hx-pw", 422, body=js({"reuse": True}), field="reuse")
+api("options: PATCH password of 7 characters", "PATCH", "/api/links/hx-pw", 422, body=js({"password": "1234567"}),
+    field="password")
+
+# the password form: at most 8 wrong passwords below, so the attempt limit (10) is never reached here
+get("form: GET shows the form", "/hx-pw", 200, headers=[BROWSER], checks=[is_page])
+form("form: %00 in the password", "/hx-pw", 401, b"password=hostile%00pass")
+form("form: %00 after the right password", "/hx-pw", 401, b"password=hostile+pass%00")
+form("form: a bad escape", "/hx-pw", 401, b"password=%zz")
+form("form: no password field", "/hx-pw", 401, b"passwd=hostile+pass")
+form("form: 4000-byte password", "/hx-pw", 401, b"password=" + b"a" * 4000)
+form("form: 10 KiB body", "/hx-pw", 413, b"password=" + b"a" * 10240)
+form("form: 10 KiB body, chunked", "/hx-pw", 413, b"password=" + b"a" * 10240, chunked=1024)
+form("form: text/plain", "/hx-pw", 415, b"password=hostile+pass", ct="text/plain")
+form("form: multipart", "/hx-pw", 415, b"password=hostile+pass", ct="multipart/form-data; boundary=x")
+form("form: no content type (Caddy passes the form type on), wrong", "/hx-pw", 401, b"password=nope-nope", ct=None)
+form("form: wrong, a browser gets the form again", "/hx-pw", 401, b"password=nope-nope-2", headers=[BROWSER],
+     problem=False, checks=[is_page])
+form("form: the right password", "/hx-pw", 303, b"password=hostile+pass", checks=[location_is(OPT)])
+form("form: the right one chunked", "/hx-pw", 303, b"password=hostile+pass", chunked=3, checks=[location_is(OPT)])
+form("form: an unknown slug", "/hx-nothing", 404, b"password=hostile+pass")
+form("form: a reserved word", "/_hx", 404, b"password=hostile+pass")
+form("form: a link without a password", "/hx-fixture", 405, b"password=x", allow="GET, HEAD")
+form("form: /healthz", "/healthz", 405, b"password=x", allow="GET, HEAD")
+form("form: /robots.txt", "/robots.txt", 405, b"password=x", allow="GET, HEAD")
+get("form: a browser's 404 is a page", "/hx-nothing", 404, headers=[BROWSER], problem=False, checks=[is_page])
+api("form: PATCH the password away", "PATCH", "/api/links/hx-pw", 200, body=js({"password": None}))
+get("form: then GET redirects", "/hx-pw", 302, checks=[location_is(OPT)])
+form("form: then POST is a 405", "/hx-pw", 405, b"password=hostile+pass", allow="GET, HEAD")
+get("robots.txt", "/robots.txt", 200, checks=[body_lacks("Allow: /")])

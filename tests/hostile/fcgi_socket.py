@@ -408,6 +408,15 @@ case("FCGI_KEEP_CONN: answered, and the descriptor is not kept once the client c
 case("FCGI_KEEP_CONN: a second request on the same connection is answered or closed", b"", None,
      fn=keep_conn_second)
 
+# The password form straight at the socket, where no Caddy supplies a content type: a protected link, then its
+# form with no CONTENT_TYPE (415), with a wrong one (415) and with the form type (401: a wrong password).
+PW_LINK = b'{"url":"https://example.com/sock","slug":"hx-sock-pw","password":"socket pass"}'
+case("form: create a protected link", request("POST", "/api/links", PW_LINK, ctype="application/json", key=True), 201)
+case("form: no CONTENT_TYPE at all", request("POST", "/hx-sock-pw", b"password=socket+pass"), 415)
+case("form: CONTENT_TYPE text/plain", request("POST", "/hx-sock-pw", b"password=socket+pass", ctype="text/plain"),
+     415)
+case("form: a wrong password", request("POST", "/hx-sock-pw", b"password=nope", ctype="application/x-www-form-urlencoded"),
+     401)
 
 # ---- running them -----------------------------------------------------------------------------------------------
 

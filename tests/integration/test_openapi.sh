@@ -93,6 +93,15 @@ create "create, 308 and an expiry" '{"url":"https://example.com/308","slug":"oa-
 create "create, to expire" '{"url":"https://example.com/exp","slug":"oa-exp","expires_at":"2099-01-01T00:00:00Z"}'
 create "create, to disable" '{"url":"https://example.com/off","slug":"oa-off"}'
 create "create, to delete" '{"url":"https://example.com/del","slug":"oa-del"}'
+create "create, every option" '{"url":"https://example.com/opts","slug":"oa-opt","max_visits":5,"forward_query":true,"targets":{"ios":"https://example.com/ios"},"tags":["B","a"],"title":"T","expired_url":"https://example.com/late"}'
+create "create, password" '{"url":"https://example.com/pw","slug":"oa-pw","password":"open sesame!"}'
+create "create, password to lock" '{"url":"https://example.com/pw2","slug":"oa-lock","password":"open sesame!"}'
+create "create, forward_query" '{"url":"https://example.com/fq?a=1","slug":"oa-fq","forward_query":true}'
+create "create, password and forward_query" '{"url":"https://example.com/pwfq","slug":"oa-pwfq","password":"open sesame!","forward_query":true}'
+create "create, one visit" '{"url":"https://example.com/once","slug":"oa-once","max_visits":1}'
+create "create, reuse, none yet" '{"url":"https://example.com/reuse","reuse":true}'
+rec "create, reuse, the live one" 200 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/reuse","reuse":true}'
+rec "create, bad options" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","max_visits":0,"tags":["Ѕ"],"targets":{"ios":"javascript:x"},"password":"short"}'
 rec "create, taken slug" 409 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","slug":"oa-301"}'
 rec "create, unknown field" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","colour":"red"}'
 rec "create, bad url and redirect" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"ftp://example.com/","redirect":303}'
@@ -134,7 +143,7 @@ rec "list (HEAD), 11 tags" 400 HEAD $L "$L?tag=a&tag=b&tag=c&tag=d&tag=e&tag=f&t
 TG=/api/tags
 rec "create, tagged" 201 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/tagged","tags":["Docs","oa"]}'
 rec "tags" 200 GET $TG $TG
-expect_json "tags: by name, with counts" '[.tags[] | "\(.tag)=\(.links)"] | join(" ")' "docs=1 oa=1"
+expect_json "tags: by name, with counts (oa-opt carries a and b until its PATCH below)" '[.tags[] | "\(.tag)=\(.links)"] | join(" ")' "a=1 b=1 docs=1 oa=1"
 API_KEY=$KEY_B rec "tags, an owner without tags" 200 GET $TG $TG
 API_KEY='' rec "tags, no key" 401 GET $TG $TG
 rec "tags (HEAD)" 200 HEAD $TG $TG
@@ -153,6 +162,9 @@ rec "patch, {}" 200 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
 rec "patch, disable" 200 PATCH $S "$L/oa-off" "${JSON[@]}" --data-binary '{"disabled":true}'
 rec "patch, clear expiry" 200 PATCH $S "$L/oa-308" "${JSON[@]}" --data-binary '{"expires_at":null}'
 expect_json "patch, clear expiry: expires_at null" '.expires_at' null
+rec "patch, options" 200 PATCH $S "$L/oa-opt" "${JSON[@]}" --data-binary '{"tags":["c"],"targets":null,"title":null}'
+rec "patch, clear every option" 200 PATCH $S "$L/oa-opt" "${JSON[@]}" --data-binary '{"max_visits":null,"expired_url":null,"password":null,"forward_query":false,"tags":[]}'
+rec "patch, bad max_visits" 422 PATCH $S "$L/oa-opt" "${JSON[@]}" --data-binary '{"max_visits":"9"}'
 rec "patch, slug" 422 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{"slug":"other"}'
 rec "patch, null url" 422 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{"url":null}'
 rec "patch, not JSON" 400 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary 'nope'
@@ -183,6 +195,38 @@ rec "follow (HEAD), 308" 308 HEAD $R /oa-308
 rec "follow (HEAD), unknown slug" 404 HEAD $R /oa-none
 rec "follow (HEAD), disabled" 410 HEAD $R /oa-off
 rec "follow, deleted slug" 404 GET $R /oa-del
+BR=(-H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8')
+FORM=(-H 'Content-Type: application/x-www-form-urlencoded')
+rec "follow, unknown slug (a browser)" 404 GET $R /oa-none "${BR[@]}"
+rec "follow, disabled (a browser)" 410 GET $R /oa-off "${BR[@]}"
+rec "follow, password form" 200 GET $R /oa-pw "${BR[@]}"
+rec "follow (HEAD), password form" 200 HEAD $R /oa-pw
+rec "follow, the one visit" 302 GET $R /oa-once
+rec "follow, used up" 410 GET $R /oa-once
+long=$(head -c 8300 /dev/zero | tr '\0' q)
+rec "follow, forward_query past 8 KiB" 414 GET $R "/oa-fq?q=$long"
+rec "follow, forward_query past 8 KiB (a browser)" 414 GET $R "/oa-fq?q=$long" "${BR[@]}"
+rec "follow (HEAD), forward_query past 8 KiB" 414 HEAD $R "/oa-fq?q=$long"
+rec "follow, iPhone" 302 GET $R "/oa-opt?a=1" -A 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)'
+rec "password, right" 303 POST $R /oa-pw "${FORM[@]}" --data-binary 'password=open+sesame%21'
+rec "password, right, forward_query past 8 KiB" 414 POST $R "/oa-pwfq?q=$long" "${FORM[@]}" --data-binary 'password=open+sesame%21'
+rec "password, wrong" 401 POST $R /oa-pw "${FORM[@]}" --data-binary 'password=nope-nope'
+rec "password, wrong (a browser)" 401 POST $R /oa-pw "${FORM[@]}" "${BR[@]}" --data-binary 'password=nope-nope'
+rec "password, unknown slug" 404 POST $R /oa-none "${FORM[@]}" --data-binary 'password=nope-nope'
+rec "password, unknown slug (a browser)" 404 POST $R /oa-none "${FORM[@]}" "${BR[@]}" --data-binary 'password=nope-nope'
+rec "password, a link without one" 405 POST $R /oa-301 "${FORM[@]}" --data-binary 'password=nope-nope'
+rec "password, disabled link" 410 POST $R /oa-off "${FORM[@]}" --data-binary 'password=nope-nope'
+head -c 5000 /dev/zero | tr '\0' a >"$T/form.big"
+rec "password, 5000-byte form" 413 POST $R /oa-pw "${FORM[@]}" --data-binary @"$T/form.big"
+rec "password, 5000-byte form (a browser)" 413 POST $R /oa-pw "${FORM[@]}" "${BR[@]}" --data-binary @"$T/form.big"
+rec "password, JSON" 415 POST $R /oa-pw "${JSON[@]}" --data-binary '{"password":"open sesame!"}'
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  req POST /oa-lock "${FORM[@]}" --data-binary "password=wrong-$i"
+done
+rec "password, the 11th wrong one" 429 POST $R /oa-lock "${FORM[@]}" --data-binary 'password=wrong-11'
+rec "password, locked (a browser)" 429 POST $R /oa-lock "${FORM[@]}" "${BR[@]}" --data-binary 'password=open+sesame%21'
+rec "robots.txt" 200 GET /robots.txt /robots.txt
+rec "robots.txt (HEAD)" 200 HEAD /robots.txt /robots.txt
 
 # ---- stats -----------------------------------------------------------------------------------------------
 rec "stats" 200 GET $ST "$L/$gen/stats?days=7"
@@ -254,6 +298,7 @@ rec "stats, database away" 503 GET $ST "$L/$gen/stats"
 rec "stats (HEAD), database away" 503 HEAD $ST "$L/$gen/stats"
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
+rec "password to a slug never looked up, database away" 503 POST $R /oa-never3 "${FORM[@]}" --data-binary 'password=x'
 if PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >>"$T/pgdev.log" 2>&1; then
   ok "database started again"
 else

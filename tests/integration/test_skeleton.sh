@@ -135,13 +135,18 @@ expect_header_is "unknown slug: Cache-Control" cache-control "private, max-age=0
 req HEAD /nosuchslug
 expect_status "HEAD unknown slug: 404" 404
 
+# POST /{slug} is a protected link's password form: a link without a password is a 405, no link a 404
 req POST "/$slug1"
-expect_problem "POST slug" 405
-expect_header_is "POST slug: Allow" allow "GET, HEAD"
+expect_problem "POST slug without a password" 405
+expect_header_is "POST slug without a password: Allow" allow "GET, HEAD"
 
 # POST /{slug} is the password form: an unknown slug is a 404 like GET
 req POST /nosuchslug
 expect_problem "POST unknown slug" 404
+
+req PUT /nosuchslug
+expect_problem "PUT unknown slug" 405
+expect_header_is "PUT unknown slug: Allow" allow "GET, HEAD, POST"
 
 req DELETE /healthz
 expect_status "DELETE /healthz: 405" 405

@@ -187,6 +187,28 @@ else
   fail "created again: only its own $own visits" "$(_stack_last)"
 fi
 
+# the visit limit is exact across pools: 64 concurrent clients (one curl each, both pools in play) race for the
+# last 10 visits of a limited link: exactly 10 redirects, every other answer a 410, none left
+req POST /api/links "${JSON[@]}" --data-binary '{"url":"https://example.com/last","slug":"lim","max_visits":40}'
+expect_status "create lim with max_visits 40" 201
+batch /lim 30
+expect_eq "the first 30 visits of lim: 30 redirects" "$(grep -c '^302 ' <<<"$BATCH")" 30
+mark /lim 410
+racers=()
+for ((i = 0; i < 64; i++)); do
+  curl -sS --cacert "$CACERT" --max-time 20 -o /dev/null -o /dev/null -w '%{http_code}\n' "$BASE/lim" "$BASE/lim" \
+    >"$T/race.$i" 2>>"$T/race.err" &
+  racers+=($!)
+done
+wait "${racers[@]}" || true
+got302=$(cat "$T"/race.* | grep -c '^302$') || true
+got410=$(cat "$T"/race.* | grep -c '^410$') || true
+expect_eq "64 clients x 2 on the last 10 visits: exactly 10 redirects" "$got302" 10
+expect_eq "64 clients x 2 on the last 10 visits: the other 118 are 410" "$got410" 118
+both_served "the race for the last visits" /lim 410
+req GET /api/links/lim
+expect_json "lim: visits_left 0 after the race" .visits_left 0
+
 # a revoked key is refused by both pools within 1 s
 auth=(-H "Authorization: Bearer $API_KEY")
 seen_within "key works" 1000 /api/links "200 " "${auth[@]}"
