@@ -191,6 +191,7 @@ void root_get(struct req *r, struct resp *w)
         return;
     if (d && d->root_redirect) {
         private_answer(w);
+        resp_header(w, "X-Robots-Tag", "noindex");
         resp_redirect(w, 302, d->root_redirect);
         return;
     }

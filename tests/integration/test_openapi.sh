@@ -270,6 +270,36 @@ for template in "${!allowed[@]}"; do
   done
 done
 
+# ---- domains --------------------------------------------------------------------------------------------
+DM=/api/domains
+rec "domains, none yet" 200 GET $DM $DM
+API_KEY='' rec "domains, no key" 401 GET $DM $DM
+rec "domains (HEAD)" 200 HEAD $DM $DM
+API_KEY='' rec "domains (HEAD), no key" 401 HEAD $DM $DM
+rec "root without domains" 404 GET / /
+rec "root (HEAD) without domains" 404 HEAD / /
+rec "tls ask without a name" 400 GET /_hop/tls /_hop/tls
+rec "tls ask (HEAD) without a name" 400 HEAD /_hop/tls /_hop/tls
+rec "tls ask, not a domain" 404 GET /_hop/tls '/_hop/tls?domain=b.test'
+rec "tls ask (HEAD), not a domain" 404 HEAD /_hop/tls '/_hop/tls?domain=b.test'
+"$HOP_BIN" domains add localhost --root-redirect https://example.com/root >>"$T/domains.log" 2>&1 ||
+  fail "hop domains add localhost" "$(cat "$T/domains.log")"
+for ((i = 0; i < 50; i++)); do
+  req GET /
+  [[ $STATUS == 302 ]] && break
+  sleep 0.1
+done
+rec "root with a root redirect" 302 GET / /
+rec "root (HEAD) with a root redirect" 302 HEAD / /
+rec "tls ask, a domain" 200 GET /_hop/tls '/_hop/tls?domain=localhost'
+rec "tls ask (HEAD), a domain" 200 HEAD /_hop/tls '/_hop/tls?domain=localhost'
+rec "domains, one" 200 GET $DM $DM
+expect_json "domains: localhost is the default" '.domains[0] | "\(.name) \(.default)"' "localhost true"
+rec "get on the default domain" 200 GET $S "$L/$gen"
+expect_json "get: the link moved to the first domain" .domain localhost
+rec "get, an unknown domain" 400 GET $S "$L/$gen?domain=nope.test"
+rec "get (HEAD), an unknown domain" 400 HEAD $S "$L/$gen?domain=nope.test"
+
 # A path under /api that is not in the document: 404 with a key, 401 without (authentication comes first).
 req GET /api/nothing
 expect_status "GET /api/nothing with a key: 404" 404
@@ -290,6 +320,8 @@ rec "list (HEAD), database away" 503 HEAD $L $L
 rec "list, q, database away" 503 GET $L "$L?q=example&tag=oa"
 rec "tags, database away" 503 GET $TG $TG
 rec "tags (HEAD), database away" 503 HEAD $TG $TG
+rec "domains, database away" 503 GET /api/domains /api/domains
+rec "domains (HEAD), database away" 503 HEAD /api/domains /api/domains
 rec "get, database away" 503 GET $S "$L/$gen"
 rec "get (HEAD), database away" 503 HEAD $S "$L/$gen"
 rec "patch, database away" 503 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
