@@ -353,16 +353,14 @@ static void field_title(struct json_object *v, const struct input_ctx *c)
 {
     bool is_null;
     const char *s = nullable_string(v, "title", c, &is_null);
-    if (!s && !is_null)
+    const char *why = !s                          ? NULL
+                      : utf8_chars(s) > TITLE_MAX ? "must be at most 200 characters"
+                      : has_control(s)            ? "must not contain control characters"
+                                                  : NULL;
+    if (why)
+        handler_field_error(c->errors, "title", why);
+    if (why || (!s && !is_null))
         return;
-    if (s && utf8_chars(s) > TITLE_MAX) {
-        handler_field_error(c->errors, "title", "must be at most 200 characters");
-        return;
-    }
-    if (s && has_control(s)) {
-        handler_field_error(c->errors, "title", "must not contain control characters");
-        return;
-    }
     c->out->set_title = true;
     c->out->title = s;
 }
@@ -384,11 +382,11 @@ static void field_domain(struct json_object *v, const struct input_ctx *c)
 {
     bool is_null;
     const char *s = nullable_string(v, "domain", c, &is_null);
-    if (s && strlen(s) > 253) {
+    /* longer than any host name: no lookup will find it */
+    if (s && strlen(s) > 253)
         handler_field_error(c->errors, "domain", "is not one of this service's domains");
-        return;
-    }
-    c->out->domain = s;
+    else
+        c->out->domain = s;
 }
 
 static void field_reuse(struct json_object *v, const struct input_ctx *c)
