@@ -299,6 +299,14 @@ rec "get on the default domain" 200 GET $S "$L/$gen"
 expect_json "get: the link moved to the first domain" .domain localhost
 rec "get, an unknown domain" 400 GET $S "$L/$gen?domain=nope.test"
 rec "get (HEAD), an unknown domain" 400 HEAD $S "$L/$gen?domain=nope.test"
+# reuse stays on its domain: a live link to the same url on another domain is not "the existing one"
+"$HOP_BIN" domains add z.test >>"$T/domains.log" 2>&1 || fail "hop domains add z.test" "$(cat "$T/domains.log")"
+sleep 0.3
+create "create on a second domain" '{"url":"https://example.com/reuse-z","domain":"z.test"}'
+create "create, reuse: none on the default domain" '{"url":"https://example.com/reuse-z","reuse":true}'
+expect_json "reuse on the default domain made its own link" .domain localhost
+rec "create, reuse on the second domain" 200 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/reuse-z","reuse":true,"domain":"z.test"}'
+expect_json "reuse on the second domain answers its link" .domain z.test
 
 # A path under /api that is not in the document: 404 with a key, 401 without (authentication comes first).
 req GET /api/nothing
