@@ -289,6 +289,8 @@ void redirect_post(struct req *r, struct resp *w)
         guard_check_end(client);
     if (!right) {
         guard_failed(l->id, client);
+        /* HTTP requires a challenge with every 401; a scheme no browser knows opens no login dialog */
+        resp_header(w, "WWW-Authenticate", "Form realm=\"short link\"");
         if (page_wanted(r)) {
             page_password_form(r, w, 401, l->slug, "That password is not right. Please try again.");
             return;

@@ -181,6 +181,7 @@ expect_status "HEAD protected" 200
 r POST /pw "${FORM[@]}" -H 'Accept: application/json' --data-binary 'password=wrong+one'
 expect_status "wrong password (a program): 401" 401
 expect_header "wrong password (a program): problem JSON" '^content-type: application/problem\+json'
+expect_header "wrong password (a program): a challenge, as HTTP asks of a 401" '^www-authenticate: Form realm="short link"'
 r POST /pw "${FORM[@]}" "${BROWSER[@]}" --data-binary 'password=wrong+two'
 strict_page "wrong password (a browser)" 401
 if grep -q 'role="alert"' <<<"$BODY" && grep -qi 'not right' <<<"$BODY"; then
