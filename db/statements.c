@@ -84,15 +84,17 @@ const struct stmt stmt_table[STMT_COUNT] = {
                        "SELECT " LINK_COLUMNS " FROM links l WHERE coalesce(l.domain_id, 0) = $3 "
                        "AND l.slug = $1 AND l.owner_id = $2",
                        3, STMT_APP},
-    /* $1 owner, $2 url, $3 slug or NULL: the newest live link (md5 because urls may outgrow a btree entry) */
+    /* $1 owner, $2 url, $3 slug or NULL, $4 domain id (0: none): the newest live link on that domain (md5
+       because urls may outgrow a btree entry) */
     [STMT_LINK_REUSE] =
         {"link_reuse",
          "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND md5(l.url) = md5($2) "
-         "AND l.url = $2 AND ($3::text IS NULL OR l.slug = $3) AND NOT l.disabled "
+         "AND l.url = $2 AND ($3::text IS NULL OR l.slug = $3) AND coalesce(l.domain_id, 0) = $4 "
+         "AND NOT l.disabled "
          "AND (l.expires_at IS NULL OR l.expires_at > now()) AND (l.max_visits IS NULL OR "
          "coalesce((SELECT c.used FROM link_claims c WHERE c.link_id = l.id), 0) < l.max_visits) "
          "ORDER BY l.id DESC LIMIT 1",
-         3, STMT_APP},
+         4, STMT_APP},
     /* One visit of a limited link: the row lock of the upsert orders concurrent claims on every host, and
      * the limit is read from the link as it is now. No row: used up (or no longer limited). */
     [STMT_LINK_CLAIM] = {"link_claim",
