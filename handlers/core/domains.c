@@ -146,6 +146,8 @@ const char *domains_check_name(const char *name)
         return "a domain name must be 1 to 253 characters";
     if (name[n - 1] == '.')
         return "a domain name must not end with a dot";
+    if (name[0] == '[')
+        return "a domain name must not be an IP address";
     if (strchr(name, ':'))
         return "a domain name must not carry a port";
     for (size_t i = 0; i < n; i++) {
