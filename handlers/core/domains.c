@@ -156,12 +156,12 @@ const char *domains_check_name(const char *name)
     }
     if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n)
         return "a domain name may only hold a-z 0-9 . - (international names in their xn-- A-label form)";
+    if (last_label_numeric(name))
+        return "a domain name must not be an IP address (its last label must not be a number)";
     /* the URL rules decide the rest (labels, IP literals): the same checks as a link's host */
     char url[DOMAIN_NAME_MAX + 16];
     snprintf(url, sizeof(url), "https://%s/", name);
     if (validate_url(url, strlen(url), NULL))
         return "a domain name must be a host name of labels of letters, digits and hyphens";
-    if (last_label_numeric(name))
-        return "a domain name must not be an IP address (its last label must not be a number)";
     return NULL;
 }
