@@ -184,6 +184,33 @@ rec "stats (HEAD), unknown slug" 404 HEAD $ST "$L/oa-none/stats"
 API_KEY='' rec "stats (HEAD), no key" 401 HEAD $ST "$L/$gen/stats"
 
 # ---- health ----------------------------------------------------------------------------------------------
+# domains (issue 12): none yet, then one (localhost, the suite's own name) with a root redirect
+D=/api/domains
+rec "root, no domains" 404 GET / /
+rec "root (HEAD), no domains" 404 HEAD / /
+rec "tls ask, not a domain" 404 GET /_hop/tls '/_hop/tls?domain=b.test'
+rec "tls ask, no name" 400 GET /_hop/tls /_hop/tls
+rec "tls ask (HEAD), not a domain" 404 HEAD /_hop/tls '/_hop/tls?domain=b.test'
+rec "tls ask (HEAD), no name" 400 HEAD /_hop/tls /_hop/tls
+rec "domains, none" 200 GET $D $D
+API_KEY='' rec "domains, no key" 401 GET $D $D
+API_KEY='' rec "domains (HEAD), no key" 401 HEAD $D $D
+rec "get, unknown domain" 400 GET $S "$L/$gen?domain=nope.test"
+rec "get (HEAD), unknown domain" 400 HEAD $S "$L/$gen?domain=nope.test"
+rec "delete, unknown domain" 400 DELETE $S "$L/$gen?domain=nope.test"
+rec "create, unknown domain" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","domain":"nope.test"}'
+"$HOP_BIN" domains add localhost --root-redirect https://example.com/home >/dev/null
+sleep 0.3
+rec "root, root redirect" 302 GET / /
+rec "root (HEAD), root redirect" 302 HEAD / /
+rec "tls ask, a domain" 200 GET /_hop/tls '/_hop/tls?domain=localhost'
+rec "tls ask (HEAD), a domain" 200 HEAD /_hop/tls '/_hop/tls?domain=localhost'
+rec "domains, one" 200 GET $D $D
+rec "domains (HEAD)" 200 HEAD $D $D
+rec "get, ?domain=" 200 GET $S "$L/$gen?domain=localhost"
+rec "create, on a domain" 201 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/d","domain":"localhost"}'
+rec "stats, ?domain=" 200 GET $ST "$L/$gen/stats?domain=localhost"
+
 rec "healthz" 200 GET /healthz /healthz
 rec "healthz (HEAD)" 200 HEAD /healthz /healthz
 
@@ -236,6 +263,17 @@ rec "stats, database away" 503 GET $ST "$L/$gen/stats"
 rec "stats (HEAD), database away" 503 HEAD $ST "$L/$gen/stats"
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
+rec "domains, database away" 503 GET $D $D
+rec "domains (HEAD), database away" 503 HEAD $D $D
+# workers replaced while the database is away have never read the domain list
+old_workers=$(stack_pool_workers | sort | paste -sd' ')
+for pid in $old_workers; do kill -KILL "$pid" 2>/dev/null || true; done
+poll_until 5000 bash -c "[[ \$(tr ' ' '\n' </proc/$STACK_HOP_PID/task/$STACK_HOP_PID/children | grep -c .) -ge ${HOP_WORKERS:-3} && -z \$(comm -12 <(tr ' ' '\n' </proc/$STACK_HOP_PID/task/$STACK_HOP_PID/children | grep . | sort) <(tr ' ' '\n' <<<'$old_workers' | sort)) ]]" ||
+  fail "workers replaced while the database is away" "not within 5 s"
+rec "root, new workers, database away" 503 GET / /
+rec "root (HEAD), new workers, database away" 503 HEAD / /
+rec "tls ask, new workers, database away" 503 GET /_hop/tls '/_hop/tls?domain=localhost'
+rec "tls ask (HEAD), new workers, database away" 503 HEAD /_hop/tls '/_hop/tls?domain=localhost'
 if PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >>"$T/pgdev.log" 2>&1; then
   ok "database started again"
 else
