@@ -335,29 +335,30 @@ stmt() {
   done
   printf '%s;\n' "$sql"
 }
-re_find='^SELECT id, url, redirect, coalesce'
+re_find='WHERE coalesce\(l\.domain_id, 0\) = \$2 AND l\.slug = \$1$'
 re_auth='^SELECT owner_id, hash FROM api_keys'
 re_insert='^WITH l AS \(INSERT INTO links'
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_get='WHERE l\.slug = \$1 AND l\.owner_id = \$2$'
+re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
 re_days='^SELECT to_char\(d, '
 re_refs='^SELECT host, sum\(n\) AS total FROM visits'
 {
   echo "\\set n random(1000001, $((1000000 + nlinks)))"
-  stmt "$re_find" :n
+  stmt "$re_find" :n 0
 } >"$T/pg-redirect.sql"
 stmt '^SELECT 1$' >"$T/pg-healthz.sql"
 if [[ -n $key ]]; then
   {
     stmt "$re_auth" :keyhash
     echo '\set r random(1, 999999999999)'
-    stmt "$re_insert" :r :owner :url :redirect NULL
+    # $5..$20: the link options, none given; $21: no domain
+    stmt "$re_insert" :r :owner :url :redirect NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL 0
   } >"$T/pg-create.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_get" :slug :owner
+    stmt "$re_get" :slug :owner 0
   } >"$T/pg-get.sql"
   {
     stmt "$re_auth" :keyhash
@@ -365,7 +366,7 @@ if [[ -n $key ]]; then
   } >"$T/pg-list.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_get" :slug :owner
+    stmt "$re_get" :slug :owner 0
     stmt "$re_days" :linkid 30
     stmt "$re_refs" :linkid 30
   } >"$T/pg-stats.sql"
