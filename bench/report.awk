@@ -74,7 +74,7 @@ function verdict(ok) {
     unexp[cell] += r["unexpected"]
     total[cell] += req
     # CPU us per request of each process tree
-    for (k = 1; k <= 6; k++)
+    for (k = 1; k <= 7; k++)
         add(cell, "cpu" k, req > 0 ? (a[k] - b[k]) * 1e6 / tck / req : 0)
 }
 
@@ -104,7 +104,7 @@ END {
     for (i = 1; i <= ncells; i++) {
         c = order[i]
         caddy = m(c, "cpu1")
-        ap = app[c] == "hop" ? m(c, "cpu2") : app[c] == "triv" ? m(c, "cpu3") : app[c] == "hopnv" ? m(c, "cpu6") : ""
+        ap = app[c] == "hop" ? m(c, "cpu2") : app[c] == "triv" ? m(c, "cpu3") : app[c] == "hopnv" ? m(c, "cpu6") : app[c] == "hopdom" ? m(c, "cpu7") : ""
         pg = m(c, "cpu4")
         gen = m(c, "cpu5")
         side = caddy + (ap == "" ? 0 : ap) + pg
@@ -153,6 +153,12 @@ END {
         printf "| without Caddy: redirect (popular) counting on ÷ counting off, req/s | %s | ≥ 0.95: %s |\n",
             ratio(m("direct-redirect-popular", "rps"), m("direct-nocount-popular", "rps")),
             verdict(m("direct-redirect-popular", "rps") >= 0.95 * m("direct-nocount-popular", "rps"))
+    if (have("direct-redirect-popular") && have("direct-redirect-domains")) {
+        printf "| without Caddy: redirect on the default of 4 domains ÷ with no domains, req/s | %s | |\n",
+            ratio(m("direct-redirect-domains", "rps"), m("direct-redirect-popular", "rps"))
+        x = m("direct-redirect-domains", "cpu7") / m("direct-redirect-popular", "cpu2")
+        printf "| hop CPU per redirect: on the default of 4 domains ÷ with no domains | %.3f | ≤ 1.03: %s |\n", x, verdict(x <= 1.03)
+    }
     if (have("trivial-https") && have("redirect-popular"))
         printf "| Caddy CPU per request: via FastCGI (trivial) ÷ respond over HTTPS | %s | |\n",
             ratio(m("trivial-https", "cpu1"), m("respond-https", "cpu1"))
