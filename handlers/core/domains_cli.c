@@ -178,9 +178,8 @@ static int remove_domain(int argc, char **argv)
         fprintf(stderr, "hop: %s is not a domain (see hop domains list)\n", name);
         status = 1;
     } else if (rc == DB_NOT_FOUND) {
-        fprintf(stderr,
-                "hop: %lld link%s use %s; remove them first, or add --with-links to delete them too\n", used,
-                used == 1 ? "" : "s", name);
+        fprintf(stderr, "hop: %lld %s %s; remove them first, or add --with-links to delete them too\n", used,
+                used == 1 ? "link uses" : "links use", name);
         status = 1;
     } else if (rc != DB_OK) {
         status = db_failure(rc);
