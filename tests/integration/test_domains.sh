@@ -251,6 +251,20 @@ on go.test GET /sale
 expect_status "go.test/sale deleted: 404" 404
 expect_eq "$MAIN/sale survives go.test's delete" "$(location_of "$MAIN" /sale)" "302 https://example.com/before"
 
+# ---- HOP_BASE_URL: the short_url of links on its host (in any case), the default domain ------------------------
+prod_stop "$HOP_PID" TERM 15
+[[ $PROD_EXIT == 0 ]] && ok "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0" ||
+  fail "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0" "exit status $PROD_EXIT"
+prod_spawn hop env HOP_LISTEN="$SOCK" HOP_BASE_URL=https://HOP.Test/ "$HOP_BIN" serve
+HOP_PID=$PROD_PID
+prod_wait_log "$T/hop.log" 'msg=ready' 2 20 "$HOP_PID" || prod_abort "hop serve (HOP_BASE_URL) was not ready"
+create go.test '{"url":"https://example.com/base-1"}'
+expect_json "HOP_BASE_URL set: a link on its host has HOP_BASE_URL's short_url" .short_url "https://HOP.Test/$(jq -r .slug <<<"$BODY")"
+create go.test '{"url":"https://example.com/base-2","domain":"go.test"}'
+expect_json "HOP_BASE_URL set: a link on another domain, asked on it, keeps its port" .short_url "https://go.test:$P_HTTPS/$(jq -r .slug <<<"$BODY")"
+create go.test '{"url":"https://hop.test:443/sale"}'
+expect_status "HOP_BASE_URL set: a link to its host is a self-link: 422" 422
+
 # ---- the TLS ask: only through the loopback site -----------------------------------------------------------
 ask() { curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$P_ASK$1" 2>/dev/null || echo 000; }
 expect_eq "ask go.test: 200" "$(ask '/_hop/tls?domain=go.test')" 200
@@ -377,7 +391,7 @@ hop_cli domains list
 expect_cli "no domains left: one namespace on any name again" 0 '^\(none'
 sleep 0.3
 create "$MAIN" '{"url":"https://example.com/after","slug":"after"}'
-expect_jeq "no domains left: a new link has no domain" '[.domain, .short_url]' "[null,\"https://$MAIN:$P_HTTPS/after\"]"
+expect_jeq "no domains left: a new link has no domain, HOP_BASE_URL's short_url" '[.domain, .short_url]' '[null,"https://HOP.Test/after"]'
 expect_eq "no domains left: $MAIN/after redirects" "$(location_of "$MAIN" /after)" "302 https://example.com/after"
 BASE=https://$MAIN:$P_HTTPS
 req GET /after --http1.1 --resolve "$MAIN:$P_HTTPS:127.0.0.1" -H 'Host: anything.example'
