@@ -62,14 +62,20 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     return handler_own(r, o);
 }
 
-/* The sentence for a domain name that is none of the service's, naming it (cut short if it is long). */
+/* The sentence for a domain name that is none of the service's, naming it when it is printable ASCII (every
+ * domain name is; anything else could be invalid UTF-8), cut short if it is long. */
 static const char *unknown_domain(struct req *r, const char *name)
 {
-    if (!name)
-        return "domain: this service has no default domain";
+    size_t n = name ? strlen(name) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] < 0x21 || name[i] > 0x7e)
+            n = 0;
+    }
+    if (n == 0)
+        return "domain is not one of this service's domains (GET /api/domains)";
     return arena_printf(r->arena,
                         "domain \"%.64s%s\" is not one of this service's domains (GET /api/domains)", name,
-                        strlen(name) > 64 ? "..." : "");
+                        n > 64 ? "..." : "");
 }
 
 /* The domain named by ?domain= (absent: the default), as its id in *id (0: hop has none): 0, or -1 answered

@@ -219,6 +219,11 @@ expect_status "get a slug of acme.test without ?domain=: 404" 404
 on "$MAIN" GET '/api/links/sale?domain=nope.test'
 expect_status "get ?domain=unknown: 400" 400
 expect_jeq "get ?domain=unknown: names the parameter and the domain" '[.errors[0].field, (.detail | contains("\"nope.test\""))]' '["domain",true]'
+on "$MAIN" GET '/api/links/sale?domain=%ff%fe'
+expect_jeq "get ?domain= of bytes that are no UTF-8: 400, the name not echoed" '[.status, .detail]' \
+  '[400,"domain is not one of this service'"'"'s domains (GET /api/domains)"]'
+create "$MAIN" '{"url":"https://example.com/x","domain":"bücher.test"}'
+expect_jeq "create with a Unicode domain: 422 (the A-label is the name)" '[.status, .errors[0].field]' '[422,"domain"]'
 on "$MAIN" GET '/api/links/sale?domain=go.test&domain=acme.test'
 expect_status "get ?domain= twice: 400" 400
 on "$MAIN" PATCH '/api/links/sale?domain=go.test' -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/go-sale-2"}'
