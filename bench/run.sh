@@ -360,6 +360,7 @@ stmt() {
   done
   printf '%s;\n' "$sql"
 }
+# shellcheck disable=SC2016 # $N are SQL parameters
 re_find='WHERE coalesce\(l\.domain_id, 0\) = \$2 AND l\.slug = \$1$'
 re_auth='^SELECT owner_id, hash FROM api_keys'
 re_insert='^WITH l AS \(INSERT INTO links'
