@@ -1,6 +1,6 @@
 # The tables of `make bench` from bench/run.sh's samples (tab-separated: cell, round, app, label,
 # "requests=.. seconds=.. p50_us=.. ...", CPU ticks before and after of "caddy hop trivial postgres loadgen
-# hop-without-counting hop-before").
+# hop-without-counting hop-before hop-domains").
 # Run with -v tck=CLK_TCK. Every figure is the median over rounds, with min–max where the spread matters.
 # Plain awk (mawk): no asort, so medians use a small insertion sort.
 
@@ -75,7 +75,7 @@ function verdict(ok) {
     unexp[cell] += r["unexpected"]
     total[cell] += req
     # CPU us per request of each process tree
-    for (k = 1; k <= 7; k++)
+    for (k = 1; k <= 8; k++)
         add(cell, "cpu" k, req > 0 ? (a[k] - b[k]) * 1e6 / tck / req : 0)
 }
 
@@ -105,7 +105,7 @@ END {
     for (i = 1; i <= ncells; i++) {
         c = order[i]
         caddy = m(c, "cpu1")
-        ap = app[c] == "hop" ? m(c, "cpu2") : app[c] == "triv" ? m(c, "cpu3") : app[c] == "hopnv" ? m(c, "cpu6") : app[c] == "hopb" ? m(c, "cpu7") : ""
+        ap = app[c] == "hop" ? m(c, "cpu2") : app[c] == "triv" ? m(c, "cpu3") : app[c] == "hopnv" ? m(c, "cpu6") : app[c] == "hopb" ? m(c, "cpu7") : app[c] == "hopdom" ? m(c, "cpu8") : ""
         pg = m(c, "cpu4")
         gen = m(c, "cpu5")
         side = caddy + (ap == "" ? 0 : ap) + pg
@@ -154,6 +154,12 @@ END {
         printf "| without Caddy: redirect (popular) counting on ÷ counting off, req/s | %s | ≥ 0.95: %s |\n",
             ratio(m("direct-redirect-popular", "rps"), m("direct-nocount-popular", "rps")),
             verdict(m("direct-redirect-popular", "rps") >= 0.95 * m("direct-nocount-popular", "rps"))
+    if (have("direct-redirect-popular") && have("direct-redirect-domains")) {
+        printf "| without Caddy: redirect on the default of 4 domains ÷ with no domains, req/s | %s | |\n",
+            ratio(m("direct-redirect-domains", "rps"), m("direct-redirect-popular", "rps"))
+        x = m("direct-redirect-domains", "cpu8") / m("direct-redirect-popular", "cpu2")
+        printf "| hop CPU per redirect: on the default of 4 domains ÷ with no domains | %.3f | ≤ 1.03: %s |\n", x, verdict(x <= 1.03)
+    }
     if (have("trivial-https") && have("redirect-popular"))
         printf "| Caddy CPU per request: via FastCGI (trivial) ÷ respond over HTTPS | %s | |\n",
             ratio(m("trivial-https", "cpu1"), m("respond-https", "cpu1"))

@@ -62,6 +62,7 @@ chmod 0711 "$T" # the postgres user must traverse it when we are root
 hop_pid=""
 nv_pid=""
 before_pid=""
+dom_pid=""
 triv_pid=""
 caddy_pid=""
 pg_started=""
@@ -95,6 +96,7 @@ cleanup() {
   stop_child "$hop_pid"
   stop_child "$nv_pid"
   stop_child "$before_pid"
+  stop_child "$dom_pid"
   [[ -n $pg_started ]] && PGDEV_DIR=$T/pg db/pgdev.sh stop >>"$T/pgdev.log" 2>&1
   if [[ ${KEEP:-} == 1 ]]; then
     say "kept $T"
@@ -230,6 +232,29 @@ if [[ -n $hop_before ]]; then
     sleep 0.1
   done
 fi
+
+# Another pool on a database of its own with the same links on the default of four short domains (issue 12):
+# the redirect's cost with domains beside the one without (direct-redirect-domains vs direct-redirect-popular).
+psql_q -c "CREATE DATABASE hop_domains" >/dev/null
+dom_db="$HOP_DB"
+[[ $dom_db == *dbname=* ]] && dom_db=${dom_db/dbname=hop/dbname=hop_domains} || dom_db=${dom_db%/hop}/hop_domains
+HOP_DB=$dom_db "$hop" migrate >>"$T/migrate.log" 2>&1 || die "hop migrate (hop_domains) failed"
+HOP_DB=$dom_db psql_q -c "INSERT INTO owners (name) VALUES ('bench');
+           INSERT INTO links (slug, owner_id, url)
+           SELECT (1000000 + i)::text, 1, 'https://example.com/page/' || i || '?ref=bench'
+           FROM generate_series(1, $nlinks) AS i;
+           INSERT INTO links (slug, owner_id, url) VALUES ('popular', 1, 'https://example.com/popular');
+           ANALYZE links;"
+for d in go.bench.test a.bench.test b.bench.test c.bench.test; do
+  HOP_DB=$dom_db "$hop" domains add "$d" >>"$T/migrate.log" 2>&1 || die "hop domains add $d failed"
+done
+HOP_DB=$dom_db env "${workers_env[@]}" HOP_NO_MIGRATE=1 HOP_LISTEN="$T/hopdom.sock" "$hop" serve 2>>"$T/hopdom.log" &
+dom_pid=$!
+for ((i = 0; i < 100; i++)); do
+  grep -q 'msg=ready' "$T/hopdom.log" && break
+  alive "$dom_pid" || die "hop serve (domains) exited: $(tail -n 5 "$T/hopdom.log")"
+  sleep 0.1
+done
 
 # The trivial responder gets as many workers as hop has.
 "$triv" "$T/triv.sock" "$workers" 2>"$T/triv.log" &
@@ -444,6 +469,7 @@ cells+=(
   "direct-redirect-popular|fcgi|hop|$T/hop.sock -p /popular|hop redirect, one link, fcgi_load on its socket"
   "direct-redirect-spread|fcgi|hop|$T/hop.sock -u $T/paths.txt|hop redirect, $nlinks links, fcgi_load on its socket"
   "direct-nocount-popular|fcgi|hopnv|$T/hopnv.sock -p /popular|hop redirect, one link, counting off (HOP_VISITS=off), fcgi_load"
+  "direct-redirect-domains|fcgi|hopdom|$T/hopdom.sock -h go.bench.test -p /popular|hop redirect, one link on the default of 4 domains, fcgi_load"
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
 )
@@ -503,6 +529,8 @@ if [[ -n $key ]]; then
 fi
 "$load" -a "$T/hop.sock" -n 20 -c 4 -d 10 -s -h 127.0.0.1 -p /popular -e 302 >/dev/null ||
   die "fcgi_load against hop's socket did not get 20 × 302"
+"$load" -a "$T/hopdom.sock" -n 20 -c 4 -d 10 -s -h go.bench.test -p /popular -e 302 >/dev/null ||
+  die "fcgi_load against the pool with domains did not get 20 × 302"
 "$load" -a "$T/triv.sock" -n 20 -c 4 -d 10 -p /popular -e 302 >/dev/null ||
   die "fcgi_load against the trivial responder did not get 20 × 302"
 
@@ -537,7 +565,7 @@ self_ticks() {
 }
 pg_pid() { head -n 1 "$T/pg/data/postmaster.pid"; }
 snapshot() {
-  echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$triv_pid") $(tree_ticks "$(pg_pid)") $(self_ticks) $(tree_ticks "$nv_pid") $(tree_ticks "$before_pid")"
+  echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$triv_pid") $(tree_ticks "$(pg_pid)") $(self_ticks) $(tree_ticks "$nv_pid") $(tree_ticks "$before_pid") $(tree_ticks "$dom_pid")"
 }
 
 bound=$((secs + 30))
@@ -561,8 +589,11 @@ run_load() {
         what=${what% +mobile}
         extra=(-H "User-Agent: $mobile_ua")
       fi
+      # a cell may name its own Host (-h)
+      local -a host=(-h 127.0.0.1)
+      [[ " $what " == *" -h "* ]] && host=()
       # shellcheck disable=SC2086 # the rest of $what is options
-      timeout -k 5 "$bound" "$load" -a $what "${extra[@]}" -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 | grep '^RESULT'
+      timeout -k 5 "$bound" "$load" -a $what "${extra[@]}" -c "$conns" -t 2 -d "$d" -s "${host[@]}" | grep '^RESULT'
       ;;
     pgb)
       rm -f "$T"/pgb.*
@@ -627,6 +658,9 @@ measure() {
   # keep hop's warnings and errors, drop the access lines so that the log stays small
   grep -v 'msg=access' "$T/hop.log" | head -n 200 | sed "s/^/[$name round $round] /" >>"$T/hop.notes" || true
   : >"$T/hop.log"
+  # the same for the pool with domains: a log that grows by a line a request costs more than one kept short
+  grep -v 'msg=access' "$T/hopdom.log" | head -n 200 | sed "s/^/[$name round $round, domains] /" >>"$T/hop.notes" || true
+  : >"$T/hopdom.log"
   [[ $round == warm ]] && return 0
   if [[ $line != RESULT* ]]; then
     say "$name: no result"

@@ -15,9 +15,10 @@ void app_handle(struct req *r, struct resp *w);
 /* The public base URL for this request: HOP_BASE_URL, else https:// and the request's Host. */
 const char *app_base_url(struct req *r);
 /* The base URL of short links on domain (NULL: the request's base): HOP_BASE_URL when its host is domain,
- * else https:// and domain. */
+ * else https:// and domain, with the request's port when the request came to that domain. */
 const char *app_domain_base_url(struct req *r, const char *domain);
-/* Every base URL this request's service answers to (HOP_BASE_URL and https://Host), NULL-terminated. */
+/* Every base URL this request's service answers to (HOP_BASE_URL, https://Host and every domain's),
+ * NULL-terminated. */
 const char *const *app_self_bases(struct req *r);
 
 /* Route handlers, one file per resource. */

@@ -63,6 +63,22 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     return handler_own(r, o);
 }
 
+/* The sentence for a domain name that is none of the service's, naming it when it is printable ASCII (every
+ * domain name is; anything else could be invalid UTF-8), cut short if it is long. */
+static const char *unknown_domain(struct req *r, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] < 0x21 || name[i] > 0x7e)
+            n = 0;
+    }
+    if (n == 0)
+        return "domain is not one of this service's domains (GET /api/domains)";
+    return arena_printf(r->arena,
+                        "domain \"%.64s%s\" is not one of this service's domains (GET /api/domains)", name,
+                        n > 64 ? "..." : "");
+}
+
 /* The domain named by ?domain= (absent: the default), as its id in *id (0: hop has none): 0, or -1 answered
  * (400 naming domain, 503). */
 static int query_domain(struct req *r, struct resp *w, long long *id)
@@ -86,7 +102,7 @@ static int query_domain(struct req *r, struct resp *w, long long *id)
     case DOMAINS_UNKNOWN:
         break;
     }
-    handler_param_error(w, "domain", "domain is not one of this service's domains");
+    handler_param_error(w, "domain", unknown_domain(r, name));
     return -1;
 }
 
@@ -101,7 +117,7 @@ static int body_domain(struct req *r, struct resp *w, struct link_fields *in)
     }
     if (found == DOMAINS_UNKNOWN) {
         struct json_object *errors = handler_own(r, json_object_new_array());
-        handler_field_error(errors, "domain", "is not one of this service's domains");
+        handler_field_error(errors, "domain", unknown_domain(r, in->domain));
         handler_invalid(w, errors);
         return -1;
     }

@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
+#include "domains.h"
 #include "req.h"
 #include "resp.h"
 #include "router.h"
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const struct route routes[] = {
     {"GET", "/healthz", health_get},
@@ -81,24 +83,49 @@ const char *app_base_url(struct req *r)
     return config_get()->base_url ? config_get()->base_url : host_base(r);
 }
 
+/* The host part of HOP_BASE_URL (after "://"), or NULL. */
+static const char *base_host(void)
+{
+    const char *base = config_get()->base_url;
+    const char *sep = base ? strstr(base, "://") : NULL;
+    return sep ? sep + 3 : NULL;
+}
+
+/* True when host (up to its port or path, if any) is name, in any case. */
+static bool host_is(const char *host, const char *name)
+{
+    size_t n = strlen(name);
+    return host && strncasecmp(host, name, n) == 0 && (host[n] == '\0' || host[n] == ':' || host[n] == '/');
+}
+
 const char *app_domain_base_url(struct req *r, const char *domain)
 {
     if (!domain)
         return app_base_url(r);
-    const char *base = config_get()->base_url;
-    const char *host = base ? strstr(base, "://") + 3 : NULL;
-    if (host && strncmp(host, domain, strlen(domain)) == 0 && strchr(":/", host[strlen(domain)]))
-        return base;
+    if (host_is(base_host(), domain))
+        return config_get()->base_url;
+    /* asked on the link's own domain: its Host keeps the port the client used (a test or dev server) */
+    const char *host = req_env(r, "HTTP_HOST");
+    const char *port = host_is(host, domain) && host[strlen(domain)] == ':' ? host + strlen(domain) + 1 : "";
+    size_t digits = strspn(port, "0123456789");
+    if (digits >= 1 && digits <= 5 && port[digits] == '\0')
+        return arena_printf(r->arena, "https://%s:%s", domain, port);
     return arena_printf(r->arena, "https://%s", domain);
 }
 
+/* HOP_BASE_URL, https://Host and https:// each domain: a link to any of them loops back to hop (a short link
+ * to another short link of hop's would at best be two hops, at worst a loop). */
 const char *const *app_self_bases(struct req *r)
 {
-    const char **bases = arena_alloc(r->arena, 3 * sizeof(*bases));
-    int n = 0;
+    size_t nd;
+    const struct served_domain *d = domains_all(&nd);
+    const char **bases = arena_alloc(r->arena, (nd + 3) * sizeof(*bases));
+    size_t n = 0;
     if (config_get()->base_url)
         bases[n++] = config_get()->base_url;
     bases[n++] = host_base(r);
+    for (size_t i = 0; i < nd; i++)
+        bases[n++] = arena_printf(r->arena, "https://%s", d[i].name);
     bases[n] = NULL;
     return bases;
 }

@@ -104,6 +104,12 @@ static const struct served_domain *base_domain(void)
     return named(host, strcspn(host, ":/"));
 }
 
+const struct served_domain *domains_all(size_t *n)
+{
+    *n = current() ? count : 0;
+    return *n ? list : NULL;
+}
+
 enum domains_result domains_lookup(const char *name, const struct served_domain **out)
 {
     *out = NULL;
@@ -122,6 +128,17 @@ enum domains_result domains_lookup(const char *name, const struct served_domain 
     return result(d ? d : &list[0], out);
 }
 
+/* A URL parser (WHATWG's, every browser's) reads a host whose last label is a decimal or 0x-hex number as
+ * an IPv4 address: "1.2.3.4", but also "a.0x7f" and "10.1". */
+static bool last_label_numeric(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    const char *label = dot ? dot + 1 : name;
+    if (strncmp(label, "0x", 2) == 0)
+        return strspn(label + 2, "0123456789abcdef") == strlen(label + 2);
+    return strspn(label, "0123456789") == strlen(label);
+}
+
 const char *domains_check_name(const char *name)
 {
     size_t n = strlen(name);
@@ -129,6 +146,8 @@ const char *domains_check_name(const char *name)
         return "a domain name must be 1 to 253 characters";
     if (name[n - 1] == '.')
         return "a domain name must not end with a dot";
+    if (name[0] == '[')
+        return "a domain name must not be an IP address";
     if (strchr(name, ':'))
         return "a domain name must not carry a port";
     for (size_t i = 0; i < n; i++) {
@@ -137,12 +156,12 @@ const char *domains_check_name(const char *name)
     }
     if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789.-") != n)
         return "a domain name may only hold a-z 0-9 . - (international names in their xn-- A-label form)";
+    if (last_label_numeric(name))
+        return "a domain name must not be an IP address (its last label must not be a number)";
     /* the URL rules decide the rest (labels, IP literals): the same checks as a link's host */
     char url[DOMAIN_NAME_MAX + 16];
     snprintf(url, sizeof(url), "https://%s/", name);
     if (validate_url(url, strlen(url), NULL))
         return "a domain name must be a host name of labels of letters, digits and hyphens";
-    if (strspn(name, "0123456789.") == n)
-        return "a domain name must not be an IP address";
     return NULL;
 }

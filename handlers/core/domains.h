@@ -30,10 +30,14 @@ enum domains_result domains_for_host(const char *host, const struct served_domai
 /* The domain named name (exactly, lower case), or the default one when name is NULL: HOP_BASE_URL's host
  * when it is a domain, else the one flagged default (the first added). */
 enum domains_result domains_lookup(const char *name, const struct served_domain **out);
+/* Every domain (read again when it must be), *n of them; NULL with *n 0 when there are none or the list
+ * could never be read. Valid until the next domains_ call. */
+const struct served_domain *domains_all(size_t *n);
 /* The list must be read again before its next use. */
 void domains_invalidate(void);
 /* NULL when name is a usable domain name (an A-label host name, lower case, no port, no IP literal, no
- * trailing dot), else a static sentence saying why not. */
+ * trailing dot, a last label that is no number: browsers read "a.0x7f" as an IPv4 address), else a static
+ * sentence saying why not. */
 const char *domains_check_name(const char *name);
 
 #endif

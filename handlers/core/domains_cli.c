@@ -3,6 +3,7 @@
 #include "domains_cli.h"
 
 #include "arena.h"
+#include "config.h"
 #include "db.h"
 #include "db_domains.h"
 #include "domains.h"
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char domains_usage[] =
     "usage: hop domains add NAME [--root-redirect URL] [--not-found-redirect URL]\n"
@@ -54,6 +56,27 @@ static const char *redirect_url(const char *option, const char *url)
     return url;
 }
 
+/* The first domain adopts every link made so far, and from then on hop answers only on its domains: when
+ * HOP_BASE_URL names the host those links were made on, that host must be the first. 0, or -1 said. */
+static int first_check(const char *name)
+{
+    size_t n = 0;
+    domains_all(&n);
+    const char *base = config_get()->base_url;
+    const char *host = base && n == 0 ? strstr(base, "://") : NULL;
+    if (!host)
+        return 0;
+    host += 3;
+    size_t len = strcspn(host, ":/");
+    if (len == strlen(name) && strncasecmp(host, name, len) == 0)
+        return 0;
+    fprintf(stderr,
+            "hop: add %.*s first (HOP_BASE_URL's host): the first domain becomes the default and keeps the "
+            "existing links, and hop then answers only on its domains\n",
+            (int)len, host);
+    return -1;
+}
+
 static int add(int argc, char **argv)
 {
     char buf[DOMAIN_NAME_MAX + 2];
@@ -72,6 +95,8 @@ static int add(int argc, char **argv)
         }
         i++;
     }
+    if (first_check(name) < 0)
+        return 1;
     bool is_default = false;
     long long adopted = 0;
     int rc = db_domain_add(name, root, not_found, &is_default, &adopted);
@@ -84,6 +109,8 @@ static int add(int argc, char **argv)
     printf("added %s%s\n", name, is_default ? " (the default domain)" : "");
     if (adopted)
         printf("%lld existing link%s moved to %s\n", adopted, adopted == 1 ? "" : "s", name);
+    if (is_default)
+        printf("hop now answers only on its domains: any other Host is a 404\n");
     printf("point its DNS (A/AAAA) at this server; Caddy gets its certificate on the first visit\n");
     return 0;
 }
@@ -151,9 +178,8 @@ static int remove_domain(int argc, char **argv)
         fprintf(stderr, "hop: %s is not a domain (see hop domains list)\n", name);
         status = 1;
     } else if (rc == DB_NOT_FOUND) {
-        fprintf(stderr,
-                "hop: %lld link%s use %s; remove them first, or add --with-links to delete them too\n", used,
-                used == 1 ? "" : "s", name);
+        fprintf(stderr, "hop: %lld %s %s; remove them first, or add --with-links to delete them too\n", used,
+                used == 1 ? "link uses" : "links use", name);
         status = 1;
     } else if (rc != DB_OK) {
         status = db_failure(rc);

@@ -33,7 +33,7 @@ API_KEY=$(make_key acme) || prod_abort "hop keys create failed"
 
 # ---- the ACME CA --------------------------------------------------------------------------------------------
 if ! { P_ACME=$(prod_port) && P_PMGMT=$(prod_port) && P_DNS=$(prod_port) && P_CMGMT=$(prod_port) &&
-  P_HTTP=$(prod_port) && P_HTTPS=$(prod_port); }; then
+  P_HTTP=$(prod_port) && P_HTTPS=$(prod_port) && P_ASK=$(prod_port); }; then
   prod_abort "not enough free ports"
 fi
 mkdir -p "$T/pebble"
@@ -77,7 +77,7 @@ awk -v opts="\tadmin off\n\tdefault_bind 127.0.0.1\n\thttp_port $P_HTTP\n\thttps
   '!done && /^\{$/ { print; print opts; done = 1; next } { print }' "$STACK_REPO/caddy/Caddyfile" >"$T/Caddyfile"
 grep -q "acme_ca https" "$T/Caddyfile" || prod_abort "could not add the test options to the Caddyfile"
 t0=$EPOCHREALTIME
-prod_spawn caddy env HOP_DOMAIN="$DOMAIN" HOP_SOCKET="$SOCK" HOP_SITE_ROOT="$STACK_REPO/caddy/site" \
+prod_spawn caddy env HOP_DOMAIN="$DOMAIN" HOP_SOCKET="$SOCK" HOP_SITE_ROOT="$STACK_REPO/caddy/site" HOP_ASK_PORT="$P_ASK" \
   XDG_DATA_HOME="$T/caddy-xdg" XDG_CONFIG_HOME="$T/caddy-config" \
   caddy run --adapter caddyfile --config "$T/Caddyfile"
 CADDY_PID=$PROD_PID

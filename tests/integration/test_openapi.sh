@@ -299,6 +299,11 @@ rec "get on the default domain" 200 GET $S "$L/$gen"
 expect_json "get: the link moved to the first domain" .domain localhost
 rec "get, an unknown domain" 400 GET $S "$L/$gen?domain=nope.test"
 rec "get (HEAD), an unknown domain" 400 HEAD $S "$L/$gen?domain=nope.test"
+rec "delete, an unknown domain" 400 DELETE $S "$L/$gen?domain=nope.test"
+rec "create, an unknown domain" 422 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/","domain":"nope.test"}'
+rec "get, ?domain=" 200 GET $S "$L/$gen?domain=localhost"
+rec "create, on a domain" 201 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/d","domain":"localhost"}'
+rec "stats, ?domain=" 200 GET $ST "$L/$gen/stats?domain=localhost"
 # reuse stays on its domain: a live link to the same url on another domain is not "the existing one"
 "$HOP_BIN" domains add z.test >>"$T/domains.log" 2>&1 || fail "hop domains add z.test" "$(cat "$T/domains.log")"
 sleep 0.3
@@ -339,6 +344,15 @@ rec "stats (HEAD), database away" 503 HEAD $ST "$L/$gen/stats"
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
 rec "password to a slug never looked up, database away" 503 POST $R /oa-never3 "${FORM[@]}" --data-binary 'password=x'
+# workers replaced while the database is away have never read the domain list
+old_workers=$(stack_pool_workers | sort | paste -sd' ')
+for pid in $old_workers; do kill -KILL "$pid" 2>/dev/null || true; done
+poll_until 5000 bash -c "[[ \$(tr ' ' '\n' </proc/$STACK_HOP_PID/task/$STACK_HOP_PID/children | grep -c .) -ge ${HOP_WORKERS:-3} && -z \$(comm -12 <(tr ' ' '\n' </proc/$STACK_HOP_PID/task/$STACK_HOP_PID/children | grep . | sort) <(tr ' ' '\n' <<<'$old_workers' | sort)) ]]" ||
+  fail "workers replaced while the database is away" "not within 5 s"
+rec "root, new workers, database away" 503 GET / /
+rec "root (HEAD), new workers, database away" 503 HEAD / /
+rec "tls ask, new workers, database away" 503 GET /_hop/tls '/_hop/tls?domain=localhost'
+rec "tls ask (HEAD), new workers, database away" 503 HEAD /_hop/tls '/_hop/tls?domain=localhost'
 if PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >>"$T/pgdev.log" 2>&1; then
   ok "database started again"
 else
