@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A database made by the previous release, migrated by this one: the release's binary is built from git
-# (OLD_REV, default 37c1de8: the last release before domains) into the temp dir, makes links of two owners
-# with their keys and visits through Caddy, and stops; then this binary migrates the same database and must
-# answer every slug as before, with every visit (per link, day and referrer) and every key intact; and the
-# first `hop domains add` moves all the links to that domain, slugs and visits intact.
+# (OLD_REV, default: the parent of the commit that added db/migrations/0005_domains.sql, the last main before
+# domains) into the temp dir, makes links of two owners with their keys, link options and visits through
+# Caddy, and stops; then this binary migrates the same database and must answer every slug as before, with
+# every visit (per link, day and referrer), option and key intact, find them by tag and text; and the first
+# `hop domains add` moves all the links to that domain, slugs and visits intact.
 set -euo pipefail
 
 # shellcheck source=tests/lib/stack.sh
@@ -11,7 +12,9 @@ set -euo pipefail
 # shellcheck source=tests/lib/prod.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/prod.sh"
 
-OLD_REV=${OLD_REV:-37c1de8}
+# the oldest commit that added the domains migration (a merge of it adds it again), and its first parent
+added=$(git -C "$STACK_REPO" log --diff-filter=A --format=%H -- db/migrations/0005_domains.sql 2>/dev/null | tail -n 1)
+OLD_REV=${OLD_REV:-$(git -C "$STACK_REPO" rev-parse --short "${added:-none}^" 2>/dev/null || echo none)}
 
 prod_init
 export HOP_WORKERS=2
@@ -58,6 +61,10 @@ SLUGS+=("$(mk "$KEY_A" '{"url":"https://example.com/d","expires_at":"2031-01-01T
 SLUGS+=("$(mk "$KEY_B" '{"url":"https://example.org/e","slug":"bobs"}')")
 SLUGS+=("$(mk "$KEY_B" '{"url":"https://example.org/f"}')")
 for i in 1 2 3 4; do SLUGS+=("$(mk "$KEY_B" "{\"url\":\"https://example.org/many/$i\"}")"); done
+# every link option the previous release had, on a link that still redirects to a plain client
+SLUGS+=("$(mk "$KEY_A" '{"url":"https://example.com/opt","slug":"opts","max_visits":50,"forward_query":true,"targets":{"ios":"https://apps.example/ios"},"tags":["spring","launch"],"title":"The Spring Launch","expired_url":"https://example.com/over"}')")
+# and a password: its form answers, not a redirect, so it stays out of SLUGS and its visits stay 0
+PW=$(mk "$KEY_A" '{"url":"https://example.com/secret","slug":"pw","password":"correct horse","tags":["launch"]}')
 GONE=$(mk "$KEY_A" '{"url":"https://example.com/off","slug":"off"}')
 API_KEY=$KEY_A req PATCH "/api/links/$GONE" -H 'Content-Type: application/json' --data-binary '{"disabled":true}'
 [[ $STATUS == 200 ]] || prod_abort "$OLD_REV: disable: $(_stack_last)"
@@ -74,7 +81,9 @@ done
 # snapshot: the links as their owners see them, and the visit rows
 links_of() { # KEY: every link of KEY's owner, projected to what the previous release showed, by slug
   API_KEY=$1 req GET '/api/links?limit=200'
-  jq -c '[.links[] | {slug, url, redirect, expires_at, disabled, visits, created_at}] | sort_by(.slug)' <<<"$BODY" 2>/dev/null || echo "no JSON: $(_stack_last)"
+  jq -c '[.links[] | {slug, url, redirect, expires_at, disabled, visits, created_at, password_protected,
+    max_visits, visits_left, forward_query, targets, tags, title, expired_url}] | sort_by(.slug)' <<<"$BODY" 2>/dev/null ||
+    echo "no JSON: $(_stack_last)"
 }
 visit_rows() { psql_q "SELECT l.slug, v.day, v.host, v.n FROM visits v JOIN links l ON l.id = v.link_id ORDER BY 1, 2, 3"; }
 ids() { psql_q "SELECT id, slug, owner_id FROM links ORDER BY id"; }
@@ -125,22 +134,32 @@ redirects_all() { # WANT_VISITS_DELTA: every slug redirects to its url with its 
 redirects_all "migrated, no domain"
 
 # visits: each link had i + 1; the checks above added one to each (a disabled link's 410 counts none)
-plus() { jq -c --argjson d "$2" 'map(if .disabled then . else .visits += $d end)' <<<"$1"; }
+plus() {
+  jq -c --argjson d "$2" 'map(if .disabled or .password_protected then . else
+    .visits += $d | if .visits_left then .visits_left -= $d else . end end)' <<<"$1"
+}
 sleep 2.2
 expect_eq "migrated: alice's visits unchanged (+1 for each check)" "$(links_of "$KEY_A")" "$(plus "$A0" 1)"
 expect_eq "migrated: bob's visits unchanged (+1 for each check)" "$(links_of "$KEY_B")" "$(plus "$B0" 1)"
 API_KEY=$KEY_A req GET '/api/links/sale'
 expect_json "migrated: domain is null before any domain exists" .domain null
+# finding links reads columns and indexes the previous release did not have: filled for its rows
+API_KEY=$KEY_A req GET '/api/links?tag=launch'
+expect_jeq "migrated: ?tag= finds the previous release's tagged links" '[.links[].slug] | sort' '["opts","pw"]'
+API_KEY=$KEY_A req GET '/api/links?q=spring%20LAUNCH'
+expect_jeq "migrated: ?q= finds a title the previous release stored" '[.links[].slug]' '["opts"]'
+API_KEY=$KEY_A req GET '/api/tags'
+expect_jeq "migrated: the tags and their counts" '[.tags[] | [.tag, .links]]' '[["launch",2],["spring",1]]'
 
 # ---- the first domain adopts them ----------------------------------------------------------------------------
 out=$("$HOP_BIN" domains add localhost 2>&1) || true
-if grep -q "^$((${#SLUGS[@]} + 1)) existing links moved to localhost$" <<<"$out"; then
-  ok "hop domains add localhost: all $((${#SLUGS[@]} + 1)) links moved to it"
+if grep -q "^$((${#SLUGS[@]} + 2)) existing links moved to localhost$" <<<"$out"; then
+  ok "hop domains add localhost: all $((${#SLUGS[@]} + 2)) links moved to it"
 else
   fail "hop domains add localhost: all links moved to it" "${out//$'\n'/|}"
 fi
 expect_eq "adopted: link ids, slugs and owners unchanged" "$(ids)" "$IDS"
-expect_eq "adopted: every link is on localhost" "$(psql_q "SELECT count(*) FROM links l JOIN domains d ON d.id = l.domain_id WHERE d.name = 'localhost'")" "$((${#SLUGS[@]} + 1))"
+expect_eq "adopted: every link is on localhost" "$(psql_q "SELECT count(*) FROM links l JOIN domains d ON d.id = l.domain_id WHERE d.name = 'localhost'")" "$((${#SLUGS[@]} + 2))"
 sleep 0.3
 expect_eq "adopted: alice's links, slugs and visits intact" "$(links_of "$KEY_A")" "$(plus "$A0" 1)"
 expect_eq "adopted: bob's links, slugs and visits intact" "$(links_of "$KEY_B")" "$(plus "$B0" 1)"
@@ -152,6 +171,12 @@ expect_jeq "adopted: stats total as before (+1), referrers kept" '[.total, (.ref
 redirects_all "adopted by localhost"
 sleep 2.2
 expect_eq "adopted: visits count on (+2 for the two checks)" "$(links_of "$KEY_B")" "$(plus "$B0" 2)"
+
+# the password the previous release hashed still opens its link (and a wrong one does not)
+req POST "/$PW" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary 'password=wrong%20horse'
+expect_status "adopted: a wrong password for the previous release's link is a 401" 401
+req POST "/$PW" -H 'Content-Type: application/x-www-form-urlencoded' --data-binary 'password=correct%20horse'
+expect_eq "adopted: its password still opens it" "$STATUS $(header location)" "303 https://example.com/secret"
 
 prod_stop "$HOP_PID" TERM 15
 if [[ $PROD_EXIT == 0 ]]; then ok "hop: SIGTERM: exit 0"; else fail "hop: SIGTERM: exit 0" "exit status $PROD_EXIT"; fi
