@@ -77,8 +77,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
     /* the redirect's one round trip: no visit total */
     [STMT_LINK_FIND] = {"link_find",
                         "SELECT " LINK_COLUMNS_WITH(
-                            "0") " FROM links l "
-                                 "WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = $1",
+                            "0, 0") " FROM links l "
+                                    "WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = $1",
                         2, STMT_APP},
     [STMT_LINK_GET] = {"link_get",
                        "SELECT " LINK_COLUMNS " FROM links l WHERE coalesce(l.domain_id, 0) = $3 "
@@ -132,18 +132,22 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "DELETE FROM links WHERE coalesce(domain_id, 0) = $3 AND slug = $1 AND owner_id = $2 "
          "RETURNING id",
          3, STMT_APP},
-    /* every UTC day of the window, oldest first, zeros included */
-    [STMT_STATS_DAYS] = {"stats_days",
-                         "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(v.n), 0) "
-                         "FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($2::int - 1), "
-                         "(now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d "
-                         "LEFT JOIN visits v ON v.link_id = $1 AND v.day = d::date GROUP BY d ORDER BY d",
-                         2, STMT_APP},
-    [STMT_STATS_REFERRERS] = {"stats_referrers",
-                              "SELECT host, sum(n) AS total FROM visits WHERE link_id = $1 "
-                              "AND day > (now() AT TIME ZONE 'UTC')::date - $2::int "
-                              "GROUP BY host ORDER BY total DESC, host LIMIT 20",
-                              2, STMT_APP},
+    /* every UTC day of the window, oldest first, zeros included: humans */
+    [STMT_STATS_DAYS] =
+        {"stats_days",
+         "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(v.humans), 0) "
+         "FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($2::int - 1), "
+         "(now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d "
+         "LEFT JOIN visit_counts v ON v.link_id = $1 AND v.dim = 0 "
+         "AND v.bucket >= d AT TIME ZONE 'UTC' AND v.bucket < (d + interval '1 day') AT TIME ZONE 'UTC' "
+         "GROUP BY d ORDER BY d",
+         2, STMT_APP},
+    [STMT_STATS_REFERRERS] =
+        {"stats_referrers",
+         "SELECT value, sum(humans) AS total FROM visit_counts WHERE link_id = $1 AND dim = 1 "
+         "AND bucket >= ((now() AT TIME ZONE 'UTC')::date - ($2::int - 1)) AT TIME ZONE 'UTC' "
+         "GROUP BY value HAVING sum(humans) > 0 ORDER BY total DESC, value LIMIT 20",
+         2, STMT_APP},
     /* $1 SHA-256 of the key, as bytea */
     [STMT_KEY_AUTH] = {"key_auth",
                        "SELECT owner_id, hash FROM api_keys WHERE hash = $1 AND revoked_at IS NULL", 1,
@@ -164,12 +168,30 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "UPDATE api_keys SET revoked_at = now() FROM owners o WHERE api_keys.owner_id = o.id "
          "AND o.name = $1 AND api_keys.revoked_at IS NULL RETURNING api_keys.id",
          1, STMT_APP},
-    /* $1 link ids, $2 days, $3 referrer hosts, $4 counts: one batch from the master; rows of links deleted
-     * meanwhile are dropped by the join */
-    [STMT_VISITS_ADD] = {"visits_add",
-                         "INSERT INTO visits (link_id, day, host, n) "
-                         "SELECT u.id, u.day, u.host, u.n FROM unnest($1::bigint[], $2::date[], $3::text[], "
-                         "$4::bigint[]) AS u(id, day, host, n) JOIN links ON links.id = u.id "
-                         "ON CONFLICT (link_id, day, host) DO UPDATE SET n = visits.n + excluded.n",
-                         4, STMT_APP},
+    /* One batch from the master: $1 link ids, $2 hours since the epoch, $3 dimensions, $4 values, $5 humans,
+     * $6 bots. Rows with the same key are added up first (one row may be updated once per statement); rows of
+     * links deleted meanwhile are dropped by the join. */
+    [STMT_VISITS_ADD] =
+        {"visits_add",
+         "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
+         "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
+         "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
+         "AS u(id, hour, dim, value, h, b) JOIN links ON links.id = u.id "
+         "GROUP BY u.id, u.dim, u.hour, u.value "
+         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
+         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
+         6, STMT_APP},
+    /* Hourly rows of days that ended more than $1 days ago become daily rows (UTC days), in one statement and
+     * so one transaction: a reader sees the hours or the day, never both or neither. */
+    [STMT_VISITS_ROLLUP] =
+        {"visits_rollup",
+         "WITH old AS (DELETE FROM visit_counts WHERE hourly AND bucket < "
+         "(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => $1::int)) "
+         "AT TIME ZONE 'UTC' RETURNING *) "
+         "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
+         "SELECT link_id, dim, date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
+         "false, value, sum(humans), sum(bots) FROM old GROUP BY 1, 2, 3, 5 "
+         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
+         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
+         1, STMT_APP},
 };

@@ -41,6 +41,7 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     json_object_object_add(o, "expires_at", opt_string(l->expires_at));
     json_object_object_add(o, "disabled", json_object_new_boolean(l->disabled));
     json_object_object_add(o, "visits", json_object_new_int64(l->visits));
+    json_object_object_add(o, "bot_visits", json_object_new_int64(l->bot_visits));
     json_object_object_add(o, "password_protected", json_object_new_boolean(l->password_hash != NULL));
     json_object_object_add(o, "max_visits", l->max_visits ? json_object_new_int64(l->max_visits) : NULL);
     long long left = l->max_visits - l->visits_used;

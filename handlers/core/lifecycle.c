@@ -8,13 +8,15 @@
 #include "guard.h"
 #include "log.h"
 #include "server.h"
+#include "ua.h"
 #include "visits.h"
 
 #include <stdbool.h>
 
 static int master_start(int nslots)
 {
-    return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
+    /* the bot pattern compiles once, before the fork, and a broken one stops the start */
+    return ua_init() < 0 || visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
 static void worker_start(int slot)
@@ -46,6 +48,7 @@ static void worker_stop(void)
 static void master_tick(void)
 {
     visits_flush(false);
+    visits_rollup();
 }
 
 static void master_stop(void)
