@@ -242,38 +242,6 @@ int db_link_has_visits_left(long long link_id)
     return link_id_query(STMT_LINK_CLAIMED, link_id, true);
 }
 
-int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out)
-{
-    char id[24], ndays[16];
-    snprintf(id, sizeof(id), "%lld", link_id);
-    snprintf(ndays, sizeof(ndays), "%d", days);
-    const char *params[] = {id, ndays};
-    int rc;
-    PGresult *res = db_run(STMT_STATS_DAYS, params, &rc);
-    if (!res)
-        return rc;
-    memset(out, 0, sizeof(*out));
-    out->ndays = (size_t)PQntuples(res);
-    out->days = arena_alloc(a, sizeof(*out->days) * (out->ndays ? out->ndays : 1));
-    for (size_t i = 0; i < out->ndays; i++) {
-        out->days[i].date = arena_strdup(a, PQgetvalue(res, (int)i, 0));
-        out->days[i].visits = atoll(PQgetvalue(res, (int)i, 1));
-        out->total += out->days[i].visits;
-    }
-    PQclear(res);
-    res = db_run(STMT_STATS_REFERRERS, params, &rc);
-    if (!res)
-        return rc;
-    out->nreferrers = (size_t)PQntuples(res);
-    out->referrers = arena_alloc(a, sizeof(*out->referrers) * (out->nreferrers ? out->nreferrers : 1));
-    for (size_t i = 0; i < out->nreferrers; i++) {
-        out->referrers[i].host = arena_strdup(a, PQgetvalue(res, (int)i, 0));
-        out->referrers[i].visits = atoll(PQgetvalue(res, (int)i, 1));
-    }
-    PQclear(res);
-    return DB_OK;
-}
-
 int db_links_listen(void)
 {
     int rc;

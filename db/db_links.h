@@ -83,24 +83,6 @@ int db_link_claim(long long link_id);
 /* Whether a limited link has a visit left, without using it: DB_OK or DB_NOT_FOUND. */
 int db_link_has_visits_left(long long link_id);
 
-struct day_count {
-    const char *date; /* YYYY-MM-DD */
-    long long visits;
-};
-struct host_count {
-    const char *host;
-    long long visits;
-};
-struct link_stats {
-    struct day_count *days;
-    size_t ndays;
-    struct host_count *referrers;
-    size_t nreferrers;
-    long long total;
-};
-/* Visits of link_id over the last `days` UTC days (today included): every day, and the top 20 hosts. */
-int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out);
-
 /* Subscribes the connection to link changes (after every reconnect). */
 int db_links_listen(void);
 

@@ -4,6 +4,37 @@
 
 #include "link_columns.h"
 
+/* clang-format off */
+/* The stats series over the visit_counts rows that `filter` picks; see STMT_STATS_SERIES_LINK. */
+#define STATS_SERIES(filter)                                                                                 \
+    "WITH p AS (SELECT coalesce($5::timestamptz, ($4::date + 1)::timestamp AT TIME ZONE $7, now()) AS t), "  \
+    "q AS (SELECT coalesce($3::timestamptz, $2::date::timestamp AT TIME ZONE $7, "                            \
+        "(((p.t - interval '1 microsecond') AT TIME ZONE $7)::date - ($6::int - 1))::timestamp AT TIME ZONE $7, " \
+        "date_trunc('day', p.t - interval '1 microsecond' - interval '29 days', $7)) AS f, p.t FROM p), "     \
+    "b AS (SELECT s AS lo, s + interval '1 hour' AS hi FROM q, generate_series(date_trunc('hour', q.f, $7), " \
+        "q.t - interval '1 microsecond', interval '1 hour') s WHERE $8::boolean "                             \
+        "UNION ALL SELECT d::date::timestamp AT TIME ZONE $7, (d::date + 1)::timestamp AT TIME ZONE $7 "       \
+        "FROM q, generate_series((q.f AT TIME ZONE $7)::date, ((q.t - interval '1 microsecond') "              \
+        "AT TIME ZONE $7)::date, interval '1 day') d WHERE NOT $8::boolean), "                                 \
+    "a AS (SELECT date_trunc(CASE WHEN $8::boolean THEN 'hour' ELSE 'day' END, v.bucket, $7) AS lo, "         \
+        "sum(v.humans) AS h, sum(v.bots) AS b FROM visit_counts v WHERE " filter " AND v.dim = 0 "             \
+        "AND v.bucket >= (SELECT min(lo) FROM b) AND v.bucket < (SELECT max(hi) FROM b) GROUP BY 1) "          \
+    "SELECT to_char(b.lo AT TIME ZONE $7, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "                                       \
+    "extract(epoch FROM (b.lo AT TIME ZONE $7) - (b.lo AT TIME ZONE 'UTC'))::int, "                           \
+    "extract(epoch FROM b.lo)::bigint, extract(epoch FROM b.hi)::bigint, coalesce(a.h, 0), coalesce(a.b, 0) " \
+    "FROM b LEFT JOIN a ON a.lo = b.lo ORDER BY b.lo"
+
+/* The top 20 of each dimension over the rows `filter` picks; see STMT_STATS_TOP_LINK. */
+#define STATS_TOP(filter)                                                                                    \
+    "SELECT dim, value, n FROM (SELECT v.dim, v.value, "                                                      \
+    "sum(v.humans) + CASE WHEN $4::boolean THEN sum(v.bots) ELSE 0 END AS n, "                                \
+    "row_number() OVER (PARTITION BY v.dim ORDER BY sum(v.humans) + CASE WHEN $4::boolean "                   \
+    "THEN sum(v.bots) ELSE 0 END DESC, v.value) AS r FROM visit_counts v WHERE " filter " "                   \
+    "AND v.dim BETWEEN 1 AND 8 AND v.bucket >= to_timestamp($2::bigint) "                                     \
+    "AND v.bucket < to_timestamp($3::bigint) GROUP BY v.dim, v.value) x WHERE r <= 20 AND n > 0 "             \
+    "ORDER BY dim, r"
+/* clang-format on */
+
 const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_BEGIN] = {"begin", "BEGIN", 0, STMT_MIGRATE_BOOT},
     [STMT_COMMIT] = {"commit", "COMMIT", 0, STMT_MIGRATE_BOOT},
@@ -132,22 +163,33 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "DELETE FROM links WHERE coalesce(domain_id, 0) = $3 AND slug = $1 AND owner_id = $2 "
          "RETURNING id",
          3, STMT_APP},
-    /* every UTC day of the window, oldest first, zeros included: humans */
-    [STMT_STATS_DAYS] =
-        {"stats_days",
-         "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(v.humans), 0) "
-         "FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($2::int - 1), "
-         "(now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d "
-         "LEFT JOIN visit_counts v ON v.link_id = $1 AND v.dim = 0 "
-         "AND v.bucket >= d AT TIME ZONE 'UTC' AND v.bucket < (d + interval '1 day') AT TIME ZONE 'UTC' "
-         "GROUP BY d ORDER BY d",
-         2, STMT_APP},
-    [STMT_STATS_REFERRERS] =
-        {"stats_referrers",
-         "SELECT value, sum(humans) AS total FROM visit_counts WHERE link_id = $1 AND dim = 1 "
-         "AND bucket >= ((now() AT TIME ZONE 'UTC')::date - ($2::int - 1)) AT TIME ZONE 'UTC' "
-         "GROUP BY value HAVING sum(humans) > 0 ORDER BY total DESC, value LIMIT 20",
-         2, STMT_APP},
+    /* The stats series: $1 a link id or an owner id (STATS_LINK/STATS_OWNER), $2/$3 from as a date or a time,
+     * $4/$5 to as a date (its day included) or a time, $6 days (from today - $6 + 1), $7 the zone, $8 hourly.
+     * Each bucket: its start as local time and UTC offset, its bounds as epochs, humans, bots; every bucket
+     * of the range, zeros included. Days follow the zone's midnights (23 or 25 hours across a DST change);
+     * hours step by an hour from the zone's hour, so none repeats or goes missing. */
+    [STMT_STATS_SERIES_LINK] = {"stats_series_link", STATS_SERIES("v.link_id = $1"), 8, STMT_APP},
+    [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
+                                 STATS_SERIES("v.link_id IN (SELECT id FROM links WHERE owner_id = $1)"), 8,
+                                 STMT_APP},
+    /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too. */
+    [STMT_STATS_TOP_LINK] = {"stats_top_link", STATS_TOP("v.link_id = $1"), 4, STMT_APP},
+    [STMT_STATS_TOP_OWNER] = {"stats_top_owner",
+                              STATS_TOP("v.link_id IN (SELECT id FROM links WHERE owner_id = $1)"), 4,
+                              STMT_APP},
+    /* The owner's 20 most visited links over [$2, $3); $4: bots count too. */
+    [STMT_STATS_TOP_LINKS] =
+        {"stats_top_links",
+         "SELECT l.slug, (SELECT d.name FROM domains d WHERE d.id = l.domain_id), x.n "
+         "FROM (SELECT v.link_id, sum(v.humans) + CASE WHEN $4::boolean THEN sum(v.bots) "
+         "ELSE 0 END AS n FROM visit_counts v JOIN links l ON l.id = v.link_id "
+         "WHERE l.owner_id = $1 AND v.dim = 0 AND v.bucket >= to_timestamp($2::bigint) "
+         "AND v.bucket < to_timestamp($3::bigint) GROUP BY v.link_id) x "
+         "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER BY x.n DESC, l.slug LIMIT 20",
+         4, STMT_APP},
+    /* the zones tz= may name (each worker reads them once) */
+    [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
+                       STMT_APP},
     /* $1 SHA-256 of the key, as bytea */
     [STMT_KEY_AUTH] = {"key_auth",
                        "SELECT owner_id, hash FROM api_keys WHERE hash = $1 AND revoked_at IS NULL", 1,
