@@ -4,7 +4,9 @@
 
 #include "app.h"
 #include "cache.h"
+#include "config.h"
 #include "db.h"
+#include "geo.h"
 #include "guard.h"
 #include "log.h"
 #include "server.h"
@@ -15,8 +17,11 @@
 
 static int master_start(int nslots)
 {
-    /* the bot pattern compiles once, before the fork, and a broken one stops the start */
-    return ua_init() < 0 || visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
+    /* the bot pattern compiles and the country database opens once, before the fork; either failing stops
+     * the start */
+    if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0)
+        return -1;
+    return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
 static void worker_start(int slot)

@@ -1,6 +1,7 @@
 /* A visit's dimensions from the request, with no allocation (the redirect's budget); see visitor.h. */
 #include "visitor.h"
 
+#include "geo.h"
 #include "req.h"
 #include "ua.h"
 
@@ -156,6 +157,7 @@ void visitor_describe(const struct req *r, bool head, struct visit *v)
     v->browser = c.browser;
     v->os = c.os;
     visitor_referrer_host(req_env(r, "HTTP_REFERER"), v->host, sizeof(v->host));
+    geo_country(req_env(r, "REMOTE_ADDR"), v->country, sizeof(v->country));
     for (int i = 0; i < VISITS_NUTM; i++)
         visitor_query_value(r->query, utm_names[i], v->utm[i], sizeof(v->utm[i]));
 }

@@ -16,11 +16,12 @@ IPHONE='Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1
 CHROME_WIN='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
 FIVEXX=0
 
-# visit SLUG UA [curl args]: one GET of the short link from User-Agent UA; fails the suite on anything but 302.
+# visit SLUG UA [curl args]: one GET of the short link from User-Agent UA, from 127.0.0.1 unless the args say
+# otherwise; fails the suite on anything but 302.
 visit() {
   local slug=$1 ua=$2
   shift 2
-  API_KEY='' req GET "/$slug" -A "$ua" "$@"
+  API_KEY='' req GET "/$slug" -A "$ua" "${@:--4}"
   [[ $STATUS == 302 ]] || fail "visit /$slug from ${ua:0:40}" "$(_stack_last)"
 }
 
@@ -47,6 +48,12 @@ bad_stats() {
   [[ $STATUS != 5* ]] || FIVEXX=$((FIVEXX + 1))
 }
 
+# a country database of our own: 127.0.0.1 is in NL, 127.0.0.3 in DE, 127.0.0.2 nowhere (Caddy listens on
+# IPv4 loopback only; IPv6 lookups are in tests/unit/test_geo.c)
+MMDB=$(mktemp --suffix=.mmdb)
+trap 'rm -f "$MMDB"' EXIT
+perl "$(dirname "${BASH_SOURCE[0]}")/../lib/make-mmdb.pl" "$MMDB" 127.0.0.1/32=NL 127.0.0.3/32=DE ::1/128=JP
+export HOP_GEOIP_DB=$MMDB
 stack_start
 API_KEY=$(make_key analytics)
 
@@ -78,7 +85,7 @@ expect_eq "operating systems" "$(top t1 operating_systems)" "Linux=3 iOS=2 Windo
 expect_eq "utm_source: percent-decoded; invalid UTF-8 dropped (none)" "$(top t1 utm_source)" "=4 mastodon=2"
 expect_eq "utm_medium" "$(top t1 utm_medium)" "=4 social=2"
 expect_eq "utm_campaign: UTF-8 kept" "$(top t1 utm_campaign)" "=3 launch=2 café=1"
-expect_eq "countries: unknown without HOP_GEOIP_DB" "$(top t1 countries)" "unknown=6"
+expect_eq "countries: from HOP_GEOIP_DB" "$(top t1 countries)" "NL=6"
 expect_eq "bots=true: bots count in the top lists too" "$(top t1 devices bots=true)" "bot=8 desktop=4 mobile=2"
 req GET /api/links/t1/stats
 expect_json "stats: total counts humans" .total 6
@@ -93,6 +100,16 @@ expect_eq "visit_counts: every dimension sums to the same humans/bots" "$sums" "
 expect_eq "visit_counts: nine dimensions" "$(psql_q "SELECT count(DISTINCT dim) FROM visit_counts")" 9
 expect_eq "no address and no User-Agent stored anywhere" \
   "$(psql_q "SELECT count(*) FROM visit_counts WHERE value LIKE '%Mozilla%' OR value LIKE '%127.0.0.1%' OR value LIKE '%::1%'")" 0
+
+# ---- countries -----------------------------------------------------------------------------------------------
+req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/g","slug":"g1"}'
+visit g1 "$FIREFOX" -4
+visit g1 "$FIREFOX" --interface 127.0.0.3
+visit g1 "$IPHONE" --interface 127.0.0.3
+visit g1 "$FIREFOX" --interface 127.0.0.2
+if poll_until 3000 link_counts g1 4 0; then ok "g1: 4 visits ($POLL_MS ms)"; else fail "g1: 4 visits" "$(_stack_last)"; fi
+expect_eq "countries: each address looked up; an address the database lacks is unknown" "$(top g1 countries)" \
+  "DE=2 NL=1 unknown=1"
 
 # ---- max_visits counts humans only -----------------------------------------------------------------------
 req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/m","slug":"m1","max_visits":2}'
@@ -151,9 +168,9 @@ visit t2 "$FIREFOX"
 poll_until 3000 link_counts t2 1 0 || true
 req GET /api/stats
 expect_status "GET /api/stats" 200
-expect_json "owner: total over every link" .total 9
-expect_json "owner: top links" '.links | map("\(.slug)=\(.visits)") | join(" ")' "t1=6 m1=2 t2=1"
-expect_json "owner: top devices" '.top.devices | map("\(.value)=\(.visits)") | join(" ")' "desktop=6 mobile=3"
+expect_json "owner: total over every link" .total 13
+expect_json "owner: top links" '.links | map("\(.slug)=\(.visits)") | join(" ")' "t1=6 g1=4 m1=2 t2=1"
+expect_json "owner: top devices" '.top.devices | map("\(.value)=\(.visits)") | join(" ")' "desktop=9 mobile=4"
 other=$(make_key stranger)
 API_KEY=$other req GET /api/stats
 expect_json "another owner sees none of it" '"\(.total) \(.links | length)"' "0 0"
