@@ -335,18 +335,22 @@ stmt() {
   done
   printf '%s;\n' "$sql"
 }
-re_find='^SELECT id, url, redirect, coalesce'
+# shellcheck disable=SC2016
+re_find='WHERE coalesce\(l\.domain_id, 0\) = \$2 AND l\.slug = \$1$'
 re_auth='^SELECT owner_id, hash FROM api_keys'
 re_insert='^WITH l AS \(INSERT INTO links'
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_get='WHERE l\.slug = \$1 AND l\.owner_id = \$2$'
+re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
-re_days='^SELECT to_char\(d, '
-re_refs='^SELECT host, sum\(n\) AS total FROM visits'
+# shellcheck disable=SC2016 # $N are SQL parameters
+re_days='^WITH p AS \(SELECT coalesce.* WHERE v\.link_id = \$1 AND v\.dim = 0'
+# shellcheck disable=SC2016
+re_refs='^SELECT dim, value, n FROM .* WHERE v\.link_id = \$1 AND'
+
 {
   echo "\\set n random(1000001, $((1000000 + nlinks)))"
-  stmt "$re_find" :n
+  stmt "$re_find" :n 0
 } >"$T/pg-redirect.sql"
 stmt '^SELECT 1$' >"$T/pg-healthz.sql"
 if [[ -n $key ]]; then
@@ -357,7 +361,7 @@ if [[ -n $key ]]; then
   } >"$T/pg-create.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_get" :slug :owner
+    stmt "$re_get" :slug :owner 0
   } >"$T/pg-get.sql"
   {
     stmt "$re_auth" :keyhash
@@ -365,9 +369,9 @@ if [[ -n $key ]]; then
   } >"$T/pg-list.sql"
   {
     stmt "$re_auth" :keyhash
-    stmt "$re_get" :slug :owner
-    stmt "$re_days" :linkid 30
-    stmt "$re_refs" :linkid 30
+    stmt "$re_get" :slug :owner 0
+    stmt "$re_days" :linkid NULL NULL NULL NULL NULL "'UTC'" false
+    stmt "$re_refs" :linkid "extract(epoch FROM now())::bigint - 2592000" "extract(epoch FROM now())::bigint" false
   } >"$T/pg-stats.sql"
 fi
 
@@ -395,11 +399,17 @@ if [[ -n $have_h2load ]]; then
     "h2-redirect-popular|h2|hop|$hop_url/popular|hop redirect via Caddy, HTTP/2"
   )
 fi
+# realistic requests for the analytics cells: what a person following a shared link sends
+real_path='/popular?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale'
+real_headers=(-H 'User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+  -H 'Referer: https://news.example.org/2026/12/a-long-article-about-things?ref=home#comments')
 cells+=(
   "direct-trivial|fcgi|triv|$T/triv.sock -p /popular|trivial responder, fcgi_load on its socket"
   "direct-redirect-popular|fcgi|hop|$T/hop.sock -p /popular|hop redirect, one link, fcgi_load on its socket"
   "direct-redirect-spread|fcgi|hop|$T/hop.sock -u $T/paths.txt|hop redirect, $nlinks links, fcgi_load on its socket"
   "direct-nocount-popular|fcgi|hopnv|$T/hopnv.sock -p /popular|hop redirect, one link, counting off (HOP_VISITS=off), fcgi_load"
+  "direct-redirect-real|fcgireal|hop|$T/hop.sock -p $real_path|hop redirect, one link, browser UA + Referer path + UTM, full analytics"
+  "direct-nocount-real|fcgireal|hopnv|$T/hopnv.sock -p $real_path|the same requests, counting off (HOP_VISITS=off)"
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
 )
@@ -408,7 +418,7 @@ if [[ -n $key ]]; then
     "pg-create|pgb|pg|$T/pg-create.sql|PostgreSQL alone: key check + insert"
     "pg-get|pgb|pg|$T/pg-get.sql|PostgreSQL alone: key check + get"
     "pg-list|pgb|pg|$T/pg-list.sql|PostgreSQL alone: key check + list of 50"
-    "pg-stats|pgb|pg|$T/pg-stats.sql|PostgreSQL alone: key check + get + 2 stats queries"
+    "pg-stats|pgb|pg|$T/pg-stats.sql|PostgreSQL alone: key check + get + series + top lists"
   )
 fi
 if [[ -n $only ]]; then
@@ -497,6 +507,12 @@ run_load() {
     fcgi)
       # shellcheck disable=SC2086 # the rest of $what is options
       timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 | grep '^RESULT'
+      ;;
+    fcgireal)
+      # as fcgi, with what a visitor sends: a browser's User-Agent, a Referer with a path (and UTM values in $what)
+      # shellcheck disable=SC2086 # the rest of $what is options
+      timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 "${real_headers[@]}" |
+        grep '^RESULT'
       ;;
     pgb)
       rm -f "$T"/pgb.*

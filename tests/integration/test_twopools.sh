@@ -145,7 +145,7 @@ else
   fail "visits from both pools add up: $want_visits within 2 s" "$(_stack_last)"
 fi
 req GET /api/links/tp/stats?days=1
-expect_json "stats total from both pools" .total "$want_visits"
+expect_json "stats total from both pools (humans + bots: curl is a bot)" '.total + .bot_total' "$want_visits"
 
 # ---- changes through one pool, seen by every worker of both within 1 s -----------------------------------
 # (every worker of both pools has tp cached by now: 120 follows over 6 workers)
