@@ -2,7 +2,7 @@
 
 CC       ?= cc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS     := json-c libpq liburiparser libsystemd libcrypto libsodium
+PKGS     := json-c libpq liburiparser libsystemd libcrypto libsodium libpcre2-8 libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
 # The runtime (fcgi-app/) needs only these: it knows nothing of PostgreSQL, URLs or keys.
@@ -39,8 +39,8 @@ FAKES        := tests/unit/fake_db.c tests/unit/fake_clock.c
 
 RT_OBJ      = $(patsubst %.c,build/obj/%.o,$(RUNTIME_SRC))
 RT_SAN_OBJ  = $(patsubst %.c,build/san/%.o,$(RUNTIME_SRC))
-APP_OBJ     = $(patsubst %.c,build/obj/%.o,$(APP_SRC)) build/obj/migrations.o
-APP_SAN_OBJ = $(patsubst %.c,build/san/%.o,$(APP_SRC)) build/san/migrations.o
+APP_OBJ     = $(patsubst %.c,build/obj/%.o,$(APP_SRC)) build/obj/migrations.o build/obj/bots.o
+APP_SAN_OBJ = $(patsubst %.c,build/san/%.o,$(APP_SRC)) build/san/migrations.o build/san/bots.o
 RT_TEST_BIN = $(patsubst %,build/tests/test_%,$(RUNTIME_TESTS))
 RT_TEST_OBJ = $(patsubst %,build/obj/tests/unit/test_%.o,$(RUNTIME_TESTS)) build/obj/tests/unit/check_main.o
 
@@ -52,6 +52,11 @@ all: build/hop
 build/migrations.c: db/embed.sh $(MIGRATIONS)
 	@mkdir -p build
 	$(Q)sh db/embed.sh $(MIGRATIONS) > $@
+
+BOT_LISTS := handlers/core/bots.txt handlers/core/bots_extra.txt
+build/bots.c: scripts/embed-bots.sh $(BOT_LISTS)
+	@mkdir -p build
+	$(Q)sh scripts/embed-bots.sh $(BOT_LISTS) > $@
 
 # V=1 shows the commands
 Q := $(if $(V),,@)
@@ -76,6 +81,12 @@ build/san/%.o: %.c
 build/san/migrations.o: build/migrations.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+build/obj/bots.o: build/bots.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/san/bots.o: build/bots.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 build/libfcgiapp.a: $(RT_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -85,9 +96,9 @@ build/libhop.a: $(APP_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 build/libhop-san.a: $(APP_SAN_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
-build/libhandlers.a: $(patsubst %.c,build/obj/%.o,$(HANDLERS_SRC))
+build/libhandlers.a: $(patsubst %.c,build/obj/%.o,$(HANDLERS_SRC)) build/obj/bots.o
 	$(Q)rm -f $@ && ar rcs $@ $^
-build/libhandlers-san.a: $(patsubst %.c,build/san/%.o,$(HANDLERS_SRC))
+build/libhandlers-san.a: $(patsubst %.c,build/san/%.o,$(HANDLERS_SRC)) build/san/bots.o
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 build/hop: build/obj/handlers/main.o build/libhop.a build/libfcgiapp.a

@@ -399,8 +399,11 @@ re_insert='^WITH l AS \(INSERT INTO links'
 re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
-re_days='^SELECT to_char\(d, '
-re_refs='^SELECT host, sum\(n\) AS total FROM visits'
+# shellcheck disable=SC2016 # $N are SQL parameters
+re_days='^WITH p AS \(SELECT coalesce.* WHERE v\.link_id = \$1 AND v\.dim = 0'
+# shellcheck disable=SC2016
+re_refs='^SELECT dim, value, n FROM .* WHERE v\.link_id = \$1 AND'
+
 {
   echo "\\set n random(1000001, $((1000000 + nlinks)))"
   stmt "$re_find" :n 0
@@ -424,8 +427,8 @@ if [[ -n $key ]]; then
   {
     stmt "$re_auth" :keyhash
     stmt "$re_get" :slug :owner 0
-    stmt "$re_days" :linkid 30
-    stmt "$re_refs" :linkid 30
+    stmt "$re_days" :linkid NULL NULL NULL NULL NULL "'UTC'" false
+    stmt "$re_refs" :linkid "extract(epoch FROM now())::bigint - 2592000" "extract(epoch FROM now())::bigint" false
   } >"$T/pg-stats.sql"
 fi
 
@@ -464,12 +467,18 @@ if [[ -n $have_h2load ]]; then
     "h2-redirect-popular|h2|hop|$hop_url/popular|hop redirect via Caddy, HTTP/2"
   )
 fi
+# realistic requests for the analytics cells: what a person following a shared link sends
+real_path='/popular?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale'
+real_headers=(-H 'User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+  -H 'Referer: https://news.example.org/2026/12/a-long-article-about-things?ref=home#comments')
 cells+=(
   "direct-trivial|fcgi|triv|$T/triv.sock -p /popular|trivial responder, fcgi_load on its socket"
   "direct-redirect-popular|fcgi|hop|$T/hop.sock -p /popular|hop redirect, one link, fcgi_load on its socket"
   "direct-redirect-spread|fcgi|hop|$T/hop.sock -u $T/paths.txt|hop redirect, $nlinks links, fcgi_load on its socket"
   "direct-nocount-popular|fcgi|hopnv|$T/hopnv.sock -p /popular|hop redirect, one link, counting off (HOP_VISITS=off), fcgi_load"
   "direct-redirect-domains|fcgi|hopdom|$T/hopdom.sock -h go.bench.test -p /popular|hop redirect, one link on the default of 4 domains, fcgi_load"
+  "direct-redirect-real|fcgireal|hop|$T/hop.sock -p $real_path|hop redirect, one link, browser UA + Referer path + UTM, full analytics"
+  "direct-nocount-real|fcgireal|hopnv|$T/hopnv.sock -p $real_path|the same requests, counting off (HOP_VISITS=off)"
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
 )
@@ -488,7 +497,7 @@ if [[ -n $key ]]; then
     "pg-create|pgb|pg|$T/pg-create.sql|PostgreSQL alone: key check + insert"
     "pg-get|pgb|pg|$T/pg-get.sql|PostgreSQL alone: key check + get"
     "pg-list|pgb|pg|$T/pg-list.sql|PostgreSQL alone: key check + list of 50"
-    "pg-stats|pgb|pg|$T/pg-stats.sql|PostgreSQL alone: key check + get + 2 stats queries"
+    "pg-stats|pgb|pg|$T/pg-stats.sql|PostgreSQL alone: key check + get + series + top lists"
   )
 fi
 if [[ -n $only ]]; then
@@ -594,6 +603,12 @@ run_load() {
       [[ " $what " == *" -h "* ]] && host=()
       # shellcheck disable=SC2086 # the rest of $what is options
       timeout -k 5 "$bound" "$load" -a $what "${extra[@]}" -c "$conns" -t 2 -d "$d" -s "${host[@]}" | grep '^RESULT'
+      ;;
+    fcgireal)
+      # as fcgi, with what a visitor sends: a browser's User-Agent, a Referer with a path (and UTM values in $what)
+      # shellcheck disable=SC2086 # the rest of $what is options
+      timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 "${real_headers[@]}" |
+        grep '^RESULT'
       ;;
     pgb)
       rm -f "$T"/pgb.*

@@ -50,6 +50,7 @@ static void link_from_row(struct arena *a, PGresult *res, int row, struct link *
         .expires_epoch = atoll(v[LINK_COL_EXPIRES_EPOCH]),
         .disabled = v[LINK_COL_DISABLED][0] == 't',
         .visits = atoll(v[LINK_COL_VISITS]),
+        .bot_visits = atoll(v[LINK_COL_BOT_VISITS]),
         .password_hash = opt_str(a, v[LINK_COL_PASSWORD_HASH]),
         .max_visits = atoll(v[LINK_COL_MAX_VISITS]),
         .visits_used = atoll(v[LINK_COL_VISITS_USED]),
@@ -279,42 +280,12 @@ int db_link_has_visits_left(long long link_id)
     return link_id_query(STMT_LINK_CLAIMED, link_id, true);
 }
 
-int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out)
-{
-    char id[NUM_TEXT], ndays[NUM_TEXT];
-    const char *params[] = {num_text(id, link_id), num_text(ndays, days)};
-    int rc;
-    PGresult *res = db_run(STMT_STATS_DAYS, params, &rc);
-    if (!res)
-        return rc;
-    memset(out, 0, sizeof(*out));
-    out->ndays = (size_t)PQntuples(res);
-    out->days = arena_alloc(a, sizeof(*out->days) * (out->ndays ? out->ndays : 1));
-    for (size_t i = 0; i < out->ndays; i++) {
-        out->days[i].date = arena_strdup(a, PQgetvalue(res, (int)i, 0));
-        out->days[i].visits = atoll(PQgetvalue(res, (int)i, 1));
-        out->total += out->days[i].visits;
-    }
-    PQclear(res);
-    res = db_run(STMT_STATS_REFERRERS, params, &rc);
-    if (!res)
-        return rc;
-    out->nreferrers = (size_t)PQntuples(res);
-    out->referrers = arena_alloc(a, sizeof(*out->referrers) * (out->nreferrers ? out->nreferrers : 1));
-    for (size_t i = 0; i < out->nreferrers; i++) {
-        out->referrers[i].host = arena_strdup(a, PQgetvalue(res, (int)i, 0));
-        out->referrers[i].visits = atoll(PQgetvalue(res, (int)i, 1));
-    }
-    PQclear(res);
-    return DB_OK;
-}
-
 int db_links_listen(void)
 {
     return db_exec(STMT_LISTEN, NULL);
 }
 
-/* Writes a PostgreSQL array literal; hosts are quoted with their quotes and backslashes escaped. */
+/* Writes a PostgreSQL array literal of numbers. */
 static void array_ll(struct buf *b, const long long *v, size_t n)
 {
     buf_addc(b, '{');
@@ -323,37 +294,57 @@ static void array_ll(struct buf *b, const long long *v, size_t n)
     buf_addc(b, '}');
 }
 
-int db_visits_add(const struct visit_batch *vb)
+static void array_int(struct buf *b, const int *v, size_t n)
 {
-    struct arena *a = arena_new(16 * 1024);
-    struct buf ids, days, hosts, counts;
-    buf_init(&ids, a, 1024);
-    buf_init(&days, a, 1024);
-    buf_init(&hosts, a, 1024);
-    buf_init(&counts, a, 1024);
-    array_ll(&ids, vb->link_id, vb->n);
-    array_ll(&counts, vb->count, vb->n);
-    buf_addc(&days, '{');
-    buf_addc(&hosts, '{');
-    for (size_t i = 0; i < vb->n; i++) {
-        /* a day number as a date: 1970-01-01 plus n days, formatted by gmtime */
-        time_t t = (time_t)vb->day[i] * 86400;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        buf_addf(&days, "%s%04d-%02d-%02d", i ? "," : "", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-        buf_adds(&hosts, i ? ",\"" : "\"");
-        for (const char *h = vb->host[i]; *h; h++) {
+    buf_addc(b, '{');
+    for (size_t i = 0; i < n; i++)
+        buf_addf(b, "%s%d", i ? "," : "", v[i]);
+    buf_addc(b, '}');
+}
+
+/* Writes a PostgreSQL array literal of strings, each quoted with its quotes and backslashes escaped. */
+static void array_text(struct buf *b, const char *const *v, size_t n)
+{
+    buf_addc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        buf_adds(b, i ? ",\"" : "\"");
+        for (const char *h = v[i]; *h; h++) {
             if (*h == '"' || *h == '\\')
-                buf_addc(&hosts, '\\');
-            buf_addc(&hosts, *h);
+                buf_addc(b, '\\');
+            buf_addc(b, *h);
         }
-        buf_addc(&hosts, '"');
+        buf_addc(b, '"');
     }
-    buf_addc(&days, '}');
-    buf_addc(&hosts, '}');
-    const char *params[] = {buf_str(&ids), buf_str(&days), buf_str(&hosts), buf_str(&counts)};
+    buf_addc(b, '}');
+}
+
+int db_visits_add(const struct visit_rows *vb)
+{
+    struct arena *a = arena_new(64 * 1024);
+    struct buf ids, hours, dims, values, humans, bots;
+    struct buf *all[] = {&ids, &hours, &dims, &values, &humans, &bots};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        buf_init(all[i], a, 4096);
+    array_ll(&ids, vb->link_id, vb->n);
+    array_int(&hours, vb->hour, vb->n);
+    array_int(&dims, vb->dim, vb->n);
+    array_text(&values, vb->value, vb->n);
+    array_ll(&humans, vb->humans, vb->n);
+    array_ll(&bots, vb->bots, vb->n);
+    const char *params[] = {buf_str(&ids),    buf_str(&hours),  buf_str(&dims),
+                            buf_str(&values), buf_str(&humans), buf_str(&bots)};
     int rc;
     PQclear(db_run(STMT_VISITS_ADD, params, &rc));
     arena_free(a);
+    return rc;
+}
+
+int db_visits_rollup(int days)
+{
+    char n[16];
+    snprintf(n, sizeof(n), "%d", days);
+    const char *params[] = {n};
+    int rc;
+    PQclear(db_run(STMT_VISITS_ROLLUP, params, &rc));
     return rc;
 }

@@ -16,7 +16,8 @@ struct link {
     const char *expires_at;  /* RFC 3339, UTC, or NULL for never */
     long long expires_epoch; /* 0 for never */
     bool disabled;
-    long long visits;          /* 0 from db_link_find, which does not add them up */
+    long long visits;          /* humans; 0 from db_link_find, which does not add them up */
+    long long bot_visits;      /* bots, beside visits */
     const char *password_hash; /* NULL: no password; never leaves hop */
     long long max_visits;      /* 0: unlimited */
     long long visits_used;     /* visits counted against max_visits */
@@ -98,35 +99,35 @@ int db_link_claim(long long link_id);
 /* Whether a limited link has a visit left, without using it: DB_OK or DB_NOT_FOUND. */
 int db_link_has_visits_left(long long link_id);
 
-struct day_count {
-    const char *date; /* YYYY-MM-DD */
-    long long visits;
-};
-struct host_count {
-    const char *host;
-    long long visits;
-};
-struct link_stats {
-    struct day_count *days;
-    size_t ndays;
-    struct host_count *referrers;
-    size_t nreferrers;
-    long long total;
-};
-/* Visits of link_id over the last `days` UTC days (today included): every day, and the top 20 hosts. */
-int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out);
-
 /* Subscribes the connection to link changes (after every reconnect). */
 int db_links_listen(void);
 
-struct visit_batch {
+/* The dimensions of visit_counts.dim; stored as numbers, so only ever append. */
+enum visit_dim {
+    VISIT_DIM_TOTAL,
+    VISIT_DIM_REFERRER,
+    VISIT_DIM_COUNTRY,
+    VISIT_DIM_DEVICE,
+    VISIT_DIM_BROWSER,
+    VISIT_DIM_OS,
+    VISIT_DIM_UTM_SOURCE,
+    VISIT_DIM_UTM_MEDIUM,
+    VISIT_DIM_UTM_CAMPAIGN,
+    VISIT_NDIMS
+};
+
+/* Rows of counts for visit_counts, n of each; rows with the same key are added up by the statement. */
+struct visit_rows {
     size_t n;
-    const long long *link_id;
-    const int *day; /* days since 1970-01-01, UTC */
-    const char *const *host;
-    const long long *count;
+    long long *link_id;
+    int *hour; /* hours since 1970-01-01T00:00Z */
+    int *dim;  /* enum visit_dim */
+    const char **value;
+    long long *humans, *bots;
 };
 /* Adds a batch of counts in one statement. */
-int db_visits_add(const struct visit_batch *b);
+int db_visits_add(const struct visit_rows *b);
+/* Rolls hourly counts of days that ended more than days days ago into daily counts (UTC days). */
+int db_visits_rollup(int days);
 
 #endif

@@ -13,6 +13,7 @@ enum link_col {
     LINK_COL_EXPIRES_EPOCH,
     LINK_COL_DISABLED,
     LINK_COL_VISITS,
+    LINK_COL_BOT_VISITS,
     LINK_COL_PASSWORD_HASH,
     LINK_COL_MAX_VISITS,
     LINK_COL_VISITS_USED,
@@ -30,8 +31,11 @@ enum link_col {
 /* RFC 3339 in UTC, formatted by the database so that C never parses timestamps */
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* The visit total is a sum over every day: the redirect's lookup, which needs no total, passes "0". */
-#define LINK_VISITS "coalesce((SELECT sum(v.n) FROM visits v WHERE v.link_id = l.id), 0)"
+/* The visit totals, humans then bots, are sums of the total rows: the redirect's lookup, which needs no
+ * totals, passes "0, 0". */
+#define LINK_VISITS                                                                                          \
+    "coalesce((SELECT sum(v.humans) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), 0), "         \
+    "coalesce((SELECT sum(v.bots) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), 0)"
 
 /* clang-format off */
 /* One line per column, in enum link_col order, read from the table (or CTE) aliased "l". */
@@ -44,7 +48,7 @@ enum link_col {
     RFC3339("l.expires_at") ", "                                        \
     "coalesce(extract(epoch FROM l.expires_at)::bigint, 0), "           \
     "l.disabled, "                                                      \
-    visits ", "                                                         \
+    visits ", " /* two columns: visits, bot_visits */                   \
     "l.password_hash, "                                                 \
     "coalesce(l.max_visits, 0), "                                       \
     "coalesce((SELECT c.used FROM link_claims c "                       \

@@ -4,6 +4,37 @@
 
 #include "link_columns.h"
 
+/* clang-format off */
+/* The stats series over the visit_counts rows that `filter` picks; see STMT_STATS_SERIES_LINK. */
+#define STATS_SERIES(filter)                                                                                 \
+    "WITH p AS (SELECT coalesce($5::timestamptz, ($4::date + 1)::timestamp AT TIME ZONE $7, now()) AS t), "  \
+    "q AS (SELECT coalesce($3::timestamptz, $2::date::timestamp AT TIME ZONE $7, "                            \
+        "(((p.t - interval '1 microsecond') AT TIME ZONE $7)::date - ($6::int - 1))::timestamp AT TIME ZONE $7, " \
+        "date_trunc('day', p.t - interval '1 microsecond' - interval '29 days', $7)) AS f, p.t FROM p), "     \
+    "b AS (SELECT s AS lo, s + interval '1 hour' AS hi FROM q, generate_series(date_trunc('hour', q.f, $7), " \
+        "q.t - interval '1 microsecond', interval '1 hour') s WHERE $8::boolean "                             \
+        "UNION ALL SELECT d::date::timestamp AT TIME ZONE $7, (d::date + 1)::timestamp AT TIME ZONE $7 "       \
+        "FROM q, generate_series((q.f AT TIME ZONE $7)::date, ((q.t - interval '1 microsecond') "              \
+        "AT TIME ZONE $7)::date, interval '1 day') d WHERE NOT $8::boolean), "                                 \
+    "a AS (SELECT date_trunc(CASE WHEN $8::boolean THEN 'hour' ELSE 'day' END, v.bucket, $7) AS lo, "         \
+        "sum(v.humans) AS h, sum(v.bots) AS b FROM visit_counts v WHERE " filter " AND v.dim = 0 "             \
+        "AND v.bucket >= (SELECT min(lo) FROM b) AND v.bucket < (SELECT max(hi) FROM b) GROUP BY 1) "          \
+    "SELECT to_char(b.lo AT TIME ZONE $7, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "                                       \
+    "extract(epoch FROM (b.lo AT TIME ZONE $7) - (b.lo AT TIME ZONE 'UTC'))::int, "                           \
+    "extract(epoch FROM b.lo)::bigint, extract(epoch FROM b.hi)::bigint, coalesce(a.h, 0), coalesce(a.b, 0) " \
+    "FROM b LEFT JOIN a ON a.lo = b.lo ORDER BY b.lo"
+
+/* The top 20 of each dimension over the rows `filter` picks; see STMT_STATS_TOP_LINK. */
+#define STATS_TOP(filter)                                                                                    \
+    "SELECT dim, value, n FROM (SELECT v.dim, v.value, "                                                      \
+    "sum(v.humans) + CASE WHEN $4::boolean THEN sum(v.bots) ELSE 0 END AS n, "                                \
+    "row_number() OVER (PARTITION BY v.dim ORDER BY sum(v.humans) + CASE WHEN $4::boolean "                   \
+    "THEN sum(v.bots) ELSE 0 END DESC, v.value) AS r FROM visit_counts v WHERE " filter " "                   \
+    "AND v.dim BETWEEN 1 AND 8 AND v.bucket >= to_timestamp($2::bigint) "                                     \
+    "AND v.bucket < to_timestamp($3::bigint) GROUP BY v.dim, v.value) x WHERE r <= 20 AND n > 0 "             \
+    "ORDER BY dim, r"
+/* clang-format on */
+
 const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_BEGIN] = {"begin", "BEGIN", 0, STMT_MIGRATE_BOOT},
     [STMT_COMMIT] = {"commit", "COMMIT", 0, STMT_MIGRATE_BOOT},
@@ -77,8 +108,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
     /* the redirect's one round trip: no visit total */
     [STMT_LINK_FIND] = {"link_find",
                         "SELECT " LINK_COLUMNS_WITH(
-                            "0") " FROM links l "
-                                 "WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = $1",
+                            "0, 0") " FROM links l "
+                                    "WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = $1",
                         2, STMT_APP},
     [STMT_LINK_GET] = {"link_get",
                        "SELECT " LINK_COLUMNS " FROM links l WHERE coalesce(l.domain_id, 0) = $3 "
@@ -158,18 +189,33 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "DELETE FROM links WHERE coalesce(domain_id, 0) = $3 AND slug = $1 AND owner_id = $2 "
          "RETURNING id",
          3, STMT_APP},
-    /* every UTC day of the window, oldest first, zeros included */
-    [STMT_STATS_DAYS] = {"stats_days",
-                         "SELECT to_char(d, 'YYYY-MM-DD'), coalesce(sum(v.n), 0) "
-                         "FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($2::int - 1), "
-                         "(now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d "
-                         "LEFT JOIN visits v ON v.link_id = $1 AND v.day = d::date GROUP BY d ORDER BY d",
-                         2, STMT_APP},
-    [STMT_STATS_REFERRERS] = {"stats_referrers",
-                              "SELECT host, sum(n) AS total FROM visits WHERE link_id = $1 "
-                              "AND day > (now() AT TIME ZONE 'UTC')::date - $2::int "
-                              "GROUP BY host ORDER BY total DESC, host LIMIT 20",
-                              2, STMT_APP},
+    /* The stats series: $1 a link id or an owner id (STATS_LINK/STATS_OWNER), $2/$3 from as a date or a time,
+     * $4/$5 to as a date (its day included) or a time, $6 days (from today - $6 + 1), $7 the zone, $8 hourly.
+     * Each bucket: its start as local time and UTC offset, its bounds as epochs, humans, bots; every bucket
+     * of the range, zeros included. Days follow the zone's midnights (23 or 25 hours across a DST change);
+     * hours step by an hour from the zone's hour, so none repeats or goes missing. */
+    [STMT_STATS_SERIES_LINK] = {"stats_series_link", STATS_SERIES("v.link_id = $1"), 8, STMT_APP},
+    [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
+                                 STATS_SERIES("v.link_id IN (SELECT id FROM links WHERE owner_id = $1)"), 8,
+                                 STMT_APP},
+    /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too. */
+    [STMT_STATS_TOP_LINK] = {"stats_top_link", STATS_TOP("v.link_id = $1"), 4, STMT_APP},
+    [STMT_STATS_TOP_OWNER] = {"stats_top_owner",
+                              STATS_TOP("v.link_id IN (SELECT id FROM links WHERE owner_id = $1)"), 4,
+                              STMT_APP},
+    /* The owner's 20 most visited links over [$2, $3); $4: bots count too. */
+    [STMT_STATS_TOP_LINKS] =
+        {"stats_top_links",
+         "SELECT l.slug, (SELECT d.name FROM domains d WHERE d.id = l.domain_id), x.n "
+         "FROM (SELECT v.link_id, sum(v.humans) + CASE WHEN $4::boolean THEN sum(v.bots) "
+         "ELSE 0 END AS n FROM visit_counts v JOIN links l ON l.id = v.link_id "
+         "WHERE l.owner_id = $1 AND v.dim = 0 AND v.bucket >= to_timestamp($2::bigint) "
+         "AND v.bucket < to_timestamp($3::bigint) GROUP BY v.link_id) x "
+         "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER BY x.n DESC, l.slug LIMIT 20",
+         4, STMT_APP},
+    /* the zones tz= may name (each worker reads them once) */
+    [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
+                       STMT_APP},
     /* $1 SHA-256 of the key, as bytea */
     [STMT_KEY_AUTH] = {"key_auth",
                        "SELECT owner_id, hash FROM api_keys WHERE hash = $1 AND revoked_at IS NULL", 1,
@@ -190,12 +236,30 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "UPDATE api_keys SET revoked_at = now() FROM owners o WHERE api_keys.owner_id = o.id "
          "AND o.name = $1 AND api_keys.revoked_at IS NULL RETURNING api_keys.id",
          1, STMT_APP},
-    /* $1 link ids, $2 days, $3 referrer hosts, $4 counts: one batch from the master; rows of links deleted
-     * meanwhile are dropped by the join */
-    [STMT_VISITS_ADD] = {"visits_add",
-                         "INSERT INTO visits (link_id, day, host, n) "
-                         "SELECT u.id, u.day, u.host, u.n FROM unnest($1::bigint[], $2::date[], $3::text[], "
-                         "$4::bigint[]) AS u(id, day, host, n) JOIN links ON links.id = u.id "
-                         "ON CONFLICT (link_id, day, host) DO UPDATE SET n = visits.n + excluded.n",
-                         4, STMT_APP},
+    /* One batch from the master: $1 link ids, $2 hours since the epoch, $3 dimensions, $4 values, $5 humans,
+     * $6 bots. Rows with the same key are added up first (one row may be updated once per statement); rows of
+     * links deleted meanwhile are dropped by the join. */
+    [STMT_VISITS_ADD] =
+        {"visits_add",
+         "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
+         "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
+         "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
+         "AS u(id, hour, dim, value, h, b) JOIN links ON links.id = u.id "
+         "GROUP BY u.id, u.dim, u.hour, u.value "
+         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
+         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
+         6, STMT_APP},
+    /* Hourly rows of days that ended more than $1 days ago become daily rows (UTC days), in one statement and
+     * so one transaction: a reader sees the hours or the day, never both or neither. */
+    [STMT_VISITS_ROLLUP] =
+        {"visits_rollup",
+         "WITH old AS (DELETE FROM visit_counts WHERE hourly AND bucket < "
+         "(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => $1::int)) "
+         "AT TIME ZONE 'UTC' RETURNING *) "
+         "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
+         "SELECT link_id, dim, date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
+         "false, value, sum(humans), sum(bots) FROM old GROUP BY 1, 2, 3, 5 "
+         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
+         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
+         1, STMT_APP},
 };

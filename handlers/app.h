@@ -36,5 +36,9 @@ void links_patch(struct req *r, struct resp *w);
 void links_delete(struct req *r, struct resp *w);
 void links_stats(struct req *r, struct resp *w);
 void tags_list(struct req *r, struct resp *w);
+/* GET /api/stats: all of the owner's links together (stats.c). */
+void stats_get(struct req *r, struct resp *w);
+/* The stats of one link the caller owns (stats.c). */
+void stats_link(struct req *r, struct resp *w, long long link_id, const char *slug);
 
 #endif

@@ -42,6 +42,7 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     json_object_object_add(o, "expires_at", opt_string(l->expires_at));
     json_object_object_add(o, "disabled", json_object_new_boolean(l->disabled));
     json_object_object_add(o, "visits", json_object_new_int64(l->visits));
+    json_object_object_add(o, "bot_visits", json_object_new_int64(l->bot_visits));
     json_object_object_add(o, "password_protected", json_object_new_boolean(l->password_hash != NULL));
     json_object_object_add(o, "max_visits", l->max_visits ? json_object_new_int64(l->max_visits) : NULL);
     long long left = l->max_visits - l->visits_used;
@@ -287,30 +288,5 @@ void links_stats(struct req *r, struct resp *w)
     struct link l;
     if (owned_link(r, w, &l) < 0)
         return;
-    int days;
-    if (handler_int_param(r, w, "days", 1, 366, 30, &days) < 0)
-        return;
-    struct link_stats st;
-    int rc = db_link_stats(r->arena, l.id, days, &st);
-    if (handler_db_failed(w, rc) < 0)
-        return;
-    struct json_object *o = handler_own(r, json_object_new_object()), *d = json_object_new_array(),
-                       *ref = json_object_new_array();
-    json_object_object_add(o, "slug", json_object_new_string(l.slug));
-    json_object_object_add(o, "total", json_object_new_int64(st.total));
-    for (size_t i = 0; i < st.ndays; i++) {
-        struct json_object *e = json_object_new_object();
-        json_object_object_add(e, "date", json_object_new_string(st.days[i].date));
-        json_object_object_add(e, "visits", json_object_new_int64(st.days[i].visits));
-        json_object_array_add(d, e);
-    }
-    for (size_t i = 0; i < st.nreferrers; i++) {
-        struct json_object *e = json_object_new_object();
-        json_object_object_add(e, "host", json_object_new_string(st.referrers[i].host));
-        json_object_object_add(e, "visits", json_object_new_int64(st.referrers[i].visits));
-        json_object_array_add(ref, e);
-    }
-    json_object_object_add(o, "days", d);
-    json_object_object_add(o, "referrers", ref);
-    handler_json(w, 200, o);
+    stats_link(r, w, l.id, l.slug);
 }

@@ -54,6 +54,8 @@ static const char usage[] =
     "  HOP_BASE_URL       public base URL for short_url and loop detection (default https://<Host>)\n"
     "  HOP_NO_MIGRATE     set to 1 to skip migrations at serve start\n"
     "  HOP_VISITS         off: count no visits (only to measure what counting costs; default on)\n"
+    "  HOP_ANALYTICS_HOURLY_DAYS  days hourly visit counts are kept before they become daily (default 30)\n"
+    "  HOP_GEOIP_DB       a MaxMind-format .mmdb of countries (without it, every country is unknown)\n"
     "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n";
 
 /* A decimal setting within [lo, hi], or def when unset; exits with a clear message when malformed. */

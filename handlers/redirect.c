@@ -16,33 +16,11 @@
 #include "req.h"
 #include "resp.h"
 #include "validate.h"
+#include "visitor.h"
 #include "visits.h"
 
 #include <string.h>
 #include <time.h>
-#include <uriparser/Uri.h>
-
-/* The Referer's host in lower case without its port; empty when there is none or it does not parse. */
-static size_t referrer_host(const char *ref, char *out, size_t cap)
-{
-    if (!ref || !*ref)
-        return 0;
-    UriUriA uri;
-    const char *err = NULL;
-    size_t n = 0;
-    if (uriParseSingleUriA(&uri, ref, &err) != URI_SUCCESS)
-        return 0;
-    if (uri.hostText.first && uri.hostText.afterLast > uri.hostText.first) {
-        size_t len = (size_t)(uri.hostText.afterLast - uri.hostText.first);
-        for (; n < len && n + 1 < cap; n++) {
-            char c = uri.hostText.first[n];
-            out[n] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-        }
-    }
-    uriFreeUriMembersA(&uri);
-    out[n] = '\0';
-    return n;
-}
 
 enum { TARGET_MAX = 8192, FORM_BODY_MAX = 4096 };
 
@@ -106,10 +84,14 @@ static const char *why_gone(const struct link *l)
 /* The redirect itself, once the visitor may follow the link: the visit limit, the target, the count. */
 static void follow(struct req *r, struct resp *w, const struct link *l, int status)
 {
-    /* HEAD (a preview, a checker) never uses a visit up */
+    /* max_visits counts humans only: a bot (HEAD included: a preview, a checker) never uses a visit up */
     bool head = strcmp(r->method, "HEAD") == 0;
+    bool counting = !config_get()->no_visits;
+    struct visit v = {0};
+    if (counting || l->max_visits)
+        visitor_describe(r, head, &v);
     if (l->max_visits) {
-        int rc = head ? db_link_has_visits_left(l->id) : db_link_claim(l->id);
+        int rc = v.bot ? db_link_has_visits_left(l->id) : db_link_claim(l->id);
         if (rc == DB_NOT_FOUND) {
             gone(r, w, l, "this link has been visited as many times as its owner allowed");
             return;
@@ -125,11 +107,8 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
         page_or_problem(r, w, 414, "the link's address with this query would be longer than 8 KiB");
         return;
     }
-    if (!config_get()->no_visits) {
-        char host[VISITS_HOST_MAX + 1];
-        size_t hlen = referrer_host(req_env(r, "HTTP_REFERER"), host, sizeof(host));
-        visits_add(l->id, host, hlen);
-    }
+    if (counting)
+        visits_add(l->id, &v);
     private_answer(w);
     resp_header(w, "X-Robots-Tag", "noindex");
     resp_redirect(w, status, target);

@@ -22,6 +22,7 @@ static const struct route routes[] = {
     {"PATCH", "/api/links/:slug", links_patch},
     {"DELETE", "/api/links/:slug", links_delete},
     {"GET", "/api/links/:slug/stats", links_stats},
+    {"GET", "/api/stats", stats_get},
     {"GET", "/api/domains", domains_get},
     {"GET", "/api/tags", tags_list},
     {"GET", "/robots.txt", robots_get},

@@ -8,10 +8,12 @@
 struct app_config {
     const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
     bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
+    int hourly_days;      /* HOP_ANALYTICS_HOURLY_DAYS: days hourly counts are kept before they roll up */
+    const char *geoip_db; /* HOP_GEOIP_DB: a MaxMind-format .mmdb of countries, or NULL: country unknown */
 };
 
-/* Reads HOP_BASE_URL and HOP_VISITS: 0, or -1 with the reason printed on stderr. Called again (by tests),
- * it reads the environment again. */
+/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS and HOP_GEOIP_DB: 0, or -1 with the reason
+ * printed on stderr. Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */
 const struct app_config *config_get(void);

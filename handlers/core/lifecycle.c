@@ -4,16 +4,23 @@
 
 #include "app.h"
 #include "cache.h"
+#include "config.h"
 #include "db.h"
+#include "geo.h"
 #include "guard.h"
 #include "log.h"
 #include "server.h"
+#include "ua.h"
 #include "visits.h"
 
 #include <stdbool.h>
 
 static int master_start(int nslots)
 {
+    /* the bot pattern compiles and the country database opens once, before the fork; either failing stops
+     * the start */
+    if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0)
+        return -1;
     return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
@@ -46,6 +53,7 @@ static void worker_stop(void)
 static void master_tick(void)
 {
     visits_flush(false);
+    visits_rollup();
 }
 
 static void master_stop(void)

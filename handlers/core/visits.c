@@ -8,8 +8,11 @@
  * the worker left from one it is just taking by looking at `active`, which it may read a moment too early. */
 #include "visits.h"
 
+#include "clock.h"
+#include "config.h"
 #include "db_links.h"
 #include "log.h"
+#include "ua.h"
 #include "xalloc.h"
 
 #include <stdatomic.h>
@@ -30,13 +33,15 @@ enum {
     AGG_SLOTS = 8192,             /* distinct keys the master holds while the database is away */
     AGG_INDEX = 2 * AGG_SLOTS,
     FINAL_TRIES = 25,
+    ROLLUP_EVERY_MS = 3600 * 1000,
 };
 
+/* Compared and hashed bytewise: every key is zeroed before it is filled. */
 struct key {
     int64_t link_id;
-    int32_t day;
-    uint8_t host_len;
-    char host[VISITS_HOST_MAX + 1];
+    int32_t hour; /* hours since 1970-01-01T00:00Z */
+    int32_t unused;
+    struct visit v;
 };
 
 struct counter {
@@ -80,18 +85,24 @@ static uint32_t *sum_index; /* sum number + 1 */
 static size_t nsums;
 static unsigned long long dropped_total;
 
+_Static_assert(sizeof(struct key) % 8 == 0, "keys are hashed in 8-byte words");
+
 static uint64_t key_hash(const struct key *k)
 {
-    uint64_t x = (uint64_t)k->link_id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uint32_t)k->day;
-    for (int i = 0; i < k->host_len; i++)
-        x = (x ^ (unsigned char)k->host[i]) * 0x100000001b3ULL;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    const unsigned char *p = (const unsigned char *)k;
+    for (size_t i = 0; i < sizeof(*k); i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        x = (x ^ w) * 0x100000001b3ULL;
+        x ^= x >> 32;
+    }
     return x ^ (x >> 29);
 }
 
 static bool key_eq(const struct key *a, const struct key *b)
 {
-    return a->link_id == b->link_id && a->day == b->day && a->host_len == b->host_len &&
-           memcmp(a->host, b->host, a->host_len) == 0;
+    return memcmp(a, b, sizeof(*a)) == 0;
 }
 
 int visits_init(int n)
@@ -161,13 +172,15 @@ static uint32_t choose_table(void)
     return o;
 }
 
-void visits_add(long long link_id, const char *host, size_t host_len)
+void visits_add(long long link_id, const struct visit *v)
 {
     if (!mine)
         return;
-    struct key k = {.link_id = link_id, .day = (int32_t)(time(NULL) / 86400)};
-    k.host_len = (uint8_t)(host_len > VISITS_HOST_MAX ? VISITS_HOST_MAX : host_len);
-    memcpy(k.host, host, k.host_len);
+    struct key k;
+    memset(&k, 0, sizeof(k));
+    k.link_id = link_id;
+    k.hour = (int32_t)(time(NULL) / 3600);
+    k.v = *v;
     uint32_t t = choose_table();
     struct table *tb = &mine->tables[t];
     size_t i = key_hash(&k) & (INDEX_SIZE - 1);
@@ -245,30 +258,59 @@ static void drain_slot(int s)
     }
 }
 
+/* The rows of one sum, one per dimension (db_links.h's enum visit_dim): every dimension's rows add up to
+ * the total. Text values are NUL-terminated within their key. */
+static void explode(const struct sum *s, struct visit_rows *b)
+{
+    const struct visit *v = &s->key.v;
+    const char *values[VISIT_NDIMS] = {
+        [VISIT_DIM_TOTAL] = "",
+        [VISIT_DIM_REFERRER] = v->host,
+        [VISIT_DIM_COUNTRY] = v->country[0] ? v->country : "unknown",
+        [VISIT_DIM_DEVICE] = ua_device_name(v->device),
+        [VISIT_DIM_BROWSER] = ua_browser_name(v->browser),
+        [VISIT_DIM_OS] = ua_os_name(v->os),
+        [VISIT_DIM_UTM_SOURCE] = v->utm[VISITS_UTM_SOURCE],
+        [VISIT_DIM_UTM_MEDIUM] = v->utm[VISITS_UTM_MEDIUM],
+        [VISIT_DIM_UTM_CAMPAIGN] = v->utm[VISITS_UTM_CAMPAIGN],
+    };
+    for (int d = 0; d < VISIT_NDIMS; d++) {
+        size_t k = b->n++;
+        b->link_id[k] = s->key.link_id;
+        b->hour[k] = s->key.hour;
+        b->dim[k] = d;
+        b->value[k] = values[d];
+        b->humans[k] = v->bot ? 0 : s->count;
+        b->bots[k] = v->bot ? s->count : 0;
+    }
+}
+
 static int write_batch(void)
 {
     if (nsums == 0)
         return 0;
-    long long *ids = xmalloc(nsums * sizeof(*ids)), *counts = xmalloc(nsums * sizeof(*counts));
-    int *days = xmalloc(nsums * sizeof(*days));
-    const char **hosts = xmalloc(nsums * sizeof(*hosts));
-    for (size_t k = 0; k < nsums; k++) {
-        sums[k].key.host[sums[k].key.host_len] = '\0';
-        ids[k] = sums[k].key.link_id;
-        days[k] = sums[k].key.day;
-        hosts[k] = sums[k].key.host;
-        counts[k] = sums[k].count;
-    }
-    struct visit_batch b = {nsums, ids, days, hosts, counts};
+    size_t rows = nsums * VISIT_NDIMS;
+    struct visit_rows b = {
+        .link_id = xmalloc(rows * sizeof(long long)),
+        .hour = xmalloc(rows * sizeof(int)),
+        .dim = xmalloc(rows * sizeof(int)),
+        .value = xmalloc(rows * sizeof(char *)),
+        .humans = xmalloc(rows * sizeof(long long)),
+        .bots = xmalloc(rows * sizeof(long long)),
+    };
+    for (size_t k = 0; k < nsums; k++)
+        explode(&sums[k], &b);
     int rc = db_visits_add(&b) == 0 ? 0 : -1;
     if (rc == 0) {
         nsums = 0;
         memset(sum_index, 0, AGG_INDEX * sizeof(*sum_index));
     }
-    free(ids);
-    free(counts);
-    free(days);
-    free(hosts);
+    free(b.link_id);
+    free(b.hour);
+    free(b.dim);
+    free(b.value);
+    free(b.humans);
+    free(b.bots);
     return rc;
 }
 
@@ -310,4 +352,14 @@ void visits_flush(bool final)
     }
     if (final)
         log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", pending());
+}
+
+void visits_rollup(void)
+{
+    static long long due_ms; /* 0: at the first tick */
+    long long now = clock_ms();
+    if (!sums || now < due_ms)
+        return;
+    if (db_visits_rollup(config_get()->hourly_days) == 0)
+        due_ms = now + ROLLUP_EVERY_MS;
 }

@@ -26,8 +26,8 @@ SUMMARY=()
 
 # visits_sum: the visits of the hot links stored in the database.
 visits_sum() {
-  psql_q "SELECT coalesce(sum(v.n), 0) FROM visits v JOIN links l ON l.id = v.link_id
-          WHERE l.slug IN ('hot0', 'hot1', 'hot2')"
+  psql_q "SELECT coalesce(sum(v.humans + v.bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id
+          WHERE l.slug IN ('hot0', 'hot1', 'hot2') AND v.dim = 0"
 }
 
 visits_are() {

@@ -241,6 +241,14 @@ rec "stats (HEAD)" 200 HEAD $ST "$L/$gen/stats"
 rec "stats (HEAD), days x" 400 HEAD $ST "$L/$gen/stats?days=x"
 rec "stats (HEAD), unknown slug" 404 HEAD $ST "$L/oa-none/stats"
 API_KEY='' rec "stats (HEAD), no key" 401 HEAD $ST "$L/$gen/stats"
+rec "stats, hourly in a zone" 200 GET $ST "$L/$gen/stats?granularity=hour&tz=Europe/Paris&from=2026-03-29&to=2026-03-29"
+rec "stats, tz=../../etc/passwd" 400 GET $ST "$L/$gen/stats?tz=../../etc/passwd"
+rec "owner stats" 200 GET /api/stats /api/stats
+rec "owner stats, ten years hourly" 400 GET /api/stats "/api/stats?granularity=hour&from=2016-01-01&to=2025-12-31"
+API_KEY='' rec "owner stats, no key" 401 GET /api/stats /api/stats
+rec "owner stats (HEAD)" 200 HEAD /api/stats /api/stats
+rec "owner stats (HEAD), from after to" 400 HEAD /api/stats "/api/stats?from=2026-03-02&to=2026-03-01"
+API_KEY='' rec "owner stats (HEAD), no key" 401 HEAD /api/stats /api/stats
 
 # ---- health ----------------------------------------------------------------------------------------------
 rec "healthz" 200 GET /healthz /healthz
@@ -341,6 +349,8 @@ rec "patch, database away" 503 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}
 rec "delete, database away" 503 DELETE $S "$L/$gen"
 rec "stats, database away" 503 GET $ST "$L/$gen/stats"
 rec "stats (HEAD), database away" 503 HEAD $ST "$L/$gen/stats"
+rec "owner stats, database away" 503 GET /api/stats /api/stats
+rec "owner stats (HEAD), database away" 503 HEAD /api/stats /api/stats
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
 rec "password to a slug never looked up, database away" 503 POST $R /oa-never3 "${FORM[@]}" --data-binary 'password=x'

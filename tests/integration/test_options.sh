@@ -61,9 +61,10 @@ follows() {
   fi
 }
 
+# stats_total_is SLUG N: today's visits of SLUG, humans and bots (curl is a bot), are N.
 stats_total_is() {
   r GET "/api/links/$1/stats?days=1"
-  [[ $(jq -r .total <<<"$BODY") == "$2" ]]
+  [[ $(jq -r '.total + .bot_total' <<<"$BODY") == "$2" ]]
 }
 
 # no_external NAME: the HTML in BODY names no http(s) resource in src or href.
@@ -279,35 +280,43 @@ follows "GET after a new password: the form" /pw "200 "
 
 # ---- visit limit ----------------------------------------------------------------------------------------
 create "create a link with max_visits 3" '{"url":"https://example.com/three","slug":"three","max_visits":3}'
-r HEAD /three
+r HEAD /three -A "$DESKTOP"
 expect_status "HEAD of a limited link" 302
-r HEAD /three
+r HEAD /three -A "$DESKTOP"
 r HEAD /three
 codes=""
-for i in 1 2 3 4; do
+for i in 1 2 3; do
   r GET /three
   codes+="$STATUS "
 done
-expect_eq "exactly 3 redirects, then 410 (HEAD used none)" "$codes" "302 302 302 410 "
+expect_eq "a bot's GETs (curl's User-Agent) are redirected" "$codes" "302 302 302 "
+codes=""
+for i in 1 2 3 4; do
+  r GET /three -A "$DESKTOP"
+  codes+="$STATUS "
+done
+expect_eq "exactly 3 redirects for a person, then 410 (HEADs and bots used none)" "$codes" "302 302 302 410 "
 expect_header "410: problem JSON" '^content-type: application/problem\+json'
 expect_json "410: says why" .detail "this link has been visited as many times as its owner allowed"
-r GET /three "${BROWSER[@]}"
+r GET /three "${BROWSER[@]}" -A "$DESKTOP"
 strict_page "410 used up, for a browser" 410
 r HEAD /three
 expect_status "HEAD of a used-up link: 410" 410
+r GET /three
+expect_status "a bot's GET of a used-up link: 410" 410
 r GET /api/links/three
 expect_json "visits_left 0" .visits_left 0
 r PATCH /api/links/three "${JSON[@]}" --data-binary '{"max_visits":4}'
 expect_json "PATCH max_visits 4: one left" .visits_left 1
-follows "raising max_visits reopens" /three "302 https://example.com/three"
-r GET /three
+follows "raising max_visits reopens" /three "302 https://example.com/three" -A "$DESKTOP"
+r GET /three -A "$DESKTOP"
 expect_status "then used up again" 410
 r PATCH /api/links/three "${JSON[@]}" --data-binary '{"max_visits":null}'
 follows "no limit: redirects again" /three "302 https://example.com/three"
 
 # expired_url: 302 there, no visit, for used-up, disabled and expired links
 create "create used-up with expired_url" '{"url":"https://example.com/one","slug":"once","max_visits":1,"expired_url":"https://example.com/sorry"}'
-r GET /once
+r GET /once -A "$DESKTOP"
 expect_status "once: the one visit" 302
 r GET /once
 expect_eq "once used up: 302 to expired_url" "$STATUS $(header Location)" "302 https://example.com/sorry"
@@ -321,7 +330,7 @@ strict_page "410 disabled, for a browser" 410
 create "create one that expires soon" "{\"url\":\"https://example.com/soon\",\"slug\":\"soon\",\"expires_at\":\"$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%SZ)\",\"expired_url\":\"https://example.com/late\"}"
 sleep 2.2
 follows "expired with expired_url" /soon "302 https://example.com/late"
-expect_eq "expired_url answers of soon and plain: no visit recorded" "$(psql_q "SELECT count(*) FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug IN ('soon','plain')")" 0
+expect_eq "expired_url answers of soon and plain: no visit recorded" "$(psql_q "SELECT count(*) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug IN ('soon','plain')")" 0
 if poll_until 3000 stats_total_is once 1; then
   ok "once: only the real visit counted, not the expired_url ones"
 else

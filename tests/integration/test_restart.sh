@@ -84,7 +84,8 @@ restart_round() {
   for ((i = 0; i < 100; i++)); do
     served=$(prod_count "$log" "msg=access .*path=\"/$slug\" status=302")
     req GET "/api/links/$slug"
-    visits=$(jq -r '.visits // empty' <<<"$BODY" 2>/dev/null) || visits=""
+    # every visit, human or bot (curl's User-Agent is a bot's)
+    visits=$(jq -r '(.visits + .bot_visits) // empty' <<<"$BODY" 2>/dev/null) || visits=""
     [[ $visits == "$served" ]] && break
     sleep 0.1
   done

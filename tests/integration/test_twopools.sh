@@ -136,7 +136,8 @@ b=$(access hop2.log /tp 302)
 want_visits=$((a + b))
 visits_are() {
   req GET /api/links/tp
-  [[ $(jq -r .visits <<<"$BODY") == "$1" ]]
+  # every visit, human or bot (curl's User-Agent is a bot's)
+  [[ $(jq -r '.visits + .bot_visits' <<<"$BODY") == "$1" ]]
 }
 if poll_until 2000 visits_are "$want_visits"; then
   ok "visits from both pools add up: $want_visits within 2 s ($POLL_MS ms)"
@@ -144,7 +145,7 @@ else
   fail "visits from both pools add up: $want_visits within 2 s" "$(_stack_last)"
 fi
 req GET /api/links/tp/stats?days=1
-expect_json "stats total from both pools" .total "$want_visits"
+expect_json "stats total from both pools (humans + bots: curl is a bot)" '.total + .bot_total' "$want_visits"
 
 # ---- changes through one pool, seen by every worker of both within 1 s -----------------------------------
 # (every worker of both pools has tp cached by now: 120 follows over 6 workers)
@@ -188,15 +189,17 @@ else
 fi
 
 # the visit limit is exact across pools: 64 concurrent clients (one curl each, both pools in play) race for the
-# last 10 visits of a limited link: exactly 10 redirects, every other answer a 410, none left
+# last 10 visits of a limited link: exactly 10 redirects, every other answer a 410, none left. max_visits counts
+# people, so every client sends a browser's User-Agent (curl's own is a bot's, which uses no visit up).
+HUMAN='Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0'
 req POST /api/links "${JSON[@]}" --data-binary '{"url":"https://example.com/last","slug":"lim","max_visits":40}'
 expect_status "create lim with max_visits 40" 201
-batch /lim 30
+batch /lim 30 -A "$HUMAN"
 expect_eq "the first 30 visits of lim: 30 redirects" "$(grep -c '^302 ' <<<"$BATCH")" 30
 mark /lim 410
 racers=()
 for ((i = 0; i < 64; i++)); do
-  curl -sS --cacert "$CACERT" --max-time 20 -o /dev/null -o /dev/null -w '%{http_code}\n' "$BASE/lim" "$BASE/lim" \
+  curl -sS --cacert "$CACERT" --max-time 20 -o /dev/null -o /dev/null -w '%{http_code}\n' -A "$HUMAN" "$BASE/lim" "$BASE/lim" \
     >"$T/race.$i" 2>>"$T/race.err" &
   racers+=($!)
 done
@@ -208,6 +211,15 @@ expect_eq "64 clients x 2 on the last 10 visits: the other 118 are 410" "$got410
 both_served "the race for the last visits" /lim 410
 req GET /api/links/lim
 expect_json "lim: visits_left 0 after the race" .visits_left 0
+lim_humans_are() {
+  req GET /api/links/lim
+  [[ $(jq -r .visits <<<"$BODY") == "$1" ]]
+}
+if poll_until 2000 lim_humans_are 40; then
+  ok "lim: 40 visits by people counted ($POLL_MS ms)"
+else
+  fail "lim: 40 visits by people counted" "$(_stack_last)"
+fi
 
 # a revoked key is refused by both pools within 1 s
 auth=(-H "Authorization: Bearer $API_KEY")

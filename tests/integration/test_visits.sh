@@ -2,6 +2,7 @@
 # Integration test of visit counting under load, through Caddy over HTTPS (HTTP/2, one curl multiplexing 64
 # requests at a time): N concurrent redirects are exactly N in `visits` and in stats within 2 s, nothing is
 # lost across a graceful stop and restart of the pool, and a worker SIGKILLed mid-load loses nothing it counted.
+# Humans (a browser's User-Agent) and bots (HEAD requests) are counted apart: visits and bot_visits.
 # shellcheck disable=SC2317 # functions called through poll_until look unreachable
 set -euo pipefail
 
@@ -10,17 +11,20 @@ set -euo pipefail
 
 export HOP_WORKERS=${HOP_WORKERS:-4}
 N=${VISITS_N:-3000} # per phase 1 and 4 (a multiple of 5); phases 2 and 3 send N/3
-TOTAL=0             # 302s received so far: what visits must say
+TOTAL=0             # 302s received so far from humans: what visits must say
+BOTS=0              # 302s received so far from bots (HEAD): what bot_visits must say
 declare -A BY=()    # Referer group -> 302s received so far
+UA='Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0'
 
 # load_cfg FILE N: a curl config of N requests for /pop in five equal groups, each tagged in the write-out:
 # A: Referer with upper case and a port, B: another host, N: no Referer, G: an unparsable Referer,
-# H: HEAD requests (they count too).
+# H: HEAD requests (bots, from the same browser User-Agent).
 load_cfg() {
   local file=$1 per=$(($2 / 5)) g i
   for g in A B N G H; do
     [[ $g == A ]] || echo next
     echo "cacert = \"$CACERT\""
+    echo "user-agent = \"$UA\""
     printf '%s\n' "write-out = \"$g %{http_code} %{http_version}\\n\""
     case $g in
     A) echo 'referer = "https://A.Example:8443/from?x=1"' ;;
@@ -56,38 +60,43 @@ end_load() {
   for g in A B N G H; do
     BY[$g]=$((${BY[$g]:-0} + $(awk -v g="$g" '$1 == g && $2 == 302' "$T/$name.out" | wc -l)))
   done
-  TOTAL=$((TOTAL + GOT302))
+  local bots
+  bots=$(awk '$1 == "H" && $2 == 302' "$T/$name.out" | wc -l)
+  TOTAL=$((TOTAL + GOT302 - bots))
+  BOTS=$((BOTS + bots))
   expect_eq "$name: the load over HTTP/2" "$(awk '{print $3}' "$T/$name.out" | sort -u | paste -sd, -)" 2
   echo "# $name: $n requests in $LOAD_MS ms, $GOT302 302s${OTHER:+, others: $OTHER}"
 }
 
+# visits_are HUMANS [BOTS]: the link's visits and bot_visits (BOTS defaults to what was sent).
 visits_are() {
   req GET /api/links/pop
-  [[ $STATUS == 200 && $(jq -r .visits <<<"$BODY") == "$1" ]]
+  [[ $STATUS == 200 && $(jq -r '"\(.visits) \(.bot_visits)"' <<<"$BODY") == "$1 ${2:-$BOTS}" ]]
 }
 
 # check_counts NAME: visits reach TOTAL within 2 s of the load's end; then stats agree, host by host.
 check_counts() {
   local name=$1
   if poll_until 2000 visits_are "$TOTAL"; then
-    ok "$name: visits = $TOTAL within 2 s ($POLL_MS ms after the load ended)"
+    ok "$name: visits = $TOTAL, bot_visits = $BOTS within 2 s ($POLL_MS ms after the load ended)"
   else
-    fail "$name: visits = $TOTAL within 2 s" "$(_stack_last)"
+    fail "$name: visits = $TOTAL, bot_visits = $BOTS within 2 s" "$(_stack_last)"
   fi
   TIMES+=("$name: $POLL_MS ms")
   req GET /api/links/pop/stats?days=1
   expect_json "$name: stats total" .total "$TOTAL"
   expect_json "$name: today's visits" '.days[-1].visits' "$TOTAL"
   expect_jeq "$name: stats referrers, host by host" '.referrers | sort_by(.host)' "$(
-    jq -nc --argjson a "${BY[A]}" --argjson b "${BY[B]}" --argjson n "$((BY[N] + BY[G]))" --argjson h "${BY[H]}" \
-      '[{host: "", visits: $n}, {host: "a.example", visits: $a}, {host: "b.example", visits: $b},
-        {host: "h.example", visits: $h}] | map(select(.visits > 0))'
+    jq -nc --argjson a "${BY[A]}" --argjson b "${BY[B]}" --argjson n "$((BY[N] + BY[G]))" \
+      '[{host: "", visits: $n}, {host: "a.example", visits: $a}, {host: "b.example", visits: $b}]
+        | map(select(.visits > 0))'
   )"
   expect_json "$name: referrers by count, then host" '.referrers == (.referrers | sort_by(-.visits, .host))' true
 }
 
 db_visits() {
-  psql_q "SELECT coalesce(sum(v.n), 0) FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug = 'pop'"
+  psql_q "SELECT coalesce(sum(v.humans), 0) || ' ' || coalesce(sum(v.bots), 0) FROM visit_counts v
+    JOIN links l ON l.id = v.link_id WHERE l.slug = 'pop' AND v.dim = 0"
 }
 
 TIMES=()
@@ -108,7 +117,7 @@ start_load load2 "$M"
 end_load load2 "$M"
 expect_eq "load2: all $M answered 302" "$GOT302" "$M"
 stack_pool_stop hop
-expect_eq "load2: after a graceful stop the database holds every visit" "$(db_visits)" "$TOTAL"
+expect_eq "load2: after a graceful stop the database holds every visit" "$(db_visits)" "$TOTAL $BOTS"
 stack_pool_start hop
 req GET /api/links/pop
 expect_json "after the restart: visits" .visits "$TOTAL"
@@ -157,6 +166,9 @@ if poll_until 2000 visits_are "$TOTAL"; then
 elif [[ -n $OTHER ]] && visits_are "$((TOTAL + 1))"; then
   ok "load4: visits = the 302s received + the killed worker's request in hand (answered ${OTHER# })"
   TOTAL=$((TOTAL + 1))
+elif [[ -n $OTHER ]] && visits_are "$TOTAL" "$((BOTS + 1))"; then
+  ok "load4: bot_visits = the 302s received + the killed worker's HEAD in hand (answered ${OTHER# })"
+  BOTS=$((BOTS + 1))
 else
   fail "load4: visits = the 302s received ($TOTAL)" "$(_stack_last)"
 fi
@@ -168,12 +180,12 @@ respawned() {
   ((${#now[@]} == HOP_WORKERS)) && ! printf '%s\n' "${now[@]}" | grep -qx "$victim"
 }
 if poll_until 5000 respawned; then ok "load4: the killed worker was replaced ($POLL_MS ms)"; else fail "load4: the killed worker was replaced" "workers: $(stack_pool_workers hop | paste -sd' ')"; fi
-before_last=$TOTAL
+before_last=$((TOTAL + BOTS))
 start_load load5 100
 end_load load5 100
 expect_eq "after the kill: 100 more redirects answered 302" "$GOT302" 100
 if poll_until 2000 visits_are "$TOTAL"; then ok "after the kill: visits = $TOTAL ($POLL_MS ms)"; else fail "after the kill: visits = $TOTAL" "$(_stack_last)"; fi
-expect_eq "after the kill: 100 more counted" "$((TOTAL - before_last))" 100
+expect_eq "after the kill: 100 more counted" "$((TOTAL + BOTS - before_last))" 100
 
 if grep -Eq 'visits (dropped|lost)' "$T/hop.log"; then
   fail "no visit dropped or lost" "$(grep -Em 3 'visits (dropped|lost)' "$T/hop.log" | tr '\n' '|')"
@@ -188,6 +200,7 @@ expect_status "many hosts: created" 201
 {
   echo "cacert = \"$CACERT\""
   printf '%s\n' 'write-out = "%{http_code}\n"'
+  echo "user-agent = \"$UA\""
   for ((i = 0; i < 3000; i++)); do
     for r in 1 2; do
       echo "url = \"$BASE/many\""
@@ -196,6 +209,7 @@ expect_status "many hosts: created" 201
       echo next
       echo "cacert = \"$CACERT\""
       printf '%s\n' 'write-out = "%{http_code}\n"'
+      echo "user-agent = \"$UA\""
     done
   done
   echo "url = \"$BASE/healthz\""
@@ -209,8 +223,8 @@ many_exact() {
   [[ $STATUS == 200 && $(jq -r '.total' <<<"$BODY") == "$many" ]]
 }
 if poll_until 5000 many_exact; then ok "many hosts: stats total is exactly $many (${POLL_MS} ms)"; else fail "many hosts: stats total" "$BODY"; fi
-expect_eq "many hosts: 3000 distinct hosts stored" "$(psql_q "SELECT count(DISTINCT host) FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many'")" 3000
-expect_eq "many hosts: each host counted twice" "$(psql_q "SELECT count(*) FROM (SELECT host FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many' GROUP BY host HAVING sum(n) <> 2) x")" 0
+expect_eq "many hosts: 3000 distinct hosts stored" "$(psql_q "SELECT count(DISTINCT value) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many' AND v.dim = 1")" 3000
+expect_eq "many hosts: each host counted twice" "$(psql_q "SELECT count(*) FROM (SELECT value FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many' AND v.dim = 1 GROUP BY value HAVING sum(humans) <> 2) x")" 0
 expect_eq "many hosts: nothing dropped" "$(grep -c 'msg="visits dropped"' "$T/hop.log" || true)" 0
 
 finish

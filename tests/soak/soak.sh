@@ -437,7 +437,8 @@ answered=$(awk '($4 == "R" || $4 == "H") && $3 ~ /^30[1278]$/ { n++ } END { prin
 cut=$(awk '($4 == "R" || $4 == "H") && $3 == 502 { n++ } END { print n + 0 }' "$T/results.log")
 hot_list=$(printf "'%s'," "${HOT[@]}")
 visits_sum() {
-  psql_q "SELECT coalesce(sum(v.n), 0) FROM visits v JOIN links l ON l.id = v.link_id WHERE l.slug IN (${hot_list%,})"
+  psql_q "SELECT coalesce(sum(v.humans + v.bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id
+    WHERE v.dim = 0 AND l.slug IN (${hot_list%,})"
 }
 for ((i = 0; i < 50; i++)); do
   v=$(visits_sum)

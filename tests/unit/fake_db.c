@@ -8,6 +8,8 @@
 #include "db_keys.h"
 #include "db_domains.h"
 #include "db_links.h"
+#include "db_stats.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +20,9 @@ enum {
     MAX_LINKS = 256,
     MAX_KEYS = 16,
     MAX_NOTES = 16,
-    VISIT_ROWS = 32768,
-    VISIT_INDEX = 65536,
-    HOST_MAX = 63
+    VISIT_ROWS = 1 << 19, /* a row per dimension of each key: 30,000 keys make 270,000 */
+    VISIT_INDEX = 1 << 20,
+    VALUE_MAX = 63
 };
 
 struct stored {
@@ -28,11 +30,13 @@ struct stored {
     struct link l;
 };
 
+/* a row of visit_counts: (link, hour, dimension, value) and its two counts */
 struct visit_row {
     long long link_id;
-    int day;
-    char host[HOST_MAX + 1];
-    long long n;
+    int hour;
+    int dim;
+    char value[VALUE_MAX + 1];
+    long long humans, bots;
 };
 
 static struct arena *store; /* the strings of stored links and queued notifications */
@@ -48,7 +52,7 @@ static unsigned long queries, listens, batches;
 static unsigned long generation = 1;
 static const char *notes[MAX_NOTES][2];
 static int nnotes;
-static struct visit_row visits[VISIT_ROWS];
+static struct visit_row *visits; /* VISIT_ROWS, allocated at the first reset */
 static int nvisits;
 static int visit_index[VISIT_INDEX]; /* row number + 1, 0 for none: batches of thousands of keys stay quick */
 
@@ -58,6 +62,8 @@ void fake_db_reset(void)
         arena_free(store);
     store = arena_new(4096);
     memset(links, 0, sizeof(links));
+    if (!visits)
+        visits = xmalloc(VISIT_ROWS * sizeof(*visits));
     memset(visit_index, 0, sizeof(visit_index));
     nlinks = nkeys = nnotes = nvisits = 0;
     next_id = 0;
@@ -118,16 +124,12 @@ static void copy_link(struct arena *a, const struct link *l, struct link *out)
         out->tags[i] = arena_strdup(a, l->tags[i]);
 }
 
-static long long link_visits(long long id)
-{
-    return fake_db_visits(id, NULL);
-}
-
-/* What a row of LINK_COLUMNS holds for s: the stored link with its visits added up. */
+/* What a row of LINK_COLUMNS holds for s: the stored link with its visits (humans, bots) added up. */
 static void row(struct arena *a, const struct stored *s, struct link *out)
 {
     copy_link(a, &s->l, out);
-    out->visits = link_visits(s->l.id);
+    out->visits = fake_db_humans(s->l.id, VISIT_DIM_TOTAL, "");
+    out->bot_visits = fake_db_bots(s->l.id, VISIT_DIM_TOTAL, "");
 }
 
 /* slugs are unique per domain (0: none), as links_domain_slug says */
@@ -470,46 +472,6 @@ int db_link_has_visits_left(long long link_id)
     return s && s->l.max_visits >= 1 && s->l.visits_used < s->l.max_visits ? DB_OK : DB_NOT_FOUND;
 }
 
-static long long day_visits(long long link_id, int day)
-{
-    long long n = 0;
-    for (int i = 0; i < nvisits; i++)
-        n += visits[i].link_id == link_id && visits[i].day == day ? visits[i].n : 0;
-    return n;
-}
-
-int db_link_stats(struct arena *a, long long link_id, int days, struct link_stats *out)
-{
-    int rc = query();
-    if (rc != DB_OK)
-        return rc;
-    int today = (int)(time(NULL) / 86400);
-    *out =
-        (struct link_stats){.days = arena_alloc(a, (size_t)days * sizeof(*out->days)), .ndays = (size_t)days};
-    for (int d = 0; d < days; d++) {
-        time_t t = (time_t)(today - days + 1 + d) * 86400;
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char date[16];
-        strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-        out->days[d] = (struct day_count){arena_strdup(a, date), day_visits(link_id, today - days + 1 + d)};
-        out->total += out->days[d].visits;
-    }
-    /* one referrer row per host of the period, in the order first seen (tests use one host or few) */
-    out->referrers = arena_alloc(a, 20 * sizeof(*out->referrers));
-    for (int i = 0; i < nvisits && out->nreferrers < 20; i++) {
-        if (visits[i].link_id != link_id || visits[i].day <= today - days)
-            continue;
-        size_t r = 0;
-        while (r < out->nreferrers && strcmp(out->referrers[r].host, visits[i].host) != 0)
-            r++;
-        if (r == out->nreferrers)
-            out->referrers[out->nreferrers++] = (struct host_count){arena_strdup(a, visits[i].host), 0};
-        out->referrers[r].visits += visits[i].n;
-    }
-    return DB_OK;
-}
-
 int db_links_listen(void)
 {
     listens++;
@@ -577,33 +539,33 @@ int db_domains_listen(void)
 
 /* ---- visits ---- */
 
-static unsigned visit_hash(long long link_id, int day, const char *host)
+static unsigned visit_hash(long long link_id, int hour, int dim, const char *value)
 {
-    unsigned long long h = (unsigned long long)link_id * 1000003ULL + (unsigned)day;
-    for (const unsigned char *p = (const unsigned char *)host; *p; p++)
+    unsigned long long h = ((unsigned long long)link_id * 1000003ULL + (unsigned)hour) * 31 + (unsigned)dim;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         h = h * 31 + *p;
     return (unsigned)(h % VISIT_INDEX);
 }
 
-/* The row of (link_id, day, host), made when new: the primary key of the visits table. */
-static struct visit_row *visit_row(long long link_id, int day, const char *host)
+/* The row of (link_id, hour, dim, value), made when new: the primary key of visit_counts. */
+static struct visit_row *visit_row(long long link_id, int hour, int dim, const char *value)
 {
-    unsigned i = visit_hash(link_id, day, host);
+    unsigned i = visit_hash(link_id, hour, dim, value);
     for (; visit_index[i]; i = (i + 1) % VISIT_INDEX) {
         struct visit_row *v = &visits[visit_index[i] - 1];
-        if (v->link_id == link_id && v->day == day && strcmp(v->host, host) == 0)
+        if (v->link_id == link_id && v->hour == hour && v->dim == dim && strcmp(v->value, value) == 0)
             return v;
     }
     if (nvisits == VISIT_ROWS)
         abort();
     struct visit_row *v = &visits[nvisits++];
-    *v = (struct visit_row){.link_id = link_id, .day = day};
-    snprintf(v->host, sizeof(v->host), "%s", host);
+    *v = (struct visit_row){.link_id = link_id, .hour = hour, .dim = dim};
+    snprintf(v->value, sizeof(v->value), "%s", value);
     visit_index[i] = nvisits;
     return v;
 }
 
-int db_visits_add(const struct visit_batch *b)
+int db_visits_add(const struct visit_rows *b)
 {
     int rc = query();
     if (rc != DB_OK)
@@ -612,31 +574,189 @@ int db_visits_add(const struct visit_batch *b)
         fail_visits--;
         return DB_UNAVAILABLE;
     }
-    for (size_t i = 0; i < b->n; i++)
-        visit_row(b->link_id[i], b->day[i], b->host[i])->n += b->count[i];
+    for (size_t i = 0; i < b->n; i++) {
+        struct visit_row *v = visit_row(b->link_id[i], b->hour[i], b->dim[i], b->value[i]);
+        v->humans += b->humans[i];
+        v->bots += b->bots[i];
+    }
     batches++;
     return DB_OK;
 }
 
-long long fake_db_visits(long long link_id, const char *host)
+int db_visits_rollup(int days)
+{
+    (void)days;
+    return query();
+}
+
+/* Humans (want_bots false) or bots in link_id's rows of dim, for one value or, NULL, every one. */
+static long long count(long long link_id, int dim, const char *value, bool want_bots)
 {
     long long n = 0;
     for (int i = 0; i < nvisits; i++) {
-        if (visits[i].link_id == link_id && (!host || strcmp(visits[i].host, host) == 0))
-            n += visits[i].n;
+        const struct visit_row *v = &visits[i];
+        if (v->link_id == link_id && v->dim == dim && (!value || strcmp(v->value, value) == 0))
+            n += want_bots ? v->bots : v->humans;
     }
     return n;
+}
+
+long long fake_db_humans(long long link_id, int dim, const char *value)
+{
+    return count(link_id, dim, value, false);
+}
+
+long long fake_db_bots(long long link_id, int dim, const char *value)
+{
+    return count(link_id, dim, value, true);
+}
+
+long long fake_db_visits(long long link_id, const char *host)
+{
+    int dim = host ? VISIT_DIM_REFERRER : VISIT_DIM_TOTAL;
+    return fake_db_humans(link_id, dim, host) + fake_db_bots(link_id, dim, host);
 }
 
 long long fake_db_visits_total(void)
 {
     long long n = 0;
     for (int i = 0; i < nvisits; i++)
-        n += visits[i].n;
+        n += visits[i].dim == VISIT_DIM_TOTAL ? visits[i].humans + visits[i].bots : 0;
+    return n;
+}
+
+long long fake_db_dim_total(int dim)
+{
+    long long n = 0;
+    for (int i = 0; i < nvisits; i++)
+        n += visits[i].dim == dim ? visits[i].humans + visits[i].bots : 0;
     return n;
 }
 
 unsigned long fake_db_visit_batches(void)
 {
     return batches;
+}
+
+/* ---- db_stats.h: UTC only, whole days or hours; enough for handlers to shape their answers ---- */
+
+/* The start of the range as an epoch: from as a date or time, else days back, else 30 days back. */
+static long long range_from(const struct stats_range *rg, long long to, long long step)
+{
+    struct tm tm = {0};
+    if (rg->from_date && strptime(rg->from_date, "%Y-%m-%d", &tm))
+        return (long long)timegm(&tm);
+    if (rg->from_time)
+        return epoch_of(rg->from_time) / step * step;
+    long long today = (to - 1) / 86400 * 86400;
+    return today - (rg->days ? rg->days - 1 : 29) * 86400LL;
+}
+
+static long long range_to(const struct stats_range *rg)
+{
+    struct tm tm = {0};
+    if (rg->to_date && strptime(rg->to_date, "%Y-%m-%d", &tm))
+        return (long long)timegm(&tm) + 86400;
+    if (rg->to_time)
+        return epoch_of(rg->to_time);
+    return (long long)time(NULL);
+}
+
+/* Humans and bots of link_id, or of every link of owner_id, over [lo, hi), from the total rows. */
+static void bucket_counts(long long id, bool owner, long long lo, long long hi, long long *h, long long *b)
+{
+    *h = *b = 0;
+    for (int i = 0; i < nvisits; i++) {
+        const struct visit_row *v = &visits[i];
+        const struct stored *s = by_id(v->link_id);
+        bool mine = owner ? s && s->owner == id : v->link_id == id;
+        long long t = (long long)v->hour * 3600;
+        if (mine && v->dim == VISIT_DIM_TOTAL && t >= lo && t < hi) {
+            *h += v->humans;
+            *b += v->bots;
+        }
+    }
+}
+
+int db_stats_series(struct arena *a, long long id, bool owner, const struct stats_range *rg,
+                    struct stats_bucket **out, size_t *n)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    long long step = rg->hourly ? 3600 : 86400;
+    long long to = range_to(rg), from = range_from(rg, to, step);
+    *n = 0;
+    *out = arena_alloc(a, sizeof(**out) * (size_t)((to - from) / step + 2));
+    for (long long lo = from; lo < to; lo += step) {
+        time_t t = (time_t)lo;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char local[32];
+        strftime(local, sizeof(local), "%Y-%m-%dT%H:%M:%S", &tm);
+        struct stats_bucket *b = &(*out)[(*n)++];
+        *b = (struct stats_bucket){.local = arena_strdup(a, local), .lo = lo, .hi = lo + step};
+        bucket_counts(id, owner, lo, lo + step, &b->humans, &b->bots);
+    }
+    return DB_OK;
+}
+
+int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
+                 struct stats_value **out, size_t *n)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    /* one entry per (dimension, value), in the order first seen: tests use few values */
+    *n = 0;
+    *out = arena_alloc(a, sizeof(**out) * 20 * VISIT_NDIMS);
+    for (int i = 0; i < nvisits; i++) {
+        const struct visit_row *v = &visits[i];
+        const struct stored *s = by_id(v->link_id);
+        bool mine = owner ? s && s->owner == id : v->link_id == id;
+        long long t = (long long)v->hour * 3600;
+        long long k = v->humans + (bots ? v->bots : 0);
+        if (!mine || v->dim == VISIT_DIM_TOTAL || t < lo || t >= hi || k == 0)
+            continue;
+        size_t e = 0;
+        while (e < *n && ((*out)[e].dim != v->dim || strcmp((*out)[e].value, v->value) != 0))
+            e++;
+        if (e == *n && *n < 20 * VISIT_NDIMS)
+            (*out)[(*n)++] = (struct stats_value){v->dim, arena_strdup(a, v->value), 0};
+        if (e < *n)
+            (*out)[e].visits += k;
+    }
+    return DB_OK;
+}
+
+int db_stats_top_links(struct arena *a, long long owner_id, long long lo, long long hi, bool bots,
+                       struct stats_link **out, size_t *n)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    *n = 0;
+    *out = arena_alloc(a, sizeof(**out) * 20);
+    for (int i = 0; i < nlinks && *n < 20; i++) {
+        if (!links[i].l.slug || links[i].owner != owner_id)
+            continue;
+        long long h, b;
+        bucket_counts(links[i].l.id, false, lo, hi, &h, &b);
+        if (h + (bots ? b : 0) > 0)
+            (*out)[(*n)++] = (struct stats_link){arena_strdup(a, links[i].l.slug), NULL, h + (bots ? b : 0)};
+    }
+    return DB_OK;
+}
+
+int db_tz_names(char ***out, size_t *n)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    static const char *const names[] = {"America/New_York", "Europe/Paris", "UTC"};
+    *n = sizeof(names) / sizeof(names[0]);
+    *out = xmalloc(sizeof(**out) * *n);
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] = xstrdup(names[i]);
+    return DB_OK;
 }

@@ -29,11 +29,17 @@ void fake_db_reconnect(void);
 /* Calls to db_links_listen so far. */
 unsigned long fake_db_listens(void);
 
-/* Visits written by db_visits_add for link_id (every day), for one referrer host or, with NULL, every host.
- */
+/* Visits (humans and bots) written by db_visits_add for link_id (every hour), for one referrer host or, with
+ * NULL, every host. */
 long long fake_db_visits(long long link_id, const char *host);
-/* Every visit written, and the number of batches that carried them. */
+/* Humans, or bots, of link_id in the rows of one dimension (db_links.h's enum visit_dim) for one value or,
+ * with NULL, every value. */
+long long fake_db_humans(long long link_id, int dim, const char *value);
+long long fake_db_bots(long long link_id, int dim, const char *value);
+/* Every visit written (the total rows), every visit in the rows of one dimension, and the number of batches
+ * that carried them. */
 long long fake_db_visits_total(void);
+long long fake_db_dim_total(int dim);
 unsigned long fake_db_visit_batches(void);
 
 #endif

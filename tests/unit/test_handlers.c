@@ -31,6 +31,9 @@
 #define RETRY       "Retry-After: 1"
 #define PASSWORD    "open sesame"
 
+/* a person's browser: without a User-Agent a visitor is a bot, which uses no visit up */
+#define BROWSER "HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
 enum { UNAV = DB_UNAVAILABLE, DBERR = DB_ERROR };
 
 /* One request and what it must be answered. env: extra FastCGI params, one "KEY=VALUE" a line. fail and
@@ -292,13 +295,30 @@ static const struct hcase cases[] = {
 
     /* GET /api/links/:slug/stats */
     {"GET", "/api/links/abc/stats?days=2", AUTH1, NULL, 0, 0, 200, "Cache-Control: no-store",
-     "\"slug\":\"abc\",\"total\":0,\"days\":[{\"date\":", NULL},
+     "\"total\":0,\"bot_total\":0,\"series\":[{\"start\":", NULL},
+    {"GET", "/api/links/abc/stats?days=2", AUTH1, NULL, 0, 0, 200, NULL, "\"days\":[{\"date\":", NULL},
+    {"GET", "/api/links/abc/stats?days=1&granularity=hour&tz=Europe/Paris", AUTH1, NULL, 0, 0, 200, NULL,
+     "\"granularity\":\"hour\",\"tz\":\"Europe/Paris\"", NULL},
+    {"GET", "/api/links/abc/stats?tz=../../etc/passwd", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"tz\"",
+     NULL},
+    {"GET", "/api/links/abc/stats?granularity=minute", AUTH1, NULL, 0, 0, 400, PROBLEM,
+     "\"field\":\"granularity\"", NULL},
+    {"GET", "/api/links/abc/stats?from=2026-02-01&to=2026-01-01", AUTH1, NULL, 0, 0, 400, PROBLEM,
+     "from must be before to", NULL},
+    {"GET", "/api/links/abc/stats?days=2", AUTH1 "\nHTTP_ACCEPT=text/csv", NULL, 0, 0, 200,
+     "Content-Type: text/csv; charset=utf-8", "start,humans,bots\r\n", NULL},
     {"GET", "/api/links/abc/stats", AUTH1, NULL, 0, 0, 200, NULL, "\"referrers\":[]", NULL},
     {"GET", "/api/links/abc/stats?days=0", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"days\"", NULL},
     {"GET", "/api/links/abc/stats?days=367", AUTH1, NULL, 0, 0, 400, PROBLEM, "from 1 to 366", NULL},
     {"GET", "/api/links/theirs/stats", AUTH1, NULL, 0, 0, 404, PROBLEM, NULL, NULL},
     {"GET", "/api/links/abc/stats", AUTH1, NULL, UNAV, 3, 503, RETRY, NULL, NULL},
     {"GET", "/api/links/abc/stats", AUTH1, NULL, DBERR, 3, 500, PROBLEM, NULL, NULL},
+
+    /* GET /api/stats */
+    {"GET", "/api/stats?days=2", AUTH1, NULL, 0, 0, 200, "Cache-Control: no-store", "\"links\":[]", NULL},
+    {"GET", "/api/stats?bots=maybe", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"bots\"", NULL},
+    {"GET", "/api/stats", NULL, NULL, 0, 0, 401, PROBLEM, NULL, NULL},
+    {"GET", "/api/stats", AUTH1, NULL, UNAV, 2, 503, RETRY, NULL, NULL},
 
     /* GET /:slug, the redirect */
     {"GET", "/abc", NULL, NULL, 0, 0, 302,
@@ -396,15 +416,19 @@ static void expect_status(const char *answer, int status)
     ck_assert_msg(strncmp(answer, want, strlen(want)) == 0, "wanted %d, got:\n%s", status, answer);
 }
 
-START_TEST(visit_limit_claims_each_get_not_head)
+START_TEST(visit_limit_claims_each_human_get)
 {
+    /* max_visits counts humans: a HEAD (even from a browser) and a GET without a User-Agent are bots' */
     limited->max_visits = 2;
-    for (int i = 0; i < 3; i++)
-        expect_status(status_of("HEAD", "/limited", NULL, NULL), 302);
+    for (int i = 0; i < 3; i++) {
+        expect_status(status_of("HEAD", "/limited", BROWSER, NULL), 302);
+        expect_status(status_of("GET", "/limited", NULL, NULL), 302);
+    }
     ck_assert_int_eq(limited->visits_used, 0);
-    expect_status(status_of("GET", "/limited", NULL, NULL), 302);
-    expect_status(status_of("GET", "/limited", NULL, NULL), 302);
+    expect_status(status_of("GET", "/limited", BROWSER, NULL), 302);
+    expect_status(status_of("GET", "/limited", BROWSER, NULL), 302);
     ck_assert_int_eq(limited->visits_used, 2);
+    expect_status(status_of("GET", "/limited", BROWSER, NULL), 410);
     expect_status(status_of("GET", "/limited", NULL, NULL), 410);
     expect_status(status_of("HEAD", "/limited", NULL, NULL), 410);
     ck_assert_int_eq(limited->visits_used, 2);
@@ -414,11 +438,11 @@ END_TEST
 START_TEST(password_link_claims_after_right_password)
 {
     secret->max_visits = 1;
-    expect_status(status_of("POST", "/secret", FORM, "password=wrong"), 401);
+    expect_status(status_of("POST", "/secret", FORM "\n" BROWSER, "password=wrong"), 401);
     ck_assert_int_eq(secret->visits_used, 0);
-    expect_status(status_of("POST", "/secret", FORM, "password=open+sesame"), 303);
+    expect_status(status_of("POST", "/secret", FORM "\n" BROWSER, "password=open+sesame"), 303);
     ck_assert_int_eq(secret->visits_used, 1);
-    expect_status(status_of("POST", "/secret", FORM, "password=open+sesame"), 410);
+    expect_status(status_of("POST", "/secret", FORM "\n" BROWSER, "password=open+sesame"), 410);
 }
 END_TEST
 
@@ -468,7 +492,7 @@ Suite *unit_suite(void)
     TCase *tc = tcase_create("routes");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, route_case, 0, NCASES);
-    tcase_add_test(tc, visit_limit_claims_each_get_not_head);
+    tcase_add_test(tc, visit_limit_claims_each_human_get);
     tcase_add_test(tc, password_link_claims_after_right_password);
     tcase_add_test(tc, created_link_is_served);
     tcase_add_test(tc, list_pages_follow_cursor);

@@ -5,7 +5,9 @@
 #include "visits.h"
 
 #include "db.h"
+#include "db_links.h"
 #include "fake_db.h"
+#include "ua.h"
 #include "unit.h"
 
 #include <signal.h>
@@ -33,11 +35,19 @@ static void setup(void)
     fake_db_reset();
 }
 
+/* A visit from host (every other dimension empty or unknown, a human): the key of most tests. */
+static void add_host(long long link_id, const char *host)
+{
+    struct visit v;
+    memset(&v, 0, sizeof(v));
+    snprintf(v.host, sizeof(v.host), "%s", host);
+    visits_add(link_id, &v);
+}
+
 /* Key k of the overlapping set every worker counts: LINKS links times NHOSTS hosts. */
 static void add_key(int k)
 {
-    const char *h = hosts[k % NHOSTS];
-    visits_add(1 + k % LINKS, h, strlen(h));
+    add_host(1 + k % LINKS, hosts[k % NHOSTS]);
 }
 
 /* Forks a worker on slot that counts n visits over keys 0..keys-1 in turn, then exits (or dies, with kill).
@@ -196,7 +206,7 @@ START_TEST(more_keys_than_master_holds)
     if (pid == 0) {
         visits_attach(6);
         for (int k = 0; k < KEYS; k++)
-            visits_add(1000 + k, "", 0);
+            add_host(1000 + k, "");
         _exit(0);
     }
     flush_while_running(&pid, 1);
@@ -249,7 +259,7 @@ START_TEST(switching_tables_under_drain)
     if (pid == 0) {
         visits_attach(0);
         for (int i = 0; i < VISITS; i++)
-            visits_add(100000 + i % DISTINCT, "", 0);
+            add_host(100000 + i % DISTINCT, "");
         _exit(0);
     }
     while (waitpid(pid, NULL, WNOHANG) == 0)
@@ -280,22 +290,44 @@ START_TEST(no_slot_counts_nothing)
 }
 END_TEST
 
-START_TEST(long_host_cut)
+START_TEST(every_dimension_adds_up)
 {
-    char host[VISITS_HOST_MAX + 20];
-    memset(host, 'h', sizeof(host));
+    /* visits that differ in every dimension, humans and bots: each dimension's rows add up to the total, and
+     * humans and bots stay apart in each */
+    enum { N = 600 };
+    static const char *const countries[] = {"FR", "", "JP"};
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         visits_attach(7);
-        visits_add(42, host, sizeof(host));
-        visits_add(42, host, VISITS_HOST_MAX);
+        for (int i = 0; i < N; i++) {
+            struct visit v;
+            memset(&v, 0, sizeof(v));
+            v.bot = i % 4 == 0;
+            v.device = v.bot ? UA_DEVICE_BOT : (uint8_t)(i % 3);
+            v.browser = (uint8_t)(i % 2);
+            v.os = (uint8_t)(i % 5 == 0);
+            snprintf(v.country, sizeof(v.country), "%s", countries[i % 3]);
+            snprintf(v.host, sizeof(v.host), "%s", hosts[i % NHOSTS]);
+            snprintf(v.utm[VISITS_UTM_SOURCE], sizeof(v.utm[0]), "%s", i % 2 ? "news" : "");
+            snprintf(v.utm[VISITS_UTM_CAMPAIGN], sizeof(v.utm[0]), "c%d", i % 7);
+            visits_add(42, &v);
+        }
         _exit(0);
     }
     reap(pid, 0);
     visits_flush(false);
-    host[VISITS_HOST_MAX] = '\0';
-    ck_assert_int_eq(fake_db_visits(42, host), 2);
+    ck_assert_int_eq(fake_db_humans(42, VISIT_DIM_TOTAL, ""), N - N / 4);
+    ck_assert_int_eq(fake_db_bots(42, VISIT_DIM_TOTAL, ""), N / 4);
+    for (int d = VISIT_DIM_TOTAL; d < VISIT_NDIMS; d++) {
+        ck_assert_int_eq(fake_db_dim_total(d), N);
+        ck_assert_int_eq(fake_db_humans(42, d, NULL), N - N / 4);
+    }
+    long long unknown = fake_db_humans(42, VISIT_DIM_COUNTRY, "unknown");
+    ck_assert_int_eq(unknown + fake_db_bots(42, VISIT_DIM_COUNTRY, "unknown"), N / 3);
+    ck_assert_int_eq(fake_db_bots(42, VISIT_DIM_DEVICE, ua_device_name(UA_DEVICE_BOT)), N / 4);
+    ck_assert_int_eq(fake_db_humans(42, VISIT_DIM_UTM_SOURCE, "news"), N / 2);
+    ck_assert_int_eq(fake_db_humans(42, VISIT_DIM_UTM_MEDIUM, ""), N - N / 4);
 }
 END_TEST
 
@@ -313,7 +345,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, more_keys_than_master_holds);
     tcase_add_test(tc, switching_tables_under_drain);
     tcase_add_test(tc, no_slot_counts_nothing);
-    tcase_add_test(tc, long_host_cut);
+    tcase_add_test(tc, every_dimension_adds_up);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
