@@ -7,6 +7,8 @@ enum stmt_group {
     STMT_APP,          /* prepared on every worker and master connection */
     STMT_MIGRATE_BOOT, /* prepared on the migration connection, before anything exists */
     STMT_MIGRATE,      /* prepared on the migration connection once schema_migrations exists */
+    STMT_IMPORT_BOOT,  /* prepared on an import's own connection: its staging table */
+    STMT_IMPORT,       /* prepared on an import's connection once the staging table exists */
 };
 
 enum stmt_id {
@@ -44,6 +46,12 @@ enum stmt_id {
     STMT_KEY_INSERT,
     STMT_KEYS_LIST,
     STMT_KEYS_REVOKE,
+    /* import and export (db_import.c) */
+    STMT_IMPORT_STAGING,
+    STMT_IMPORT_COPY,
+    STMT_IMPORT_MERGE,
+    STMT_EXPORT_PAGE,
+    STMT_OWNER_ID,
     STMT_COUNT
 };
 
