@@ -5,6 +5,7 @@
 #include "db.h"
 #include "db_internal.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,26 +33,43 @@ static long long owner_upsert(PGconn *c, const char *name)
     return id;
 }
 
+/* Only what an import runs is prepared on its connection: preparing a statement locks the tables it names. */
+static int prepare(PGconn *c, const enum stmt_id *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct stmt *s = &stmt_table[ids[i]];
+        PGresult *res = PQprepare(c, s->name, s->sql, s->nparams, NULL);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+            log_error("import: cannot prepare a statement", "name=%s error=\"%s\"", s->name,
+                      PQresultErrorMessage(res));
+        PQclear(res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
 struct db_import *db_import_open(const char *owner_name, long long domain_id)
 {
+    static const enum stmt_id boot[] = {STMT_BEGIN, STMT_COMMIT, STMT_ROLLBACK, STMT_OWNER_UPSERT,
+                                        STMT_IMPORT_STAGING};
+    static const enum stmt_id after[] = {STMT_IMPORT_COPY, STMT_IMPORT_MERGE};
     PGconn *c = db_open_conn(false);
     if (!c)
         return NULL;
     int rc;
     PGresult *res = NULL;
     long long owner = 0;
-    if (db_prepare_group(c, STMT_APP, false) < 0 || db_prepare_group(c, STMT_MIGRATE_BOOT, false) < 0 ||
-        db_prepare_group(c, STMT_IMPORT_BOOT, false) < 0 ||
+    if (prepare(c, boot, sizeof(boot) / sizeof(boot[0])) < 0 ||
         !(res = db_run_on(c, STMT_IMPORT_STAGING, NULL, &rc)) ||
-        db_prepare_group(c, STMT_IMPORT, false) < 0 || !(owner = owner_upsert(c, owner_name))) {
+        prepare(c, after, sizeof(after) / sizeof(after[0])) < 0 || !(owner = owner_upsert(c, owner_name))) {
         PQclear(res);
         PQfinish(c);
         return NULL;
     }
     PQclear(res);
-    struct db_import *im = calloc(1, sizeof(*im));
-    if (!im)
-        abort();
+    struct db_import *im = xcalloc(1, sizeof(*im));
     *im = (struct db_import){.conn = c, .owner_id = owner, .domain_id = domain_id};
     return im;
 }

@@ -181,7 +181,7 @@ const struct stmt stmt_table[STMT_COUNT] = {
                              "expires_epoch bigint, disabled boolean, password_hash text, max_visits bigint, "
                              "forward_query boolean, ios_url text, android_url text, expired_url text) "
                              "ON COMMIT DELETE ROWS",
-                             0, STMT_IMPORT_BOOT},
+                             0, STMT_IMPORT},
     [STMT_IMPORT_COPY] = {"import_copy",
                           "COPY import_rows (line, slug, url, title, created_epoch, tags, visits, redirect, "
                           "expires_epoch, disabled, password_hash, max_visits, forward_query, ios_url, "
@@ -200,7 +200,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "AND l.owner_id = $1 AND l.url = s.url) THEN 'present' "
          "WHEN $3 = 'rename' AND EXISTS (SELECT 1 FROM links l WHERE l.owner_id = $1 "
          "AND md5(l.url) = md5(s.url) AND l.url = s.url AND coalesce(l.domain_id, 0) = $2 "
-         "AND left(l.slug, length(s.slug) + 1) = s.slug || '-') THEN 'present' "
+         "AND left(l.slug, -7) = left(s.slug, 57) AND substr(l.slug, length(l.slug) - 6, 1) = '-') "
+         "THEN 'present' "
          "WHEN EXISTS (SELECT 1 FROM links l WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = s.slug) "
          "THEN 'taken' ELSE 'new' END AS state FROM s), "
          "t AS (SELECT c.*, CASE WHEN c.state = 'taken' THEN left(c.slug, 57) || '-' || "
@@ -212,7 +213,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "SELECT t.target, $1, t.url, coalesce(t.redirect, 302), "
          "coalesce(to_timestamp(t.created_epoch), now()), to_timestamp(t.expires_epoch), "
          "coalesce(t.disabled, false), t.password_hash, t.max_visits, coalesce(t.forward_query, false), "
-         "t.ios_url, t.android_url, coalesce(string_to_array(t.tags, ','), '{}'), t.title, t.expired_url, "
+         "t.ios_url, t.android_url, ARRAY(SELECT DISTINCT x COLLATE \"C\" "
+         "FROM unnest(string_to_array(t.tags, ',')) AS x ORDER BY 1), t.title, t.expired_url, "
          "nullif($2::bigint, 0), coalesce(t.visits, 0) FROM t ORDER BY t.line "
          "ON CONFLICT ((coalesce(domain_id, 0)), slug) DO NOTHING RETURNING slug) "
          "SELECT c.line, c.state, t.target, ins.slug IS NOT NULL FROM c LEFT JOIN t ON t.line = c.line "

@@ -7,8 +7,7 @@ enum stmt_group {
     STMT_APP,          /* prepared on every worker and master connection */
     STMT_MIGRATE_BOOT, /* prepared on the migration connection, before anything exists */
     STMT_MIGRATE,      /* prepared on the migration connection once schema_migrations exists */
-    STMT_IMPORT_BOOT,  /* prepared on an import's own connection: its staging table */
-    STMT_IMPORT,       /* prepared on an import's connection once the staging table exists */
+    STMT_IMPORT,       /* prepared one by one on an import's own connection (db_import.c) */
 };
 
 enum stmt_id {
