@@ -197,3 +197,17 @@ int db_owner_id(const char *owner_name, long long *id)
     PQclear(res);
     return rc;
 }
+
+int db_tx_begin(void)
+{
+    int rc;
+    PQclear(db_run(STMT_TX_BEGIN, NULL, &rc));
+    return rc;
+}
+
+int db_tx_end(bool commit)
+{
+    int rc;
+    PQclear(db_run(commit ? STMT_TX_COMMIT : STMT_TX_ROLLBACK, NULL, &rc));
+    return rc;
+}

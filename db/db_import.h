@@ -59,4 +59,9 @@ int db_export_page(long long owner_id, long long *after, int limit,
 /* The id of owner_name: DB_OK, or DB_NOT_FOUND. */
 int db_owner_id(const char *owner_name, long long *id);
 
+/* One transaction on the process's connection around many statements (POST /api/links/bulk): DB_OK or a
+ * failure. db_tx_end commits when commit is true, else rolls back. */
+int db_tx_begin(void);
+int db_tx_end(bool commit);
+
 #endif

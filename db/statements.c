@@ -234,4 +234,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
                              "ORDER BY l.id LIMIT $3",
          3, STMT_APP},
     [STMT_OWNER_ID] = {"owner_id", "SELECT id FROM owners WHERE name = $1", 1, STMT_APP},
+    /* a bulk create is one transaction on a worker's connection */
+    [STMT_TX_BEGIN] = {"tx_begin", "BEGIN", 0, STMT_APP},
+    [STMT_TX_COMMIT] = {"tx_commit", "COMMIT", 0, STMT_APP},
+    [STMT_TX_ROLLBACK] = {"tx_rollback", "ROLLBACK", 0, STMT_APP},
 };

@@ -51,6 +51,9 @@ enum stmt_id {
     STMT_IMPORT_MERGE,
     STMT_EXPORT_PAGE,
     STMT_OWNER_ID,
+    STMT_TX_BEGIN,
+    STMT_TX_COMMIT,
+    STMT_TX_ROLLBACK,
     STMT_COUNT
 };
 

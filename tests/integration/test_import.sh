@@ -196,6 +196,21 @@ expect_eq "imported visit totals summed" \
   "$(psql_q "SELECT sum(imported_visits) FROM links WHERE slug LIKE 'big%'")" \
   "$(awk 'BEGIN { s = 0; for (i = 1; i <= 150000; i++) s += i % 7; print s }')"
 
+# ---- POST /api/links/bulk: one result per item, in order, in one transaction ------------------------------
+req POST /api/links/bulk -H 'Content-Type: application/json' \
+  -d '{"links":[{"url":"https://example.com/b1","slug":"bulk-one","tags":["a"]},{"url":"nope"},{"url":"https://example.com/x","slug":"spring"},{"url":"https://example.com/b2"},{"url":"https://example.com/b3","slug":"bulk-one"}]}'
+expect_status "bulk: 200" 200
+expect_json "bulk: a result per item, in order" '[.results[].status] | map(tostring) | join(" ")' "201 422 409 201 409"
+expect_json "bulk: the 201-style link" '.results[0].link | "\(.slug) \(.url) \(.tags | join(","))"' "bulk-one https://example.com/b1 a"
+expect_json "bulk: the 422-style problem names the field" '.results[1].errors[0].field' url
+expect_json "bulk: a generated slug" '.results[3].link.slug | test("^[A-Za-z0-9]{7}$")' true
+expect_eq "bulk: the made links are there" "$(links_of alice)" 7
+req POST /api/links/bulk -H 'Content-Type: application/json' -d "{\"links\":[$(printf '{"url":"https://example.com/n"},%.0s' {1..1000}){\"url\":\"https://example.com/n\"}]}"
+expect_status "bulk: more than 1,000 items is a 422" 422
+expect_eq "bulk: ... and nothing is made" "$(links_of alice)" 7
+req POST /api/links/bulk -H 'Content-Type: application/json' -d '{"links":[]}'
+expect_status "bulk: no items is a 422" 422
+
 # ---- bad invocations and files -------------------------------------------------------------------------
 run_import "$T/bad" --from nosuch "$BIG" --owner x
 expect_eq "unknown format: status 2" "$RC" 2
