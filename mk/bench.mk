@@ -26,3 +26,8 @@ bench-smoke: bench-tools
 	@bash bench/smoke.sh
 
 CHECK_EXTRA += bench-smoke
+
+# `make bench-import`: a generated one-million-line CSV through `hop import`, rate and peak RSS (bench/import.sh).
+.PHONY: bench-import
+bench-import: build/hop
+	@bash bench/import.sh

@@ -29,9 +29,9 @@ enum {
     IMPORT_TAG_MAX = 32,
 };
 
-static const char import_usage[] =
-    "usage: hop import --from csv FILE --owner NAME [--domain D] [--on-conflict skip|rename|fail] "
-    "[--dry-run]\n";
+static const char import_usage[] = "usage: hop import --from yourls|shlink|csv FILE --owner NAME [--domain "
+                                   "D] [--on-conflict skip|rename|fail] "
+                                   "[--dry-run]\n";
 
 struct import_opts {
     const struct import_format *fmt;

@@ -87,6 +87,33 @@ expect_eq "the form asks for the password" "$([[ ${BODY,,} == *password* ]] && e
 API_KEY="" req GET /api
 expect_status "a reserved slug was not imported" 401
 
+# ---- YOURLS: a yourls_url table dump (Excel quoting, a line break in a title, zone-less UTC times) ---------
+run_import "$T/yourls" --from yourls "$SAMPLES/yourls.csv" --owner yo
+expect_file "yourls.csv: refused lines and summary" "$T/yourls" \
+  'line 4: refused: slug "healthz" is reserved
+line 5: refused: url must be an absolute http or https URL
+line 8: refused: created_at: is not a date in this format
+6 lines: 3 imported, 0 skipped, 0 renamed, 3 refused'
+"$HOP_BIN" export --owner yo --format json >"$T/yo.json"
+expect_eq "yourls.csv: keyword, target, title, time in UTC and clicks come across" \
+  "$(jq -r '.[] | [.slug, .url, .title // "-", .created_at, .visits] | join(" ")' "$T/yo.json")" \
+  'ozh https://ozh.org/ Ozh, and his "blog" 2012-04-21T10:31:07Z 2041
+Docs_v2 https://example.org/docs/v2?lang=en&x=1 - 2016-12-31T23:59:59Z 17
+multi https://example.org/multi First line second line 2019-07-04T12:00:00Z 5'
+
+# ---- Shlink: its web client's export (whole short URLs, | between tags, offsets, CRLF) -------------------
+run_import "$T/shlink" --from shlink "$SAMPLES/shlink.csv" --owner sh
+expect_file "shlink.csv: refused lines and summary" "$T/shlink" \
+  'line 4: refused: slug "static" is reserved
+line 5: refused: url must contain only ASCII; use punycode for international domain names and %XX escapes elsewhere
+line 6: refused: tags must be 1 to 32 characters from a-z 0-9 - _
+5 lines: 2 imported, 0 skipped, 0 renamed, 3 refused'
+"$HOP_BIN" export --owner sh --format json >"$T/sh.json"
+expect_eq "shlink.csv: short code from the short URL, tags, UTC time, visits" \
+  "$(jq -r '.[] | [.slug, .url, .title // "-", (.tags | join(",")), .created_at, .visits] | join(" ")' "$T/sh.json")" \
+  'Abc-1 https://example.net/a?b=c Launch, day one launch,two-words 2023-04-05T04:07:08Z 42
+x_y https://example.net/xy -  2023-04-06T00:00:00Z 0'
+
 # ---- idempotence, dry run, conflicts ------------------------------------------------------------------
 run_import "$T/hop2" --from csv "$SAMPLES/hop.csv" --owner alice
 expect_eq "the same import again imports nothing" "$(tail -n 1 "$T/hop2")" \
