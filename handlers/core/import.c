@@ -294,6 +294,15 @@ static const char *check_bool(char *s)
     return strcmp(s, "true") == 0 || strcmp(s, "false") == 0 ? NULL : "must be true or false";
 }
 
+/* what a hash hop wrote is made of (anything else could not even travel through COPY as UTF-8) */
+static bool printable_ascii(const char *s)
+{
+    for (; *s; s++)
+        if (*s <= ' ' || *s > '~')
+            return false;
+    return true;
+}
+
 static const char *check_opt_url(const char *s)
 {
     return s ? validate_url(s, strlen(s), config_get()->base_url) : NULL;
@@ -376,7 +385,7 @@ static const char *import_check(struct import_run *r, const char *v[IMPORT_NFIEL
         return why;
     *which = "password_hash";
     const char *ph = v[IMPORT_PASSWORD_HASH];
-    if (ph && (strncmp(ph, "$argon2", 7) != 0 || strlen(ph) > 255 || strcspn(ph, " \t\r\n") != strlen(ph)))
+    if (ph && (strncmp(ph, "$argon2", 7) != 0 || strlen(ph) > 255 || !printable_ascii(ph)))
         return "is not a hash hop wrote";
     return NULL;
 }
@@ -625,6 +634,10 @@ int import_command(int argc, char **argv)
     r.tty = isatty(STDERR_FILENO);
     r.started_ms = r.shown_ms = clock_ms();
     int rc = import_read(&r, in);
+    if (!r.have_header && !r.failed) {
+        fprintf(stderr, "hop: import: %s is empty: the first line must name the columns\n", r.opts.file);
+        r.failed = 2;
+    }
     if (r.failed != 2)
         import_flush(&r);
     fclose(in);

@@ -244,6 +244,15 @@ expect_eq "unknown format: status 2" "$RC" 2
 printf 'name,target\nx,https://example.com\n' >"$T/nohdr.csv"
 run_import "$T/bad" --from csv "$T/nohdr.csv" --owner x
 expect_eq "a file without a slug column: status 2 and the reason" "$RC $(grep -c 'has no slug column' "$T/bad.err")" "2 1"
+: >"$T/empty.csv"
+run_import "$T/bad" --from csv "$T/empty.csv" --owner x
+expect_eq "an empty file: status 2 and the reason" "$RC $(grep -c 'is empty' "$T/bad.err")" "2 1"
+printf 'slug,url,title,password_hash\nu1,https://example.com/u,\xff\xfe,\nu2,https://example.com/u2,,$argon2id$\xe9\n' >"$T/utf8.csv"
+run_import "$T/utf8" --from csv "$T/utf8.csv" --owner x
+expect_file "bytes that are not UTF-8 are refused lines, never a failed batch" "$T/utf8" \
+  'line 2: refused: title is not UTF-8 text
+line 3: refused: password_hash: is not a hash hop wrote
+2 lines: 0 imported, 0 skipped, 0 renamed, 2 refused'
 printf 'slug,url\nok1,https://example.com/1\n"open,https://example.com/2\n' >"$T/open.csv"
 run_import "$T/open" --from csv "$T/open.csv" --owner x
 expect_eq "an unclosed quote at the end: the line before it is imported" "$(links_of x)" 1
