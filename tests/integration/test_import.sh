@@ -238,6 +238,26 @@ expect_eq "bulk: ... and nothing is made" "$(links_of alice)" 7
 req POST /api/links/bulk -H 'Content-Type: application/json' -d '{"links":[]}'
 expect_status "bulk: no items is a 422" 422
 
+# ---- GET /api/links/export: streamed, the owner's own links, the same text as hop export ----------------
+req GET /api/links/export
+expect_status "GET /api/links/export: 200" 200
+expect_header "export: CSV" '^content-type: text/csv'
+expect_eq "export over HTTP: the same CSV as hop export" "$(md5sum <"$T/last.body" | cut -d' ' -f1)" \
+  "$("$HOP_BIN" export --owner alice | md5sum | cut -d' ' -f1)"
+req GET '/api/links/export?format=json'
+expect_json "export json over HTTP: alice's links only" '[.[].slug] | length' 7
+req GET '/api/links/export?format=xml'
+expect_status "export: an unknown format is a 400" 400
+API_KEY=$(make_key big) req GET '/api/links/export?format=json'
+expect_json "export: 150,000 links stream through one worker" 'length' 150000
+big_pids=$(pgrep -P "$STACK_HOP_PID" | tr '\n' ' ')
+big_rss=0
+for p in $big_pids; do
+  r=$(awk '/^VmHWM/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+  ((r > big_rss)) && big_rss=$r
+done
+expect_eq "export: no worker's peak RSS reached 64 MiB while streaming (${big_rss} KiB)" "$((big_rss < 65536))" 1
+
 # ---- bad invocations and files -------------------------------------------------------------------------
 run_import "$T/bad" --from nosuch "$BIG" --owner x
 expect_eq "unknown format: status 2" "$RC" 2
