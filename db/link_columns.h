@@ -30,8 +30,10 @@ enum link_col {
 /* RFC 3339 in UTC, formatted by the database so that C never parses timestamps */
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* The visit total is a sum over every day: the redirect's lookup, which needs no total, passes "0". */
-#define LINK_VISITS "coalesce((SELECT sum(v.n) FROM visits v WHERE v.link_id = l.id), 0)"
+/* The visit total is a sum over every day plus the total an import brought (the one place that adds them):
+ * the redirect's lookup, which needs no total, passes "0". */
+#define LINK_VISITS                                                                                          \
+    "(coalesce((SELECT sum(v.n) FROM visits v WHERE v.link_id = l.id), 0) + l.imported_visits)"
 
 /* clang-format off */
 /* One line per column, in enum link_col order, read from the table (or CTE) aliased "l". */

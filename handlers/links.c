@@ -63,6 +63,12 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     return handler_own(r, o);
 }
 
+/* The same answer for bulk.c's results. */
+struct json_object *links_json(struct req *r, const struct link *l)
+{
+    return link_json(r, l);
+}
+
 /* The domain named by ?domain= (absent: the default), as its id in *id (0: hop has none): 0, or -1 answered
  * (400 naming domain, 503). */
 static int query_domain(struct req *r, struct resp *w, long long *id)
