@@ -13,7 +13,7 @@
 
 struct db_import {
     PGconn *conn;
-    long long owner_id, domain_id;
+    long long owner_id;
 };
 
 const char *const db_export_names[DB_EXPORT_NCOLS] = {
@@ -50,7 +50,7 @@ static int prepare(PGconn *c, const enum stmt_id *ids, size_t n)
     return 0;
 }
 
-struct db_import *db_import_open(const char *owner_name, long long domain_id)
+struct db_import *db_import_open(const char *owner_name)
 {
     static const enum stmt_id boot[] = {STMT_BEGIN, STMT_COMMIT, STMT_ROLLBACK, STMT_OWNER_UPSERT,
                                         STMT_IMPORT_STAGING};
@@ -70,7 +70,7 @@ struct db_import *db_import_open(const char *owner_name, long long domain_id)
     }
     PQclear(res);
     struct db_import *im = xcalloc(1, sizeof(*im));
-    *im = (struct db_import){.conn = c, .owner_id = owner, .domain_id = domain_id};
+    *im = (struct db_import){.conn = c, .owner_id = owner};
     return im;
 }
 
@@ -128,10 +128,9 @@ static enum db_import_state state_of(const char *s, bool written)
 static int merge(struct db_import *im, const char *mode,
                  void (*fn)(void *ctx, long long line, enum db_import_state st, const char *slug), void *ctx)
 {
-    char owner[24], domain[24];
+    char owner[24];
     snprintf(owner, sizeof(owner), "%lld", im->owner_id);
-    snprintf(domain, sizeof(domain), "%lld", im->domain_id);
-    const char *params[] = {owner, domain, mode};
+    const char *params[] = {owner, mode};
     int rc;
     PGresult *res = db_run_on(im->conn, STMT_IMPORT_MERGE, params, &rc);
     if (!res)

@@ -18,9 +18,9 @@ enum db_import_state {
     DB_IMPORT_RACED,     /* the slug was taken meanwhile by someone else */
 };
 
-/* Opens an import session for owner_name (made if new) on domain_id (0: none). NULL with the reason
- * printed when the database cannot be reached. */
-struct db_import *db_import_open(const char *owner_name, long long domain_id);
+/* Opens an import session for owner_name (made if new); each staged row names its domain. NULL with the
+ * reason printed when the database cannot be reached. */
+struct db_import *db_import_open(const char *owner_name);
 void db_import_close(struct db_import *im);
 /* Sends one batch: copy holds COPY text rows (see STMT_IMPORT_COPY's columns). mode is "skip", "rename" or
  * "fail"; with dry_run the transaction is rolled back. Calls fn for every line in order. DB_OK, or

@@ -205,34 +205,38 @@ const struct stmt stmt_table[STMT_COUNT] = {
                              "slug text COLLATE \"C\" NOT NULL, url text NOT NULL, title text, "
                              "created_epoch bigint, tags text, visits bigint, redirect smallint, "
                              "expires_epoch bigint, disabled boolean, password_hash text, max_visits bigint, "
-                             "forward_query boolean, ios_url text, android_url text, expired_url text) "
+                             "forward_query boolean, ios_url text, android_url text, expired_url text, "
+                             "domain_id bigint NOT NULL) "
                              "ON COMMIT DELETE ROWS",
                              0, STMT_IMPORT},
     [STMT_IMPORT_COPY] = {"import_copy",
                           "COPY import_rows (line, slug, url, title, created_epoch, tags, visits, redirect, "
                           "expires_epoch, disabled, password_hash, max_visits, forward_query, ios_url, "
-                          "android_url, expired_url) FROM STDIN",
+                          "android_url, expired_url, domain_id) FROM STDIN",
                           0, STMT_IMPORT},
-    /* $1 owner id, $2 domain id (0: none), $3 'skip', 'rename' or 'fail'. Every staged line comes back with
-     * its state: duplicate (an earlier line of the batch has the slug), present (the owner already has this
-     * slug, or a rename of it, to the same url: imported before), taken (by another link), new; with the
-     * slug it was written under, if it was. A rename adds "-" and 6 hex digits. */
+    /* $1 owner id, $2 'skip', 'rename' or 'fail'; each staged line names its domain (0: none). Every staged
+     * line comes back with its state: duplicate (an earlier line of the batch has the slug on that domain),
+     * present (the owner already has this slug, or a rename of it, to the same url there: imported before),
+     * taken (by another link), new; with the slug it was written under, if it was. A rename adds "-" and 6
+     * hex digits. */
     [STMT_IMPORT_MERGE] =
         {"import_merge",
-         "WITH s AS (SELECT r.*, row_number() OVER (PARTITION BY r.slug ORDER BY r.line) AS nth "
+         "WITH s AS (SELECT r.*, row_number() OVER (PARTITION BY r.domain_id, r.slug ORDER BY r.line) AS nth "
          "FROM import_rows r), "
          "c AS (SELECT s.*, CASE WHEN s.nth > 1 THEN 'duplicate' "
-         "WHEN EXISTS (SELECT 1 FROM links l WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = s.slug "
+         "WHEN EXISTS (SELECT 1 FROM links l WHERE coalesce(l.domain_id, 0) = s.domain_id AND l.slug = "
+         "s.slug "
          "AND l.owner_id = $1 AND l.url = s.url) THEN 'present' "
-         "WHEN $3 = 'rename' AND EXISTS (SELECT 1 FROM links l WHERE l.owner_id = $1 "
-         "AND md5(l.url) = md5(s.url) AND l.url = s.url AND coalesce(l.domain_id, 0) = $2 "
+         "WHEN $2 = 'rename' AND EXISTS (SELECT 1 FROM links l WHERE l.owner_id = $1 "
+         "AND md5(l.url) = md5(s.url) AND l.url = s.url AND coalesce(l.domain_id, 0) = s.domain_id "
          "AND left(l.slug, -7) = left(s.slug, 57) AND substr(l.slug, length(l.slug) - 6, 1) = '-') "
          "THEN 'present' "
-         "WHEN EXISTS (SELECT 1 FROM links l WHERE coalesce(l.domain_id, 0) = $2 AND l.slug = s.slug) "
+         "WHEN EXISTS (SELECT 1 FROM links l WHERE coalesce(l.domain_id, 0) = s.domain_id AND l.slug = "
+         "s.slug) "
          "THEN 'taken' ELSE 'new' END AS state FROM s), "
          "t AS (SELECT c.*, CASE WHEN c.state = 'taken' THEN left(c.slug, 57) || '-' || "
          "substr(md5(random()::text || c.line), 1, 6) ELSE c.slug END AS target FROM c "
-         "WHERE c.state = 'new' OR (c.state = 'taken' AND $3 = 'rename')), "
+         "WHERE c.state = 'new' OR (c.state = 'taken' AND $2 = 'rename')), "
          "ins AS (INSERT INTO links (slug, owner_id, url, redirect, created_at, expires_at, disabled, "
          "password_hash, max_visits, forward_query, ios_url, android_url, tags, title, expired_url, "
          "domain_id, imported_visits) "
@@ -241,11 +245,11 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "coalesce(t.disabled, false), t.password_hash, t.max_visits, coalesce(t.forward_query, false), "
          "t.ios_url, t.android_url, ARRAY(SELECT DISTINCT x COLLATE \"C\" "
          "FROM unnest(string_to_array(t.tags, ',')) AS x ORDER BY 1), t.title, t.expired_url, "
-         "nullif($2::bigint, 0), coalesce(t.visits, 0) FROM t ORDER BY t.line "
-         "ON CONFLICT ((coalesce(domain_id, 0)), slug) DO NOTHING RETURNING slug) "
+         "nullif(t.domain_id, 0), coalesce(t.visits, 0) FROM t ORDER BY t.line "
+         "ON CONFLICT ((coalesce(domain_id, 0)), slug) DO NOTHING RETURNING domain_id, slug) "
          "SELECT c.line, c.state, t.target, ins.slug IS NOT NULL FROM c LEFT JOIN t ON t.line = c.line "
-         "LEFT JOIN ins ON ins.slug = t.target ORDER BY c.line",
-         3, STMT_IMPORT},
+         "LEFT JOIN ins ON ins.slug = t.target AND coalesce(ins.domain_id, 0) = t.domain_id ORDER BY c.line",
+         2, STMT_IMPORT},
     /* Export: $1 owner, $2 the id the previous page ended at, $3 page size; oldest first, so that an
      * import of the file makes the links in the same order. Visits: the total (LINK_VISITS) and the part
      * of it an import brought. */

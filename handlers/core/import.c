@@ -12,6 +12,9 @@
 #include "validate.h"
 
 #include <csv.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +30,13 @@ enum {
     IMPORT_TITLE_MAX = 200,
     IMPORT_TAGS_MAX = 10,
     IMPORT_TAG_MAX = 32,
+    IMPORT_JSON_MAX = 64 * 1024 * 1024, /* one JSON value (a page of Kutt's API) held at a time */
 };
 
-static const char import_usage[] = "usage: hop import --from yourls|shlink|csv FILE --owner NAME [--domain "
-                                   "D] [--on-conflict skip|rename|fail] "
-                                   "[--dry-run]\n";
+static const char import_usage[] =
+    "usage: hop import --from bitly|yourls|shlink|kutt|csv FILE --owner NAME [--domain "
+    "D] [--on-conflict skip|rename|fail] "
+    "[--dry-run]\n";
 
 struct import_opts {
     const struct import_format *fmt;
@@ -54,9 +59,15 @@ struct import_record {
 
 struct import_run {
     struct import_opts opts;
+    /* the instance's domains: a line's domain column names one of them (or --domain sets one for all) */
+    struct arena *domains_arena;
+    struct domain *domains;
+    size_t ndomains;
+    long long forced_domain, default_domain; /* forced: -1 unless --domain; 0: none */
     struct db_import *db;
     struct import_record rec;
     int col_of[IMPORT_NFIELDS]; /* the column of each field, -1: absent */
+    int fallback_col;           /* the slug's column when its own is empty (the format's slug_fallback) */
     bool have_header;
     long long line, rec_line; /* the physical line being read; the line the current record began on */
     char *copy;               /* the batch as COPY text */
@@ -69,12 +80,19 @@ struct import_run {
     long long started_ms, shown_ms, bytes, file_bytes;
 };
 
+/* What a number in the report counts: a CSV's physical lines, or the links of a JSON stream in order (its
+ * pages are one line each). */
+static const char *import_unit(const struct import_run *r)
+{
+    return r->opts.fmt->json ? "link" : "line";
+}
+
 /* ---- output --------------------------------------------------------------------------------------- */
 
 static void import_refuse(struct import_run *r, long long line, const char *why, const char *detail)
 {
     r->counts.refused++;
-    printf("line %lld: refused: %s%s%s\n", line, why, detail ? ": " : "", detail ? detail : "");
+    printf("%s %lld: refused: %s%s%s\n", import_unit(r), line, why, detail ? ": " : "", detail ? detail : "");
 }
 
 static void import_progress(struct import_run *r, bool final)
@@ -148,7 +166,7 @@ static void import_outcome(void *ctx, long long line, enum db_import_state st, c
         break;
     case DB_IMPORT_RENAMED:
         r->counts.renamed++;
-        printf("line %lld: renamed: the slug is taken; imported as %s\n", line, slug);
+        printf("%s %lld: renamed: the slug is taken; imported as %s\n", import_unit(r), line, slug);
         break;
     case DB_IMPORT_PRESENT:
         r->counts.skipped++;
@@ -158,7 +176,7 @@ static void import_outcome(void *ctx, long long line, enum db_import_state st, c
             import_refuse(r, line, "the slug is taken by another link", "--on-conflict fail");
         } else {
             r->counts.skipped++;
-            printf("line %lld: skipped: the slug is taken by another link\n", line);
+            printf("%s %lld: skipped: the slug is taken by another link\n", import_unit(r), line);
         }
         break;
     case DB_IMPORT_DUPLICATE:
@@ -322,13 +340,33 @@ static const char *check_date(struct import_run *r, const char *s, char out[24],
     return NULL;
 }
 
+/* The domain a line goes to: --domain's for every line; else the one its domain column names (an export of
+ * hop's), else the default domain. On an instance without domains there is one namespace: the column is
+ * not read. */
+static const char *line_domain(const struct import_run *r, const char *name, long long *id)
+{
+    *id = r->forced_domain >= 0 ? r->forced_domain : r->default_domain;
+    if (r->forced_domain >= 0 || !name || r->ndomains == 0)
+        return NULL;
+    for (size_t i = 0; i < r->ndomains; i++) {
+        if (strcmp(r->domains[i].name, name) == 0) {
+            *id = r->domains[i].id;
+            return NULL;
+        }
+    }
+    return "no such domain here (add it with hop domains add, or give --domain)";
+}
+
 /* The staged values of the current record in IMPORT_* order, or the reason it cannot be imported. */
 static const char *import_check(struct import_run *r, const char *v[IMPORT_NFIELDS], char dates[2][24],
-                                const char **which)
+                                char domain_id[24], const char **which)
 {
     for (int f = 0; f < IMPORT_NFIELDS; f++)
         v[f] = field(r, f);
     char *slug = field(r, IMPORT_SLUG);
+    if (!slug && r->fallback_col >= 0 && r->fallback_col < r->rec.n &&
+        r->rec.text[r->rec.off[r->fallback_col]])
+        slug = r->rec.text + r->rec.off[r->fallback_col];
     if (slug)
         r->opts.fmt->slug(slug);
     v[IMPORT_SLUG] = slug && *slug ? slug : NULL;
@@ -387,19 +425,25 @@ static const char *import_check(struct import_run *r, const char *v[IMPORT_NFIEL
     const char *ph = v[IMPORT_PASSWORD_HASH];
     if (ph && (strncmp(ph, "$argon2", 7) != 0 || strlen(ph) > 255 || !printable_ascii(ph)))
         return "is not a hash hop wrote";
+    *which = "domain";
+    long long domain;
+    if ((why = line_domain(r, v[IMPORT_DOMAIN], &domain)))
+        return why;
+    snprintf(domain_id, 24, "%lld", domain);
+    v[IMPORT_DOMAIN] = domain_id;
     return NULL;
 }
 
 static void import_line(struct import_run *r)
 {
     const char *v[IMPORT_NFIELDS];
-    char dates[2][24];
+    char dates[2][24], domain_id[24];
     const char *which = NULL;
     if (r->rec.too_many) {
         import_refuse(r, r->rec_line, "the line has more than 64 fields", NULL);
         return;
     }
-    const char *why = import_check(r, v, dates, &which);
+    const char *why = import_check(r, v, dates, domain_id, &which);
     if (why) {
         /* the validators' sentences mostly name their field already */
         if (strncmp(why, which, strlen(which)) == 0)
@@ -418,11 +462,23 @@ static void import_line(struct import_run *r)
         import_flush(r);
 }
 
+/* Whether name is one of alts ("a|b|c"; NULL: none). */
+static bool names_match(const char *alts, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *a = alts; a && *a; a += strcspn(a, "|") + (a[strcspn(a, "|")] == '|')) {
+        if (strcspn(a, "|") == n && strncmp(a, name, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* The header: which column holds which field. The first name of a UTF-8 file may carry a BOM. */
 static int import_header(struct import_run *r)
 {
     for (int f = 0; f < IMPORT_NFIELDS; f++)
         r->col_of[f] = -1;
+    r->fallback_col = -1;
     for (int c = 0; c < r->rec.n; c++) {
         char *name = r->rec.text + r->rec.off[c];
         if (c == 0 && strncmp(name, "\xEF\xBB\xBF", 3) == 0)
@@ -430,13 +486,15 @@ static int import_header(struct import_run *r)
         for (char *p = name; *p; p++)
             *p = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
         for (int f = 0; f < IMPORT_NFIELDS; f++) {
-            const char *alts = r->opts.fmt->columns[f];
-            size_t n = strlen(name);
-            for (const char *a = alts; a && *a; a += strcspn(a, "|") + (a[strcspn(a, "|")] == '|')) {
-                if (strcspn(a, "|") == n && strncmp(a, name, n) == 0 && r->col_of[f] < 0)
-                    r->col_of[f] = c;
-            }
+            if (r->col_of[f] < 0 && names_match(r->opts.fmt->columns[f], name))
+                r->col_of[f] = c;
         }
+        if (r->fallback_col < 0 && names_match(r->opts.fmt->slug_fallback, name))
+            r->fallback_col = c;
+    }
+    if (r->col_of[IMPORT_SLUG] < 0 && r->fallback_col >= 0) {
+        r->col_of[IMPORT_SLUG] = r->fallback_col;
+        r->fallback_col = -1;
     }
     static const enum import_field needed[] = {IMPORT_SLUG, IMPORT_URL};
     for (size_t i = 0; i < 2; i++) {
@@ -537,6 +595,147 @@ static int import_read(struct import_run *r, FILE *in)
     return rc;
 }
 
+/* ---- JSON: Kutt's API answers ------------------------------------------------------------------------- */
+
+/* One of Kutt's links as a record: the values of the format's keys, in its column order, then the checks
+ * every line gets. Numbered in the file's order. */
+static void import_json_link(struct import_run *r, struct json_object *link)
+{
+    long long n = ++r->line;
+    r->counts.lines++;
+    if (!json_object_is_type(link, json_type_object)) {
+        import_refuse(r, n, "not a Kutt link (a JSON object)", NULL);
+        return;
+    }
+    struct json_object *v = NULL;
+    if (json_object_object_get_ex(link, "password", &v) && json_object_get_boolean(v)) {
+        /* Kutt's API says only that there is one: importing the link bare would open what it guarded */
+        import_refuse(r, n, "the link has a password in Kutt, whose API does not give it out",
+                      "not imported unprotected");
+        return;
+    }
+    r->rec.n = 0;
+    r->rec.len = 0;
+    r->rec_line = n;
+    for (int f = 0; f < IMPORT_NFIELDS; f++) {
+        r->col_of[f] = -1;
+        const char *key = r->opts.fmt->columns[f];
+        if (!key)
+            continue;
+        v = NULL;
+        json_object_object_get_ex(link, key, &v);
+        char num[32];
+        const char *text = "";
+        size_t len = 0;
+        switch (json_object_get_type(v)) {
+        case json_type_null:
+            break;
+        case json_type_string:
+            text = json_object_get_string(v);
+            len = (size_t)json_object_get_string_len(v);
+            break;
+        case json_type_int:
+            snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
+            text = num;
+            len = strlen(num);
+            break;
+        case json_type_boolean:
+            text = json_object_get_boolean(v) ? "true" : "false";
+            len = strlen(text);
+            break;
+        default: /* a fraction, object or array: its JSON, which the field's check refuses */
+            text = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+            len = strlen(text);
+            break;
+        }
+        r->col_of[f] = r->rec.n;
+        on_field((void *)text, len, r);
+    }
+    import_line(r);
+}
+
+/* A value of the stream: an API answer ({"data": [...]}), a list of links, or one link. */
+static int import_json_value(struct import_run *r, struct json_object *v)
+{
+    struct json_object *data = NULL;
+    if (json_object_is_type(v, json_type_object) && json_object_object_get_ex(v, "data", &data) &&
+        json_object_is_type(data, json_type_array))
+        v = data;
+    if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v) && !r->failed; i++)
+            import_json_link(r, json_object_array_get_idx(v, i));
+        return 0;
+    }
+    if (json_object_is_type(v, json_type_object) && json_object_object_get_ex(v, "address", NULL)) {
+        import_json_link(r, v);
+        return 0;
+    }
+    fprintf(stderr,
+            "hop: import: after link %lld: a JSON value that is not a Kutt API answer ({\"data\": [...]}), a "
+            "list of links or a link; the import stops here\n",
+            r->line);
+    return -1;
+}
+
+/* Reads a stream of JSON values (pages of Kutt's API appended one after another, as a loop of curl writes
+ * them) one value at a time, so that memory holds one page whatever the file's size. */
+static int import_read_json(struct import_run *r, FILE *in)
+{
+    struct json_tokener *tok = json_tokener_new();
+    static char buf[65536];
+    size_t n, pending = 0; /* bytes of the value being read */
+    int rc = 0;
+    bool start = true;
+    while (rc == 0 && !r->failed && (n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        r->bytes += (long long)n;
+        size_t off = 0;
+        if (start && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+            off = 3; /* a UTF-8 BOM */
+        start = false;
+        while (rc == 0 && !r->failed && off < n) {
+            if (pending == 0) {
+                while (off < n && isspace((unsigned char)buf[off]))
+                    off++;
+                if (off == n)
+                    break;
+            }
+            struct json_object *v = json_tokener_parse_ex(tok, buf + off, (int)(n - off));
+            enum json_tokener_error err = json_tokener_get_error(tok);
+            if (err == json_tokener_continue) {
+                pending += n - off;
+                if (pending > IMPORT_JSON_MAX) {
+                    fprintf(stderr,
+                            "hop: import: after link %lld: a JSON value runs past 64 MiB; the import "
+                            "stops here\n",
+                            r->line);
+                    rc = -1;
+                }
+                break;
+            }
+            if (err != json_tokener_success) {
+                fprintf(stderr, "hop: import: after link %lld: not JSON (%s); the import stops here\n",
+                        r->line, json_tokener_error_desc(err));
+                rc = -1;
+                break;
+            }
+            off += json_tokener_get_parse_end(tok);
+            pending = 0;
+            r->have_header = true;
+            rc = import_json_value(r, v);
+            json_object_put(v);
+            json_tokener_reset(tok);
+        }
+        if (r->tty)
+            import_progress(r, false);
+    }
+    if (rc == 0 && !r->failed && pending > 0) {
+        fprintf(stderr, "hop: import: after link %lld: the file ends inside a JSON value\n", r->line);
+        rc = -1;
+    }
+    json_tokener_free(tok);
+    return rc;
+}
+
 /* ---- the command ------------------------------------------------------------------------------------- */
 
 static int parse_opts(int argc, char **argv, struct import_opts *o)
@@ -580,28 +779,28 @@ static int parse_opts(int argc, char **argv, struct import_opts *o)
     return 0;
 }
 
-/* The domain the links go to: --domain, else the default one, else none (0). -1 when --domain is unknown. */
-static long long import_domain(const char *name)
+/* Reads the instance's domains: the default one and --domain's. -1 when the database cannot be reached or
+ * --domain names none of them. */
+static int import_domains(struct import_run *r)
 {
-    struct arena *a = arena_new(4096);
-    struct domain *d;
-    size_t n;
-    long long id = -1;
-    if (db_domains_list(a, &d, &n) == DB_OK) {
-        id = name ? -1 : 0;
-        for (size_t i = 0; i < n; i++)
-            if (name ? strcmp(d[i].name, name) == 0 : d[i].is_default)
-                id = d[i].id;
+    r->domains_arena = arena_new(4096);
+    if (db_domains_list(r->domains_arena, &r->domains, &r->ndomains) != DB_OK)
+        return -1;
+    r->forced_domain = r->opts.domain ? -2 : -1;
+    for (size_t i = 0; i < r->ndomains; i++) {
+        if (r->domains[i].is_default)
+            r->default_domain = r->domains[i].id;
+        if (r->opts.domain && strcmp(r->domains[i].name, r->opts.domain) == 0)
+            r->forced_domain = r->domains[i].id;
     }
-    arena_free(a);
-    return id;
+    return r->forced_domain == -2 ? -1 : 0;
 }
 
 static void import_summary(const struct import_run *r)
 {
-    printf("%s%lld lines: %lld imported, %lld skipped, %lld renamed, %lld refused\n",
-           r->opts.dry_run ? "dry run (nothing written): " : "", r->counts.lines, r->counts.imported,
-           r->counts.skipped, r->counts.renamed, r->counts.refused);
+    printf("%s%lld %ss: %lld imported, %lld skipped, %lld renamed, %lld refused\n",
+           r->opts.dry_run ? "dry run (nothing written): " : "", r->counts.lines, import_unit(r),
+           r->counts.imported, r->counts.skipped, r->counts.renamed, r->counts.refused);
 }
 
 int import_command(int argc, char **argv)
@@ -616,16 +815,11 @@ int import_command(int argc, char **argv)
         fprintf(stderr, "hop: import: cannot open %s\n", r.opts.file);
         return 2;
     }
-    long long domain = import_domain(r.opts.domain);
-    if (domain < 0) {
+    if (import_domains(&r) < 0 || !(r.db = db_import_open(r.opts.owner))) {
         fprintf(stderr, "hop: import: %s\n",
-                r.opts.domain ? "no such domain (see hop domains list)"
-                              : "the database cannot be reached (check HOP_DB)");
-        fclose(in);
-        return 1;
-    }
-    if (!(r.db = db_import_open(r.opts.owner, domain))) {
-        fprintf(stderr, "hop: import: the database cannot be reached (check HOP_DB)\n");
+                r.forced_domain == -2 ? "no such domain (see hop domains list)"
+                                      : "the database cannot be reached (check HOP_DB)");
+        arena_free(r.domains_arena);
         fclose(in);
         return 1;
     }
@@ -633,15 +827,17 @@ int import_command(int argc, char **argv)
     r.file_bytes = fstat(fileno(in), &st) == 0 ? (long long)st.st_size : 0;
     r.tty = isatty(STDERR_FILENO);
     r.started_ms = r.shown_ms = clock_ms();
-    int rc = import_read(&r, in);
-    if (!r.have_header && !r.failed) {
-        fprintf(stderr, "hop: import: %s is empty: the first line must name the columns\n", r.opts.file);
+    int rc = r.opts.fmt->json ? import_read_json(&r, in) : import_read(&r, in);
+    if (!r.have_header && !r.failed && rc == 0) {
+        fprintf(stderr, "hop: import: %s is empty: %s\n", r.opts.file,
+                r.opts.fmt->json ? "it holds no JSON value" : "the first line must name the columns");
         r.failed = 2;
     }
     if (r.failed != 2)
         import_flush(&r);
     fclose(in);
     db_import_close(r.db);
+    arena_free(r.domains_arena);
     free(r.copy);
     free(r.rec.text);
     if (r.failed == 2)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-const char import_format_names[] = "yourls, shlink, csv";
+const char import_format_names[] = "bitly, yourls, shlink, kutt, csv";
 
 static int date_rfc3339(const char *s, long long *epoch)
 {
@@ -48,6 +48,48 @@ static void slug_last_segment(char *s)
         memmove(s, slash + 1, strlen(slash + 1) + 1);
 }
 
+/* Bitly writes times as its API does, "2023-03-01T09:30:00+0000" (an offset without a colon), and some of
+ * its CSVs as "2023-03-01 09:30:00" in UTC: both read, as is RFC 3339. */
+static int date_bitly(const char *s, long long *epoch)
+{
+    char iso[40];
+    size_t n = strlen(s);
+    if (n < 19 || n > 30)
+        return -1;
+    memcpy(iso, s, n + 1);
+    if (iso[10] == ' ')
+        iso[10] = 'T';
+    if (n == 19) {
+        memcpy(iso + 19, "Z", 2);
+    } else if (n == 24 && (iso[19] == '+' || iso[19] == '-') && strspn(iso + 20, "0123456789") == 4) {
+        iso[25] = '\0';
+        iso[24] = iso[23];
+        iso[23] = iso[22];
+        iso[22] = ':';
+    }
+    return date_rfc3339(iso, epoch);
+}
+
+/* A Bitly short link as its export writes it (https://bit.ly/3xYzAbC, brand.example/Spring, or a list of
+ * custom back-halves "brand.example/a, brand.example/b"): the first one's last path segment. */
+static void slug_bitly(char *s)
+{
+    s[strcspn(s, ", ")] = '\0';
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '/')
+        s[--n] = '\0';
+    const char *slash = strrchr(s, '/');
+    if (slash)
+        memmove(s, slash + 1, strlen(slash + 1) + 1);
+}
+
+/* Kutt's API writes created_at as JavaScript's toISOString (2024-01-05T10:20:30.000Z), but expire_in as the
+ * database holds it: an ISO time from PostgreSQL, "2031-06-30 12:00:00" (UTC, no zone) from SQLite. */
+static int date_kutt(const char *s, long long *epoch)
+{
+    return strlen(s) == 19 ? date_mysql_utc(s, epoch) : date_rfc3339(s, epoch);
+}
+
 static const struct import_format formats[] = {
     {.name = "csv",
      .columns =
@@ -67,6 +109,7 @@ static const struct import_format formats[] = {
              [IMPORT_IOS_URL] = "ios_url",
              [IMPORT_ANDROID_URL] = "android_url",
              [IMPORT_EXPIRED_URL] = "expired_url",
+             [IMPORT_DOMAIN] = "domain",
          },
      .date = date_rfc3339,
      .slug = slug_as_is,
@@ -100,6 +143,42 @@ static const struct import_format formats[] = {
      .date = date_rfc3339,
      .slug = slug_last_segment,
      .tag_sep = '|'},
+    /* Bitly's links export: the names of its web export ("Link", "Custom Link", "Destination URL") and of
+     * its API's fields (link, custom_bitlinks, long_url, created_at); a custom back-half, when there is one,
+     * is the slug people were given, else the link's own hash */
+    {.name = "bitly",
+     .columns =
+         {
+             [IMPORT_SLUG] = "custom link|custom links|custom_bitlinks|custom bitlinks",
+             [IMPORT_URL] = "destination url|long url|long_url|original url",
+             [IMPORT_TITLE] = "title",
+             [IMPORT_CREATED] = "date created|created|created_at|created at|creation date",
+             [IMPORT_TAGS] = "tags",
+             [IMPORT_VISITS] = "engagements|total engagements|clicks|total clicks",
+         },
+     .date = date_bitly,
+     .slug = slug_bitly,
+     .tag_sep = ',',
+     .slug_fallback = "link|bitlink|short link|short url"},
+    /* Kutt's API: GET /api/v2/links answers {"total", "limit", "skip", "data": [link...]}; its links carry
+     * address, target, description, created_at, expire_in, visit_count, banned, password (true or false
+     * only) and domain (null for Kutt's own). Kutt has no export: a file of those answers is its export. */
+    {.name = "kutt",
+     .columns =
+         {
+             [IMPORT_SLUG] = "address",
+             [IMPORT_URL] = "target",
+             [IMPORT_TITLE] = "description",
+             [IMPORT_CREATED] = "created_at",
+             [IMPORT_VISITS] = "visit_count",
+             [IMPORT_EXPIRES] = "expire_in",
+             [IMPORT_DISABLED] = "banned",
+             [IMPORT_DOMAIN] = "domain",
+         },
+     .date = date_kutt,
+     .slug = slug_as_is,
+     .tag_sep = ',',
+     .json = true},
 };
 
 const struct import_format *import_format_named(const char *name)

@@ -22,6 +22,7 @@ enum import_field {
     IMPORT_IOS_URL,
     IMPORT_ANDROID_URL,
     IMPORT_EXPIRED_URL,
+    IMPORT_DOMAIN, /* a domain's name in the file; staged as its id */
     IMPORT_NFIELDS
 };
 
@@ -35,6 +36,10 @@ struct import_format {
     void (*slug)(char *s);
     /* tags as the service writes them into hop's comma-separated list, or NULL (the same) */
     char tag_sep;
+    /* the header names of the column the slug comes from when the slug's own is empty, or NULL */
+    const char *slug_fallback;
+    /* a stream of JSON values (Kutt's API answers) instead of CSV; columns[] then name the keys of a link */
+    bool json;
 };
 
 /* The format named name ("bitly", "yourls", "shlink", "kutt", "csv"), or NULL. */

@@ -114,6 +114,48 @@ expect_eq "shlink.csv: short code from the short URL, tags, UTC time, visits" \
   'Abc-1 https://example.net/a?b=c Launch, day one launch,two-words 2023-04-05T04:07:08Z 42
 x_y https://example.net/xy -  2023-04-06T00:00:00Z 0'
 
+# ---- Bitly: its links export (a BOM, CRLF, Excel quoting, +0000 offsets, custom back-halves or hashes) ------
+run_import "$T/bitly" --from bitly "$SAMPLES/bitly.csv" --owner bit
+expect_file "bitly.csv: refused lines and summary" "$T/bitly" \
+  'line 7: refused: created_at: is not a date in this format
+line 8: refused: url must be an absolute http or https URL
+line 9: refused: url must not contain user information
+line 10: refused: slug "api" is reserved
+line 12: refused: slug must be 1 to 64 characters from A-Z a-z 0-9 _ -
+line 11: refused: an earlier line of the file has the same slug
+10 lines: 4 imported, 0 skipped, 0 renamed, 6 refused'
+"$HOP_BIN" export --owner bit --format json >"$T/bit.json"
+expect_eq "bitly.csv: the custom back-half (else the hash), target, title, tags, UTC time, engagements" \
+  "$(jq -r '.[] | [.slug, .url, .title // "-", (.tags | join(",")), .created_at, .visits] | join(" ")' "$T/bit.json")" \
+  'Spring-Launch https://shop.example.com/spring?utm_source=bitly&utm_medium=print Spring launch, 2023 print,spring-2023 2023-03-01T09:30:00Z 1520
+4kQwErT https://example.com/no-title -  2023-03-03T04:59:59Z 0
+menu_2023 https://example.com/menu Menu "special"  2023-03-03T08:00:00Z 7
+first-back-half https://example.com/two Two lines team 2023-03-04T00:00:00Z 3'
+
+# ---- Kutt: its API's answers appended page after page (no newline between), banned and guarded links -------
+run_import "$T/kutt" --from kutt "$SAMPLES/kutt.json" --owner ku
+expect_file "kutt.json: refused links and summary" "$T/kutt" \
+  'link 4: refused: the link has a password in Kutt, whose API does not give it out: not imported unprotected
+link 6: refused: slug must be 1 to 64 characters from A-Z a-z 0-9 _ -
+link 7: refused: url must contain only ASCII; use punycode for international domain names and %XX escapes elsewhere
+8 links: 5 imported, 0 skipped, 0 renamed, 3 refused'
+"$HOP_BIN" export --owner ku --format json >"$T/ku.json"
+expect_eq "kutt.json: address, target, description, UTC times (SQLite's zone-less expiry too), banned, visits" \
+  "$(jq -r '.[] | [.slug, .url, .title // "-", .created_at, .expires_at // "-", .disabled, .visits] | map(tostring) | join(" ")' "$T/ku.json")" \
+  'Launch-2024 https://example.org/launch?ref=kutt&x=1 Launch, "day one" second line 2024-01-05T10:20:30Z - false 314
+aB3dEf https://example.org/plain - 2024-01-06T00:00:00Z - false 0
+until-2031 https://example.org/later Expires (SQLite'"'"'s form) 2024-01-07T08:00:00Z 2031-06-30T12:00:00Z false 12
+banned_one https://example.org/malware Banned by an admin 2024-01-09T00:00:00Z - true 99
+halfpast https://example.org/half 😀 emoji title 2024-01-12T10:30:00Z 2030-01-01T00:00:00Z false 2'
+API_KEY="" req GET /banned_one
+expect_status "kutt.json: a link Kutt banned answers 410 here" 410
+run_import "$T/kutt2" --from kutt "$SAMPLES/kutt.json" --owner ku
+expect_eq "kutt.json again: nothing new" "$(tail -n 1 "$T/kutt2")" "8 links: 0 imported, 5 skipped, 0 renamed, 3 refused"
+printf '{"data":[{"address":"cut1","target":"https://example.org/c"}]}\n{"data":[{"address":"cut2",' >"$T/cut.json"
+run_import "$T/cutj" --from kutt "$T/cut.json" --owner kc
+expect_eq "kutt: a file cut inside a page: status 1, the pages before it imported" \
+  "$RC $(grep -c 'the file ends inside a JSON value' "$T/cutj.err") $(links_of kc)" "1 1 1"
+
 # ---- idempotence, dry run, conflicts ------------------------------------------------------------------
 run_import "$T/hop2" --from csv "$SAMPLES/hop.csv" --owner alice
 expect_eq "the same import again imports nothing" "$(tail -n 1 "$T/hop2")" \
@@ -279,5 +321,30 @@ line 3: refused: password_hash: is not a hash hop wrote
 printf 'slug,url\nok1,https://example.com/1\n"open,https://example.com/2\n' >"$T/open.csv"
 run_import "$T/open" --from csv "$T/open.csv" --owner x
 expect_eq "an unclosed quote at the end: the line before it is imported" "$(links_of x)" 1
+
+# ---- domains: each line's own (an export's domain column, Kutt's domain), or --domain for all -------------
+"$HOP_BIN" domains add s.example >/dev/null # the first: the default, adopting every link so far
+"$HOP_BIN" domains add go.example >/dev/null
+run_import "$T/kd" --from kutt "$SAMPLES/kutt.json" --owner kd
+expect_eq "kutt with domains: a slug another owner has on the default domain is skipped" \
+  "$(tail -n 1 "$T/kd")" "8 links: 1 imported, 4 skipped, 0 renamed, 3 refused"
+expect_eq "kutt with domains: Kutt's domain kept (go.example), its own domain's links on the default" \
+  "$("$HOP_BIN" export --owner kd --format json | jq -r '.[] | "\(.slug) \(.domain)"')" "halfpast go.example"
+run_import "$T/bd" --from bitly "$SAMPLES/bitly.csv" --owner bd --domain go.example
+expect_eq "--domain go.example: every line there, beside the same slugs on s.example" \
+  "$(tail -n 1 "$T/bd") $("$HOP_BIN" export --owner bd --format json | jq -r '[.[].domain] | unique | join(",")')" \
+  "10 lines: 4 imported, 0 skipped, 0 renamed, 6 refused go.example"
+run_import "$T/nd" --from bitly "$SAMPLES/bitly.csv" --owner bd --domain nosuch.example
+expect_eq "--domain unknown: status 1 and the reason" "$RC $(grep -c 'no such domain' "$T/nd.err")" "1 1"
+printf 'slug,url,domain\nsame,https://example.com/1,s.example\nsame,https://example.com/2,go.example\nsame,https://example.com/3,nosuch.example\nsame,https://example.com/4,\n' >"$T/dom.csv"
+run_import "$T/dom" --from csv "$T/dom.csv" --owner dm
+expect_file "csv with a domain column: one slug on two domains; an unknown domain refused; empty: the default" "$T/dom" \
+  'line 4: refused: domain: no such domain here (add it with hop domains add, or give --domain)
+line 5: refused: an earlier line of the file has the same slug
+4 lines: 2 imported, 0 skipped, 0 renamed, 2 refused'
+"$HOP_BIN" export --owner dm >"$T/dm.csv"
+run_import "$T/dm2" --from csv "$T/dm.csv" --owner dm
+expect_eq "an export with domains imported again: each link recognised on its domain" "$(tail -n 1 "$T/dm2")" \
+  "2 lines: 0 imported, 2 skipped, 0 renamed, 0 refused"
 
 finish
