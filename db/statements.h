@@ -10,6 +10,7 @@ enum stmt_group {
                           generic plan PostgreSQL switches to after 5 runs would be many times slower */
     STMT_MIGRATE_BOOT, /* prepared on the migration connection, before anything exists */
     STMT_MIGRATE,      /* prepared on the migration connection once schema_migrations exists */
+    STMT_IMPORT,       /* prepared one by one on an import's own connection (db_import.c) */
 };
 
 enum stmt_id {
@@ -55,6 +56,15 @@ enum stmt_id {
     STMT_KEY_INSERT,
     STMT_KEYS_LIST,
     STMT_KEYS_REVOKE,
+    /* import and export (db_import.c) */
+    STMT_IMPORT_STAGING,
+    STMT_IMPORT_COPY,
+    STMT_IMPORT_MERGE,
+    STMT_EXPORT_PAGE,
+    STMT_OWNER_ID,
+    STMT_TX_BEGIN,
+    STMT_TX_COMMIT,
+    STMT_TX_ROLLBACK,
     STMT_COUNT
 };
 

@@ -130,11 +130,30 @@ void resp_serialize(const struct resp *w, const char *request_id, bool head_only
     buf_addf(out, "Status: %d %s\r\n", w->status, resp_reason(w->status));
     if (w->content_type)
         buf_addf(out, "Content-Type: %s\r\n", w->content_type);
-    if (w->status != 204 && w->status != 304)
+    if (w->status != 204 && w->status != 304 && !w->stream)
         buf_addf(out, "Content-Length: %zu\r\n", w->body_len);
     buf_addf(out, "X-Request-Id: %s\r\n", request_id);
     buf_add(out, w->headers.data, w->headers.len);
     buf_add(out, "\r\n", 2);
     if (!head_only && w->body_len)
         buf_add(out, w->body, w->body_len);
+}
+
+void resp_stream(struct resp *w, int status, const char *content_type, resp_stream_fn fn, void *ctx)
+{
+    w->status = status;
+    w->content_type = content_type;
+    w->body = NULL;
+    w->body_len = 0;
+    w->stream = fn;
+    w->stream_ctx = ctx;
+}
+
+void resp_send(const struct resp *w, const char *request_id, bool head_only, struct buf *scratch,
+               const struct resp_sink *out)
+{
+    resp_serialize(w, request_id, head_only, scratch);
+    out->write(out->ctx, scratch->data, scratch->len);
+    if (w->stream && !head_only)
+        w->stream(w->stream_ctx, out);
 }

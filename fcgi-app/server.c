@@ -192,6 +192,18 @@ static void make_request_id(struct worker_state *ws, char *out, size_t cap)
     snprintf(out, cap, "%s-%llx", ws->id_prefix, ++ws->counter);
 }
 
+/* A response's bytes onto the FastCGI stream (libfcgi buffers them and sends full records). */
+static void fcgi_write(void *ctx, const char *s, size_t n)
+{
+    while (n > 0) {
+        int chunk = n > 1 << 30 ? 1 << 30 : (int)n;
+        if (FCGX_PutStr(s, chunk, ctx) < 0)
+            return;
+        s += chunk;
+        n -= (size_t)chunk;
+    }
+}
+
 static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws, long long t0)
 {
     struct req r;
@@ -212,8 +224,8 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws
     g_hooks->handle(&r, &w);
     struct buf out;
     buf_init(&out, a, 512 + w.body_len);
-    resp_serialize(&w, r.id, strcmp(method, "HEAD") == 0, &out);
-    FCGX_PutStr(out.data, (int)out.len, fr->out);
+    struct resp_sink sink = {fcgi_write, fr->out};
+    resp_send(&w, r.id, strcmp(method, "HEAD") == 0, &out, &sink);
     FCGX_Finish_r(fr);
     arm_deadline(0);
     log_access(method, r.path, r.path_len, w.status, (long)(clock_us() - t0), r.id);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct json_object;
+struct link;
 struct req;
 struct resp;
 
@@ -30,6 +32,12 @@ void root_get(struct req *r, struct resp *w);
 void domains_get(struct req *r, struct resp *w);
 void domains_tls_ask(struct req *r, struct resp *w);
 void links_create(struct req *r, struct resp *w);
+/* POST /api/links/bulk: up to 1,000 links in one transaction, one result per item (bulk.c). */
+void links_bulk(struct req *r, struct resp *w);
+/* GET /api/links/export: the owner's links, streamed (links_export.c). */
+void links_export(struct req *r, struct resp *w);
+/* A link as every /api answer shows it (links.c). */
+struct json_object *links_json(struct req *r, const struct link *l);
 void links_list(struct req *r, struct resp *w);
 void links_get(struct req *r, struct resp *w);
 void links_patch(struct req *r, struct resp *w);

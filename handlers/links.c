@@ -64,6 +64,12 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     return handler_own(r, o);
 }
 
+/* The same answer for bulk.c's results. */
+struct json_object *links_json(struct req *r, const struct link *l)
+{
+    return link_json(r, l);
+}
+
 /* The sentence for a domain name that is none of the service's, naming it when it is printable ASCII (every
  * domain name is; anything else could be invalid UTF-8), cut short if it is long. */
 static const char *unknown_domain(struct req *r, const char *name)

@@ -2,6 +2,8 @@
 #include "app.h"
 
 #include "domains_cli.h"
+#include "export.h"
+#include "import.h"
 #include "keys_cli.h"
 #include "db.h"
 #include "config.h"
@@ -36,6 +38,12 @@ static const char usage[] =
     "  domains list       the domains, the default one and their links\n"
     "  domains remove NAME [--with-links]\n"
     "                     stop serving NAME (refused while links use it, unless --with-links)\n"
+    "  import --from bitly|yourls|shlink|kutt|csv FILE --owner NAME [--domain D] [--on-conflict "
+    "skip|rename|fail] "
+    "[--dry-run]\n"
+    "                     bring links from another service's export (or hop's own) into NAME's links\n"
+    "  export --owner NAME [--format csv|json]\n"
+    "                     every link of owner NAME, with all its fields, on standard output\n"
     "  keys create NAME   make an API key for owner NAME (created if new); the key is printed once\n"
     "  keys list          owners and their keys' dates (never a key)\n"
     "  keys revoke NAME   revoke every key of owner NAME\n"
@@ -192,6 +200,11 @@ int main(int argc, char **argv)
         struct server_config cfg;
         load_config(&cfg);
         return domains_command(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0) {
+        struct server_config cfg;
+        load_config(&cfg);
+        return cmd[0] == 'i' ? import_command(argc - 2, argv + 2) : export_command(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "keys") == 0) {
         struct server_config cfg;

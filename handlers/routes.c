@@ -17,6 +17,8 @@
 static const struct route routes[] = {
     {"GET", "/healthz", health_get},
     {"POST", "/api/links", links_create},
+    {"POST", "/api/links/bulk", links_bulk},
+    {"GET", "/api/links/export", links_export},
     {"GET", "/api/links", links_list},
     {"GET", "/api/links/:slug", links_get},
     {"PATCH", "/api/links/:slug", links_patch},

@@ -37,3 +37,8 @@ CHECK_EXTRA += bench-smoke
 .PHONY: bench-password-flood
 bench-password-flood: build/hop
 	@bash bench/password_flood.sh
+
+# `make bench-import`: a generated one-million-line CSV through `hop import`, rate and peak RSS (bench/import.sh).
+.PHONY: bench-import
+bench-import: build/hop
+	@bash bench/import.sh

@@ -3,7 +3,7 @@
 # Quiet when everything is already installed; prints what it installs otherwise.
 set -euo pipefail
 
-PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev liburiparser-dev libsystemd-dev libssl-dev libsodium-dev check libsubunit-dev caddy postgresql curl valgrind clang jq clang-format cppcheck shellcheck libclang-rt-14-dev spawn-fcgi wrk pebble systemd nghttp2-client openssl python3"
+PACKAGES="build-essential pkg-config libfcgi-dev libcsv-dev libpq-dev libjson-c-dev liburiparser-dev libsystemd-dev libssl-dev libsodium-dev check libsubunit-dev caddy postgresql curl valgrind clang jq clang-format cppcheck shellcheck libclang-rt-14-dev spawn-fcgi wrk pebble systemd nghttp2-client openssl python3"
 PACKAGES+=" libpcre2-dev"                # analytics: the bot matcher
 PACKAGES+=" libmaxminddb-dev"             # analytics: country from HOP_GEOIP_DB
 PACKAGES+=" libmaxmind-db-writer-perl"   # analytics tests: a small .mmdb of their own

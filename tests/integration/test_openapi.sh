@@ -250,6 +250,21 @@ rec "owner stats (HEAD)" 200 HEAD /api/stats /api/stats
 rec "owner stats (HEAD), from after to" 400 HEAD /api/stats "/api/stats?from=2026-03-02&to=2026-03-01"
 API_KEY='' rec "owner stats (HEAD), no key" 401 HEAD /api/stats /api/stats
 
+# ---- bulk create and export (issue 15) -------------------------------------------------------------------
+B=/api/links/bulk
+E=/api/links/export
+rec "bulk" 200 POST $B $B "${JSON[@]}" --data-binary '{"links":[{"url":"https://example.com/bulk"},{"url":"nope"}]}'
+rec "bulk, not JSON" 400 POST $B $B "${JSON[@]}" --data-binary '{"links":'
+rec "bulk, text/plain" 415 POST $B $B -H 'Content-Type: text/plain' --data-binary '{"links":[]}'
+rec "bulk, 70000-byte body" 413 POST $B $B "${JSON[@]}" --data-binary @"$T/big.json"
+rec "bulk, no items" 422 POST $B $B "${JSON[@]}" --data-binary '{"links":[]}'
+API_KEY='' rec "bulk, no key" 401 POST $B $B "${JSON[@]}" --data-binary '{"links":[]}'
+rec "export" 200 GET $E "$E?format=json"
+rec "export, format xml" 400 GET $E "$E?format=xml"
+API_KEY='' rec "export, no key" 401 GET $E $E
+rec "export (HEAD)" 200 HEAD $E $E
+API_KEY='' rec "export (HEAD), no key" 401 HEAD $E $E
+
 # ---- health ----------------------------------------------------------------------------------------------
 rec "healthz" 200 GET /healthz /healthz
 rec "healthz (HEAD)" 200 HEAD /healthz /healthz
@@ -351,6 +366,8 @@ rec "stats, database away" 503 GET $ST "$L/$gen/stats"
 rec "stats (HEAD), database away" 503 HEAD $ST "$L/$gen/stats"
 rec "owner stats, database away" 503 GET /api/stats /api/stats
 rec "owner stats (HEAD), database away" 503 HEAD /api/stats /api/stats
+rec "bulk, database away" 503 POST /api/links/bulk /api/links/bulk "${JSON[@]}" --data-binary '{"links":[{"url":"https://example.com/x"}]}'
+rec "export, database away" 503 GET /api/links/export /api/links/export
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
 rec "password to a slug never looked up, database away" 503 POST $R /oa-never3 "${FORM[@]}" --data-binary 'password=x'

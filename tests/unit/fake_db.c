@@ -7,6 +7,7 @@
 #include "db.h"
 #include "db_keys.h"
 #include "db_domains.h"
+#include "db_import.h"
 #include "db_links.h"
 #include "db_stats.h"
 #include "xalloc.h"
@@ -54,6 +55,8 @@ static const char *notes[MAX_NOTES][2];
 static int nnotes;
 static struct visit_row *visits; /* VISIT_ROWS, allocated at the first reset */
 static int nvisits;
+static int tx_links = -1; /* links stored when the open transaction began; -1: none open */
+static long long tx_next_id;
 static int visit_index[VISIT_INDEX]; /* row number + 1, 0 for none: batches of thousands of keys stay quick */
 
 void fake_db_reset(void)
@@ -66,6 +69,7 @@ void fake_db_reset(void)
         visits = xmalloc(VISIT_ROWS * sizeof(*visits));
     memset(visit_index, 0, sizeof(visit_index));
     nlinks = nkeys = nnotes = nvisits = 0;
+    tx_links = -1;
     next_id = 0;
     fail_rc = DB_OK;
     fail_after = 0;
@@ -760,3 +764,91 @@ int db_tz_names(char ***out, size_t *n)
         (*out)[i] = xstrdup(names[i]);
     return DB_OK;
 }
+
+/* ---- db_import.h: the parts handlers use (bulk create, export) ---- */
+
+/* the same header names as db_import.c's: an export's first line */
+const char *const db_export_names[DB_EXPORT_NCOLS] = {
+    "slug",       "url",           "domain",  "redirect",        "created_at",
+    "expires_at", "disabled",      "visits",  "imported_visits", "password_hash",
+    "max_visits", "forward_query", "ios_url", "android_url",     "tags",
+    "title",      "expired_url"};
+
+/* Only creates happen inside a bulk transaction, so a rollback forgets the links stored since it began. */
+int db_tx_begin(void)
+{
+    int rc = query();
+    if (rc == DB_OK) {
+        tx_links = nlinks;
+        tx_next_id = next_id;
+    }
+    return rc;
+}
+
+int db_tx_end(bool commit)
+{
+    int rc = query();
+    if (!commit && tx_links >= 0) {
+        nlinks = tx_links;
+        next_id = tx_next_id;
+    }
+    tx_links = -1;
+    return rc;
+}
+
+/* Owners are named "owner<id>" here (db_keys_list calls every one "owner"). */
+int db_owner_id(const char *owner_name, long long *id)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    long long n = 0;
+    if (sscanf(owner_name, "owner%lld", &n) != 1 || n < 1 || n > nkeys)
+        return DB_NOT_FOUND;
+    *id = n;
+    return DB_OK;
+}
+
+int db_export_page(long long owner_id, long long *after, int limit,
+                   void (*fn)(void *ctx, const char *const *cols), void *ctx, int *n)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    *n = 0;
+    for (int i = 0; i < nlinks && *n < limit; i++) {
+        const struct link *l = &links[i].l;
+        if (!l->slug || links[i].owner != owner_id || l->id <= *after)
+            continue;
+        char redirect[8], visits_s[24], max[24], tags[512] = "";
+        snprintf(redirect, sizeof(redirect), "%d", l->redirect);
+        snprintf(visits_s, sizeof(visits_s), "%lld", fake_db_humans(l->id, VISIT_DIM_TOTAL, ""));
+        snprintf(max, sizeof(max), "%lld", l->max_visits);
+        for (size_t t = 0; t < l->ntags; t++)
+            snprintf(tags + strlen(tags), sizeof(tags) - strlen(tags), "%s%s", t ? "," : "", l->tags[t]);
+        const char *cols[DB_EXPORT_NCOLS] = {
+            [DB_EXPORT_SLUG] = l->slug,
+            [DB_EXPORT_URL] = l->url,
+            [DB_EXPORT_DOMAIN] = l->domain,
+            [DB_EXPORT_REDIRECT] = redirect,
+            [DB_EXPORT_CREATED_AT] = l->created_at,
+            [DB_EXPORT_EXPIRES_AT] = l->expires_at,
+            [DB_EXPORT_DISABLED] = l->disabled ? "t" : "f",
+            [DB_EXPORT_VISITS] = visits_s,
+            [DB_EXPORT_IMPORTED_VISITS] = "0",
+            [DB_EXPORT_PASSWORD_HASH] = l->password_hash,
+            [DB_EXPORT_MAX_VISITS] = l->max_visits ? max : NULL,
+            [DB_EXPORT_FORWARD_QUERY] = l->forward_query ? "t" : "f",
+            [DB_EXPORT_IOS_URL] = l->ios_url,
+            [DB_EXPORT_ANDROID_URL] = l->android_url,
+            [DB_EXPORT_TAGS] = tags,
+            [DB_EXPORT_TITLE] = l->title,
+            [DB_EXPORT_EXPIRED_URL] = l->expired_url,
+        };
+        fn(ctx, cols);
+        *after = l->id;
+        (*n)++;
+    }
+    return DB_OK;
+}
+

@@ -482,6 +482,64 @@ START_TEST(redirect_with_cr)
 }
 END_TEST
 
+/* streaming: the head has no Content-Length, the body is what the stream writes, in order, after the head */
+static void collect(void *ctx, const char *s, size_t n)
+{
+    buf_add(ctx, s, n);
+}
+
+static void three_pieces(void *ctx, const struct resp_sink *out)
+{
+    const char *word = ctx;
+    for (int i = 0; i < 3; i++)
+        out->write(out->ctx, word, strlen(word));
+}
+
+START_TEST(stream_body_after_head)
+{
+    struct resp w;
+    resp_init(&w, arena);
+    resp_stream(&w, 200, "text/csv", three_pieces, "ab,");
+    struct buf scratch, got;
+    buf_init(&scratch, arena, 64);
+    buf_init(&got, arena, 64);
+    struct resp_sink sink = {collect, &got};
+    resp_send(&w, "id", false, &scratch, &sink);
+    ck_assert_str_eq(buf_str(&got),
+                     "Status: 200 OK\r\nContent-Type: text/csv\r\nX-Request-Id: id\r\n\r\nab,ab,ab,");
+}
+END_TEST
+
+START_TEST(stream_head_only)
+{
+    struct resp w;
+    resp_init(&w, arena);
+    resp_stream(&w, 200, "text/csv", three_pieces, "ab,");
+    struct buf scratch, got;
+    buf_init(&scratch, arena, 64);
+    buf_init(&got, arena, 64);
+    struct resp_sink sink = {collect, &got};
+    resp_send(&w, "id", true, &scratch, &sink);
+    ck_assert_str_eq(buf_str(&got), "Status: 200 OK\r\nContent-Type: text/csv\r\nX-Request-Id: id\r\n\r\n");
+}
+END_TEST
+
+START_TEST(send_whole_body)
+{
+    struct resp w;
+    resp_init(&w, arena);
+    resp_body(&w, 200, "text/plain", "hi", 2);
+    struct buf scratch, got;
+    buf_init(&scratch, arena, 64);
+    buf_init(&got, arena, 64);
+    struct resp_sink sink = {collect, &got};
+    resp_send(&w, "id", false, &scratch, &sink);
+    ck_assert_str_eq(
+        buf_str(&got),
+        "Status: 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nX-Request-Id: id\r\n\r\nhi");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("resp");
@@ -504,6 +562,9 @@ Suite *unit_suite(void)
     tcase_add_test(ser, ser_large_body);
     tcase_add_test(ser, ser_appends_to_buffer);
     tcase_add_test(ser, reason_phrases);
+    tcase_add_test(ser, stream_body_after_head);
+    tcase_add_test(ser, stream_head_only);
+    tcase_add_test(ser, send_whole_body);
     suite_add_tcase(s, ser);
 
     tcase_add_test(hdr, header_refuses_cr_lf);
