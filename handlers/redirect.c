@@ -121,6 +121,7 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
     }
     resp_header(w, "X-Robots-Tag", "noindex");
     resp_redirect(w, status, target);
+    cache_count_redirect();
 }
 
 /* The link named by the route, answered 404/503 when there is none to serve (NULL then). */

@@ -26,6 +26,12 @@ static const struct route routes[] = {
     {"POST", "/:slug", redirect_post},
 };
 
+const struct route *app_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
+
 /* Everything under /api is authenticated before anything else is looked at, even whether the path exists. */
 static bool under_api(const struct req *r)
 {

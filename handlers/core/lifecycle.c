@@ -14,6 +14,8 @@
 
 static int master_start(int nslots)
 {
+    if (db_metrics_define() < 0 || cache_metrics_define() < 0)
+        return -1;
     return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
