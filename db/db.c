@@ -47,6 +47,16 @@ static void conn_state(bool up)
     metrics_set(m_down, !up);
 }
 
+/* libpq prints notices, and errors that arrive between statements (a server shutting down), on stderr as
+ * they come: they go to the log as logfmt lines instead. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    char msg[512];
+    log_quote(msg, sizeof(msg), message, strcspn(message, "\n"));
+    log_warn("database notice", "notice=%s", msg);
+}
+
 PGconn *db_open_conn(bool quiet)
 {
     /* connect_timeout comes first so that HOP_DB, expanded from dbname, may override it */
@@ -64,6 +74,7 @@ PGconn *db_open_conn(bool quiet)
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, notice_to_log, NULL);
     return c;
 }
 

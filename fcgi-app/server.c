@@ -718,6 +718,9 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
             }
         }
         reap(&m);
+        /* before the respawn below, so that systemd hears of a death even when the replacement is instant */
+        if (m.announced && !m.stopping)
+            notify_status(&m);
         if (m.stopping || m.reloading) {
             if (live_workers(&m) == 0 && m.stopping)
                 break;

@@ -9,6 +9,7 @@
 #include "migrate.h"
 #include "password.h"
 #include "server.h"
+#include "status_cli.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +34,9 @@ static const char usage[] =
     "  keys create NAME   make an API key for owner NAME (created if new); the key is printed once\n"
     "  keys list          owners and their keys' dates (never a key)\n"
     "  keys revoke NAME   revoke every key of owner NAME\n"
+    "  status [--json] [--socket ADDR]\n"
+    "                     the running pool's workers, queue and counters, asked over its socket "
+    "(HOP_LISTEN)\n"
     "  version            print the version\n"
     "  help, --help       this text\n"
     "\n"
@@ -205,6 +209,8 @@ int main(int argc, char **argv)
         load_config(&cfg);
         return cmd_migrate();
     }
+    if (strcmp(cmd, "status") == 0)
+        return status_command(argc - 2, argv + 2);
     if (strcmp(cmd, "keys") == 0) {
         struct server_config cfg;
         load_config(&cfg);
