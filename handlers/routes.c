@@ -50,6 +50,8 @@ void app_handle(struct req *r, struct resp *w)
     char allow[ROUTER_ALLOW_MAX];
     int status = router_match(routes, sizeof(routes) / sizeof(routes[0]), r, &fn, allow);
     if (status == 0) {
+        if (under_api(r) && auth_scope_check(r, w) < 0)
+            return;
         fn(r, w);
         return;
     }

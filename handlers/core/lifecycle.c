@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "db.h"
 #include "guard.h"
+#include "keyuse.h"
 #include "log.h"
 #include "server.h"
 #include "visits.h"
@@ -35,13 +36,16 @@ static int worker_fd(void)
 
 static void worker_event(bool readable)
 {
-    if (!readable)
+    if (!readable) {
         db_connect();
+        keyuse_flush(false);
+    }
     cache_sync(readable);
 }
 
 static void worker_stop(void)
 {
+    keyuse_flush(true);
     db_disconnect();
 }
 
