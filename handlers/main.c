@@ -55,6 +55,9 @@ static const char usage[] =
     "  HOP_READ_TIMEOUT   seconds a request may take to send its body (default 10)\n"
     "  HOP_BASE_URL       public base URL for short_url and loop detection (default https://<Host>)\n"
     "  HOP_NO_MIGRATE     set to 1 to skip migrations at serve start\n"
+    "  HOP_CORS_ORIGINS   browser origins that may call the API, comma-separated (https://app.example; * "
+    "for\n"
+    "                     any); none by default\n"
     "  HOP_VISITS         off: count no visits (only to measure what counting costs; default on)\n"
     "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n"
     "  HOP_ACCESS_LOG     on, off, or N for one access line in N (a 5xx is always logged; default on)\n";

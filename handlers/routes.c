@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
+#include "cors.h"
 #include "req.h"
 #include "resp.h"
 #include "router.h"
@@ -40,8 +41,14 @@ static bool under_api(const struct req *r)
 
 void app_handle(struct req *r, struct resp *w)
 {
-    if (under_api(r) && auth_request(r, w) < 0)
-        return;
+    if (under_api(r)) {
+        /* a browser's preflight carries no key: it is answered before authentication */
+        if (cors_preflight(r, w, routes, sizeof(routes) / sizeof(routes[0])))
+            return;
+        cors_headers(r, w);
+        if (auth_request(r, w) < 0)
+            return;
+    }
     if (r->bad_status) {
         resp_problem(w, r->bad_status, r->bad_detail);
         return;
