@@ -256,6 +256,33 @@ if [[ $v =~ ^[0-9.e+-]+$ ]]; then
 else
   fail "Prometheus computes the redirect's p99 from the histogram" "'$v'"
 fi
+# the shipped dashboard and alert rules: every query runs on this Prometheus, every metric they name exists
+if out=$(promtool check rules "$STACK_REPO/docs/hop-alerts.yml" 2>&1); then
+  ok "promtool check rules docs/hop-alerts.yml ($(grep -o '[0-9]* rules found' <<<"$out"))"
+else
+  fail "promtool check rules docs/hop-alerts.yml" "$(tr '\n' '|' <<<"$out")"
+fi
+{
+  jq -r '.panels[].targets[].expr' "$STACK_REPO/docs/grafana-hop.json"
+  awk '/^ *expr: >-/ { f = 1; e = ""; next } f && /^ *[a-z_]+:/ { print e; f = 0 } f { sub(/^ +/, ""); e = e " " $0 }
+       /^ *expr: [^>]/ { sub(/^ *expr: /, ""); print }' "$STACK_REPO/docs/hop-alerts.yml"
+} | sed -e 's/\$__rate_interval/30s/g' -e 's/\$instance/.*/g' -e 's/\$route/.*/g' >"$T/queries.txt"
+bad=""
+while IFS= read -r q; do
+  [[ -n $q ]] || continue
+  st=$(curl -sS --max-time 5 -G "$PROM/api/v1/query" --data-urlencode "query=$q" | jq -r .status 2>/dev/null) || st=""
+  [[ $st == success ]] || bad+="$q; "
+done <"$T/queries.txt"
+if [[ -z $bad && $(wc -l <"$T/queries.txt") -ge 20 ]]; then
+  ok "the dashboard's and the alert rules' $(wc -l <"$T/queries.txt") queries all run on Prometheus"
+else
+  fail "the dashboard's and the alert rules' queries run on Prometheus" "${bad:0:400}"
+fi
+missing=""
+for m in $(grep -o 'hop_[a-z_]*' "$T/queries.txt" | sed 's/_bucket$//' | sort -u); do
+  grep -q "^# TYPE $m " "$T/metrics.txt" || missing+="$m "
+done
+if [[ -z $missing ]]; then ok "every metric the dashboard and the rules use is in the scrape"; else fail "every metric the dashboard and the rules use is in the scrape" "$missing"; fi
 kill "$PROM_PID" 2>/dev/null || true
 wait "$PROM_PID" 2>/dev/null || true
 PROM_PID=""
