@@ -5,9 +5,15 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 void promtext_label_value(struct buf *b, const char *s)
 {
+    /* most values need no escape: one copy instead of a byte at a time */
+    if (!strpbrk(s, "\\\"\n")) {
+        buf_adds(b, s);
+        return;
+    }
     for (; *s; s++) {
         if (*s == '\\')
             buf_adds(b, "\\\\");
@@ -49,17 +55,22 @@ static void sample_head(struct buf *b, const char *name, const char *const *labe
     }
     buf_addc(b, '{');
     for (size_t i = 0; i < nlabels; i++) {
-        buf_addf(b, "%s%s=\"", i ? "," : "", labels[2 * i]);
+        if (i)
+            buf_addc(b, ',');
+        buf_adds(b, labels[2 * i]);
+        buf_add(b, "=\"", 2);
         promtext_label_value(b, labels[2 * i + 1]);
         buf_addc(b, '"');
     }
-    buf_adds(b, "} ");
+    buf_add(b, "} ", 2);
 }
 
 void promtext_int(struct buf *b, const char *name, const char *const *labels, size_t nlabels, long long v)
 {
     sample_head(b, name, labels, nlabels);
-    buf_addf(b, "%lld\n", v);
+    char text[24];
+    int n = snprintf(text, sizeof(text), "%lld\n", v);
+    buf_add(b, text, (size_t)n);
 }
 
 void promtext_double(struct buf *b, const char *name, const char *const *labels, size_t nlabels, double v)

@@ -13,7 +13,7 @@
 
 enum { STATUS_TIMEOUT_MS = 10 * 1000 };
 
-static const char status_usage[] = "usage: hop status [--json] [--socket PATH|HOST:PORT]\n";
+static const char status_usage[] = "usage: hop status [--json|--metrics] [--socket PATH|HOST:PORT]\n";
 
 static long long num(struct json_object *o, const char *key)
 {
@@ -88,17 +88,40 @@ static void print_app(struct json_object *st)
     }
 }
 
+/* Asks the pool at addr for path with the operator's param: 0 and *reply, or -1 with the reason printed. */
+static int ask(const char *addr, const char *path, struct fcgiclient_reply *reply)
+{
+    static const char *const params[] = {"HOP_METRICS", "1", NULL};
+    const char *err = NULL;
+    if (fcgiclient_get(addr, path, params, STATUS_TIMEOUT_MS, reply, &err) < 0) {
+        fprintf(stderr, "hop: cannot reach the pool at %s: %s (is hop serve running? see HOP_LISTEN)\n", addr,
+                err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The pool's Prometheus text, as a scrape gets it (for a node_exporter textfile, or a look). */
+static int print_metrics(const char *addr)
+{
+    struct fcgiclient_reply reply;
+    if (ask(addr, "/metrics", &reply) < 0)
+        return 1;
+    int rc = reply.status == 200 ? 0 : 1;
+    if (rc == 0)
+        fwrite(reply.body, 1, reply.body_len, stdout);
+    else
+        fprintf(stderr, "hop: the pool at %s answered %d to /metrics\n", addr, reply.status);
+    fcgiclient_free(&reply);
+    return rc;
+}
+
 /* Asks the pool at addr for its status: the parsed object, or NULL with the reason printed. */
 static struct json_object *fetch(const char *addr)
 {
-    static const char *const params[] = {"HOP_METRICS", "1", NULL};
     struct fcgiclient_reply reply;
-    const char *err = NULL;
-    if (fcgiclient_get(addr, "/status", params, STATUS_TIMEOUT_MS, &reply, &err) < 0) {
-        fprintf(stderr, "hop: cannot reach the pool at %s: %s (is hop serve running? see HOP_LISTEN)\n", addr,
-                err);
+    if (ask(addr, "/status", &reply) < 0)
         return NULL;
-    }
     struct json_object *st = reply.status == 200 ? json_tokener_parse(reply.body) : NULL;
     if (!st || !json_object_is_type(st, json_type_object)) {
         fprintf(stderr, "hop: the pool at %s answered %d without a status (an older hop?)\n", addr,
@@ -114,10 +137,12 @@ int status_command(int argc, char **argv)
 {
     const char *listen = getenv("HOP_LISTEN");
     const char *addr = listen && *listen ? listen : "/run/hop/hop.sock";
-    int json = 0;
+    int json = 0, metrics = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--metrics") == 0) {
+            metrics = 1;
         } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
             addr = argv[++i];
         } else {
@@ -125,6 +150,12 @@ int status_command(int argc, char **argv)
             return 2;
         }
     }
+    if (json && metrics) {
+        fputs(status_usage, stderr);
+        return 2;
+    }
+    if (metrics)
+        return print_metrics(addr);
     struct json_object *st = fetch(addr);
     if (!st)
         return 1;

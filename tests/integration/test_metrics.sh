@@ -335,6 +335,15 @@ if grep -Eq 'Requests/sec' "$T/wrk.out"; then
 else
   fail "the load ran" "$(tr '\n' '|' <"$T/wrk.out")"
 fi
+"$HOP_BIN" status --metrics --socket "$T/hop.sock" >"$T/socket-metrics.txt" 2>&1 || true
+if promtool check metrics <"$T/socket-metrics.txt" >/dev/null 2>&1 && grep -q '^hop_workers_alive 3$' "$T/socket-metrics.txt"; then
+  ok "hop status --metrics: the exposition over the socket, promtool-clean"
+else
+  fail "hop status --metrics: the exposition over the socket" "$(head -n 3 "$T/socket-metrics.txt" | tr '\n' '|')"
+fi
+rc=0
+"$HOP_BIN" status --json --metrics --socket "$T/hop.sock" >/dev/null 2>&1 || rc=$?
+expect_eq "hop status --json --metrics: a usage error" "$rc" 2
 body=$(curl -sS "$METRICS_BASE/status") || body=""
 BODY=$body
 expect_jeq "the loopback site's /status is the same status" '.pool' '"hop"'
