@@ -50,6 +50,8 @@ enum stmt_id {
     STMT_KEY_INSERT,
     STMT_KEYS_LIST,
     STMT_KEYS_REVOKE,
+    STMT_KEY_REVOKE_ID,
+    STMT_KEYS_TOUCH,
     STMT_COUNT
 };
 

@@ -8,10 +8,13 @@
 struct app_config {
     const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
     bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
+    /* HOP_CORS_ORIGINS: the browser origins that may call the API ("https://app.example", or "*" for any),
+     * NULL-terminated; NULL when none may (the default) */
+    const char *const *cors_origins;
 };
 
-/* Reads HOP_BASE_URL and HOP_VISITS: 0, or -1 with the reason printed on stderr. Called again (by tests),
- * it reads the environment again. */
+/* Reads HOP_BASE_URL, HOP_VISITS and HOP_CORS_ORIGINS: 0, or -1 with the reason printed on stderr. Called
+ * again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */
 const struct app_config *config_get(void);

@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "db.h"
 #include "guard.h"
+#include "keyuse.h"
 #include "log.h"
 #include "server.h"
 #include "visits.h"
@@ -14,6 +15,8 @@
 
 static int master_start(int nslots)
 {
+    if (db_metrics_define() < 0 || cache_metrics_define() < 0)
+        return -1;
     return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
@@ -33,13 +36,16 @@ static int worker_fd(void)
 
 static void worker_event(bool readable)
 {
-    if (!readable)
+    if (!readable) {
         db_connect();
+        keyuse_flush(false);
+    }
     cache_sync(readable);
 }
 
 static void worker_stop(void)
 {
+    keyuse_flush(true);
     db_disconnect();
 }
 

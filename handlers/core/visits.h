@@ -11,7 +11,7 @@
 /* Longer referrer host names are counted under their first VISITS_HOST_MAX bytes. */
 enum { VISITS_HOST_MAX = 63 };
 
-/* In the master before forking: maps the tables of every worker slot. */
+/* In the master before forking: maps the tables of every worker slot and registers the visit metrics. */
 int visits_init(int nslots);
 /* In a worker: counts into this slot's tables from now on. */
 void visits_attach(int slot);
