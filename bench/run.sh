@@ -393,7 +393,7 @@ stmt() {
 }
 # shellcheck disable=SC2016 # $N are SQL parameters
 re_find='WHERE coalesce\(l\.domain_id, 0\) = \$2 AND l\.slug = \$1$'
-re_auth='^SELECT owner_id, hash FROM api_keys'
+re_auth='^SELECT owner_id, hash, id, scope FROM api_keys'
 re_insert='^WITH l AS \(INSERT INTO links'
 # shellcheck disable=SC2016 # $N are SQL parameters
 re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
@@ -474,6 +474,8 @@ real_headers=(-H 'User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac O
 cells+=(
   "direct-trivial|fcgi|triv|$T/triv.sock -p /popular|trivial responder, fcgi_load on its socket"
   "direct-redirect-popular|fcgi|hop|$T/hop.sock -p /popular|hop redirect, one link, fcgi_load on its socket"
+  "direct-redirect-scraped|fcgiscrape|hop|$T/hop.sock -p /popular|the same, the pool's /metrics scraped every second"
+  "direct-redirect-pinged|fcgiping|hop|$T/hop.sock -p /popular|the same, /robots.txt asked every second (the control)"
   "direct-redirect-spread|fcgi|hop|$T/hop.sock -u $T/paths.txt|hop redirect, $nlinks links, fcgi_load on its socket"
   "direct-nocount-popular|fcgi|hopnv|$T/hopnv.sock -p /popular|hop redirect, one link, counting off (HOP_VISITS=off), fcgi_load"
   "direct-redirect-domains|fcgi|hopdom|$T/hopdom.sock -h go.bench.test -p /popular|hop redirect, one link on the default of 4 domains, fcgi_load"
@@ -578,6 +580,28 @@ snapshot() {
 }
 
 bound=$((secs + 30))
+# scrape_loop SOCKET SECONDS URI: one request for URI with the operator's param (HOP_METRICS) a second, from
+# one process (tests/lib/fcgi_raw.py's client); exits 1 when an answer does not come.
+scrape_loop() {
+  python3 - "$@" <<'PY'
+import socket, sys, time
+sys.path.insert(0, "tests/lib")
+from fcgi_raw import BEGIN_REQUEST, PARAMS, RESPONDER, STDIN, encode_params, read_answer, record
+path, end, uri = sys.argv[1], time.monotonic() + float(sys.argv[2]), sys.argv[3].encode()
+params = encode_params([(b"REQUEST_METHOD", b"GET"), (b"REQUEST_URI", uri), (b"HOP_METRICS", b"1")])
+while time.monotonic() < end:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.sendall(record(BEGIN_REQUEST, bytes([0, RESPONDER, 0, 0, 0, 0, 0, 0])) + record(PARAMS, params)
+              + record(PARAMS, b"") + record(STDIN, b""))
+    out, ended, _ = read_answer(s, time.monotonic() + 5)
+    s.close()
+    if not ended:
+        sys.exit("bench: a scrape got no answer")
+    time.sleep(1)
+PY
+}
+
 # Run one cell for D seconds; print its RESULT line.
 run_load() {
   local kind=$1 what=$2 d=$3 url mode
@@ -609,6 +633,18 @@ run_load() {
       # shellcheck disable=SC2086 # the rest of $what is options
       timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 "${real_headers[@]}" |
         grep '^RESULT'
+      ;;
+    fcgiscrape | fcgiping)
+      # what Prometheus does, over the same socket: the whole pool's /metrics once a second during the load,
+      # from one long-lived process; fcgiping asks for /robots.txt instead, the control that shows what any
+      # request once a second costs, so that the difference is the scrape's own
+      local scraper
+      scrape_loop "${what%% *}" "$((d + 2))" "$([[ $kind == fcgiscrape ]] && echo /metrics || echo /robots.txt)" &
+      scraper=$!
+      # shellcheck disable=SC2086
+      timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 | grep '^RESULT'
+      kill "$scraper" 2>/dev/null || true
+      wait "$scraper" 2>/dev/null || true
       ;;
     pgb)
       rm -f "$T"/pgb.*

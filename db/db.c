@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "db_internal.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,44 @@ static long long last_attempt_ms;
 /* an outage is logged when it starts and then every FAILURE_LOG_MS, not on every retry */
 static long long failing_since_ms, failure_logged_ms;
 static unsigned long generation;
+static bool opened_here; /* this process has had a connection (a fork's inherited one does not count) */
+/* metric ids (metrics.h); -1 until db_metrics_define, and in commands that run no pool */
+static int m_up = -1, m_down = -1, m_reconnects = -1, m_errors = -1, m_unavailable = -1;
+
+int db_metrics_define(void)
+{
+    static const char conn_help[] =
+        "Pool processes whose PostgreSQL connection is up, or down (failed or broken).";
+    static const char err_help[] = "Statements that failed: kind=\"error\" is hop's or the schema's fault "
+                                   "(500), kind=\"unavailable\" the "
+                                   "database going away (503).";
+    m_up = metrics_define("hop_postgres_connections", "state=\"up\"", METRICS_GAUGE, conn_help);
+    m_down = metrics_define("hop_postgres_connections", "state=\"down\"", METRICS_GAUGE, conn_help);
+    m_reconnects =
+        metrics_define("hop_postgres_reconnects_total", NULL, METRICS_COUNTER,
+                       "Connections to PostgreSQL opened again after one broke or could not be opened.");
+    m_errors =
+        metrics_define("hop_postgres_statement_errors_total", "kind=\"error\"", METRICS_COUNTER, err_help);
+    m_unavailable = metrics_define("hop_postgres_statement_errors_total", "kind=\"unavailable\"",
+                                   METRICS_COUNTER, err_help);
+    return m_up < 0 || m_unavailable < 0 ? -1 : 0;
+}
+
+static void conn_state(bool up)
+{
+    metrics_set(m_up, up);
+    metrics_set(m_down, !up);
+}
+
+/* libpq prints notices, and errors that arrive between statements (a server shutting down), on stderr as
+ * they come: they go to the log as logfmt lines instead. */
+static void notice_to_log(void *arg, const char *message)
+{
+    (void)arg;
+    char msg[512];
+    log_quote(msg, sizeof(msg), message, strcspn(message, "\n"));
+    log_warn("database notice", "notice=%s", msg);
+}
 
 PGconn *db_open_conn(bool quiet)
 {
@@ -35,6 +74,7 @@ PGconn *db_open_conn(bool quiet)
         PQfinish(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c, notice_to_log, NULL);
     return c;
 }
 
@@ -82,12 +122,17 @@ int db_connect(void)
     if (!c) {
         if (!failing_since_ms)
             failing_since_ms = now;
+        conn_state(false);
         return DB_UNAVAILABLE;
     }
     PQsetnonblocking(c, 0);
     conn = c;
     last_attempt_ms = 0;
+    if (opened_here || failing_since_ms)
+        metrics_add(m_reconnects, 1);
+    opened_here = true;
     generation++;
+    conn_state(true);
     if (failing_since_ms)
         log_info("database reachable again", "down_ms=%lld", now - failing_since_ms);
     failing_since_ms = 0;
@@ -97,8 +142,10 @@ int db_connect(void)
 
 void db_disconnect(void)
 {
-    if (conn)
+    if (conn) {
         PQfinish(conn);
+        conn_state(false);
+    }
     conn = NULL;
 }
 
@@ -114,6 +161,9 @@ unsigned long db_generation(void)
 
 void db_forget(void)
 {
+    /* the parent's history of connections is not this process's */
+    opened_here = false;
+    failing_since_ms = 0;
     if (!conn)
         return;
     /* closing the descriptor first makes PQfinish's goodbye fail here instead of reaching the server */
@@ -154,6 +204,7 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (PQstatus(c) != CONNECTION_OK) {
         *rc = DB_UNAVAILABLE;
+        metrics_add(m_unavailable, 1);
     } else if (state && strcmp(state, "23505") == 0) {
         *rc = DB_CONFLICT;
     } else {
@@ -162,6 +213,7 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
         bool later = !state || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
                      strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0;
         *rc = later ? DB_UNAVAILABLE : DB_ERROR;
+        metrics_add(later ? m_unavailable : m_errors, 1);
         char msg[512];
         const char *e = PQresultErrorMessage(res);
         log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));

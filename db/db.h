@@ -28,5 +28,7 @@ void db_forget(void);
 unsigned long db_generation(void);
 /* A round trip: DB_OK when the database answers. */
 int db_ping(void);
+/* Registers the connection's metrics (state, reconnects, statement errors) before the pool forks: 0 or -1. */
+int db_metrics_define(void);
 
 #endif

@@ -217,19 +217,20 @@ const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
                        STMT_APP},
     /* $1 SHA-256 of the key, as bytea */
-    [STMT_KEY_AUTH] = {"key_auth",
-                       "SELECT owner_id, hash FROM api_keys WHERE hash = $1 AND revoked_at IS NULL", 1,
-                       STMT_APP},
+    [STMT_KEY_AUTH] =
+        {"key_auth", "SELECT owner_id, hash, id, scope FROM api_keys WHERE hash = $1 AND revoked_at IS NULL",
+         1, STMT_APP},
     [STMT_OWNER_UPSERT] = {"owner_upsert",
                            "INSERT INTO owners (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = "
                            "excluded.name RETURNING id",
                            1, STMT_APP},
-    [STMT_KEY_INSERT] = {"key_insert", "INSERT INTO api_keys (owner_id, hash) VALUES ($1, $2)", 2, STMT_APP},
+    [STMT_KEY_INSERT] = {"key_insert",
+                         "INSERT INTO api_keys (owner_id, hash, scope) VALUES ($1, $2, $3) RETURNING id", 3,
+                         STMT_APP},
     [STMT_KEYS_LIST] =
         {"keys_list",
-         "SELECT o.name, k.id, " RFC3339("k.created_at") ", " RFC3339(
-             "k.revoked_at") " "
-                             "FROM owners o JOIN api_keys k ON k.owner_id = o.id ORDER BY o.name, k.id",
+         "SELECT o.name, k.id, k.scope, " RFC3339("k.created_at") ", " RFC3339("k.last_used_at") ", " RFC3339(
+             "k.revoked_at") " FROM owners o JOIN api_keys k ON k.owner_id = o.id ORDER BY o.name, k.id",
          0, STMT_APP},
     [STMT_KEYS_REVOKE] =
         {"keys_revoke",
@@ -332,4 +333,15 @@ const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN", 0, STMT_APP},
     [STMT_TX_COMMIT] = {"tx_commit", "COMMIT", 0, STMT_APP},
     [STMT_TX_ROLLBACK] = {"tx_rollback", "ROLLBACK", 0, STMT_APP},
+    /* one key by the number keys list shows; no row: no such key, or revoked already */
+    [STMT_KEY_REVOKE_ID] =
+        {"key_revoke_id",
+         "UPDATE api_keys SET revoked_at = now() FROM owners o WHERE api_keys.owner_id = o.id "
+         "AND api_keys.id = $1 AND api_keys.revoked_at IS NULL RETURNING o.name",
+         1, STMT_APP},
+    /* $1 key ids, $2 seconds since the epoch: a worker's batch of last uses; a later one never goes back */
+    [STMT_KEYS_TOUCH] = {"keys_touch",
+                         "UPDATE api_keys k SET last_used_at = greatest(k.last_used_at, to_timestamp(u.t)) "
+                         "FROM unnest($1::bigint[], $2::bigint[]) AS u(id, t) WHERE k.id = u.id",
+                         2, STMT_APP},
 };

@@ -65,6 +65,8 @@ enum stmt_id {
     STMT_TX_BEGIN,
     STMT_TX_COMMIT,
     STMT_TX_ROLLBACK,
+    STMT_KEY_REVOKE_ID,
+    STMT_KEYS_TOUCH,
     STMT_COUNT
 };
 

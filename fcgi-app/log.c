@@ -6,12 +6,33 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static enum log_level min_level = LOG_LEVEL_INFO;
 static int log_pid;
 static const char *const level_names[] = {"debug", "info", "warn", "error", "fatal"};
+/* syslog priorities (sd-daemon.h's SD_DEBUG ... SD_CRIT) of the levels above */
+static const int level_priority[] = {7, 6, 4, 3, 2};
+static int to_journal;
+static int access_every = 1;
+static unsigned long access_seen;
+
+void log_detect_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    to_journal = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+                 (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_set_access_every(int every)
+{
+    access_every = every < 0 ? 1 : every;
+}
 
 int log_set_level(const char *name)
 {
@@ -77,9 +98,11 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
     if (lvl < min_level)
         return;
     int saved = errno;
-    char line[2048];
+    char line[2048], prio[8] = "";
     const char *q = strchr(msg, ' ') ? "\"" : "";
-    int n = snprintf(line, sizeof(line), "level=%s pid=%d msg=%s%s%s", level_names[lvl],
+    if (to_journal)
+        snprintf(prio, sizeof(prio), "<%d>", level_priority[lvl]);
+    int n = snprintf(line, sizeof(line), "%slevel=%s pid=%d msg=%s%s%s", prio, level_names[lvl],
                      log_pid ? log_pid : (int)getpid(), q, msg, q);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = (int)sizeof(line) - 1;
@@ -108,7 +131,10 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
 
 void log_access(const char *method, const char *path, size_t path_len, int status, long us, const char *rid)
 {
-    if (LOG_LEVEL_INFO < min_level)
+    if (LOG_LEVEL_INFO < min_level || (access_every == 0 && status < 500))
+        return;
+    /* sampling keeps journald's rate limit for the lines that matter: errors are never sampled away */
+    if (access_every > 1 && status < 500 && ++access_seen % (unsigned long)access_every != 0)
         return;
     char qpath[600], qmethod[64];
     log_quote(qpath, sizeof(qpath), path, path_len);

@@ -10,6 +10,12 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 /* Reads the level from its name ("debug", "info", "warn", "error"); returns -1 for an unknown name. */
 int log_set_level(const char *name);
 int log_enabled(enum log_level lvl);
+/* Whether stderr is the journal (JOURNAL_STREAM names stderr's device and inode, as systemd sets it): then
+ * every line starts with its syslog priority (<3> for an error...), which journald reads and strips, so
+ * `journalctl -p err` finds errors. A terminal, a file or a pipe keeps plain logfmt. Call it at start. */
+void log_detect_journal(void);
+/* Access lines: every (1), none (0), or one in every (N) per worker; a 5xx is always logged. */
+void log_set_access_every(int every);
 /* Remembers the process id for the pid= field: call it at start and in every child after fork (it saves a
  * system call on every log line). */
 void log_set_pid(void);

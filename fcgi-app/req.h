@@ -35,6 +35,7 @@ struct req {
     size_t nqs;
     struct req_kv *route; /* ":name" segments filled by the router */
     size_t nroute;
+    int route_no; /* the row of the route table the router matched, from 1; 0 while none did */
     char id[REQ_ID_MAX + 1];
     long long content_length; /* -1 when absent or unknown (chunked), -2 when malformed */
     size_t max_body;

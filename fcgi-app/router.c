@@ -95,6 +95,7 @@ int router_match(const struct route *routes, size_t n, struct req *r, route_fn *
         }
         *fn = routes[i].fn;
         r->nroute = (size_t)captures;
+        r->route_no = (int)i + 1;
         r->route = arena_alloc(r->arena, sizeof(*r->route) * (size_t)(captures ? captures : 1));
         for (int k = 0; k < captures; k++) {
             r->route[k] = kv[k];

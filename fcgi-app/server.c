@@ -6,6 +6,8 @@
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
+#include "promtext.h"
 #include "req.h"
 #include "resp.h"
 #include "xalloc.h"
@@ -13,10 +15,12 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +150,7 @@ int server_listen(const struct server_config *cfg, char **owned_path)
 
 static const struct server_config *g_cfg;
 static const struct server_hooks *g_hooks;
+static int g_listen_fd = -1;
 
 struct body_ctx {
     FCGX_Request *fr;
@@ -204,6 +209,43 @@ static void fcgi_write(void *ctx, const char *s, size_t n)
     }
 }
 
+/* Which of the operator's endpoints r asks for (METRICS_ROUTE_*), or 0. Only a request carrying the admin
+ * param gets one: the operator's own site sets it, a client cannot (its headers arrive as HTTP_*), so on the
+ * public site these paths stay the application's. The path is compared first: it costs other requests
+ * nothing. */
+static int admin_route(const struct req *r)
+{
+    if (!g_cfg->admin_param)
+        return 0;
+    bool metrics = strcmp(r->path, "/metrics") == 0;
+    if (!metrics && strcmp(r->path, "/status") != 0)
+        return 0;
+    const char *v = req_env(r, g_cfg->admin_param);
+    if (!v || !*v || strcmp(v, "0") == 0)
+        return 0;
+    return metrics ? METRICS_ROUTE_METRICS : METRICS_ROUTE_STATUS;
+}
+
+static void admin_answer(struct req *r, struct resp *w, int route)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        resp_header(w, "Allow", "GET, HEAD");
+        resp_problem(w, 405, "this path does not accept that method; see the Allow header");
+        return;
+    }
+    resp_header(w, "Cache-Control", "no-store");
+    if (route == METRICS_ROUTE_METRICS) {
+        struct buf text;
+        buf_init(&text, r->arena, 32 * 1024);
+        metrics_render(&text, g_listen_fd);
+        resp_body(w, 200, PROMTEXT_CONTENT_TYPE, text.data, text.len);
+        return;
+    }
+    struct json_object *status = metrics_status(g_listen_fd);
+    resp_json(w, 200, status);
+    json_object_put(status);
+}
+
 static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws, long long t0)
 {
     struct req r;
@@ -221,14 +263,20 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws
     resp_init(&w, a);
     r.bad_status = status;
     r.bad_detail = detail;
-    g_hooks->handle(&r, &w);
+    int admin = admin_route(&r);
+    if (admin)
+        admin_answer(&r, &w, admin);
+    else
+        g_hooks->handle(&r, &w);
     struct buf out;
     buf_init(&out, a, 512 + w.body_len);
     struct resp_sink sink = {fcgi_write, fr->out};
     resp_send(&w, r.id, strcmp(method, "HEAD") == 0, &out, &sink);
     FCGX_Finish_r(fr);
     arm_deadline(0);
-    log_access(method, r.path, r.path_len, w.status, (long)(clock_us() - t0), r.id);
+    long long us = clock_us() - t0;
+    metrics_request_end(admin ? admin : r.route_no, w.status, us);
+    log_access(method, r.path, r.path_len, w.status, (long)us, r.id);
     arena_reset(a);
 }
 
@@ -243,6 +291,7 @@ static bool accept_one(int listen_fd, FCGX_Request *fr, struct arena *a, struct 
         return errno == ECONNABORTED || errno == EINTR;
     }
     long long t0 = clock_us();
+    metrics_request_begin();
     arm_deadline(g_cfg->read_timeout_ms);
     /* hand the connection to libfcgi; keepConnection stops the Finish inside Accept from closing it */
     fr->ipcFd = fd;
@@ -262,6 +311,7 @@ static bool accept_one(int listen_fd, FCGX_Request *fr, struct arena *a, struct 
     /* libfcgi closed the connection: it broke the protocol, stalled or went away before its params */
     arm_deadline(0);
     fr->ipcFd = -1;
+    metrics_request_dropped();
     log_warn("request dropped", "reason=\"bad or incomplete FastCGI request\" us=%lld", clock_us() - t0);
     return true;
 }
@@ -297,6 +347,7 @@ static void worker_main(int listen_fd, pid_t master, int ready_fd, int slot)
     int sigfd = block_signals_fd();
     struct worker_state ws = {0};
     worker_init_id(&ws);
+    metrics_attach(slot);
     if (g_hooks->worker_start)
         g_hooks->worker_start(slot);
     char one = 1;
@@ -368,6 +419,9 @@ struct slot {
 struct master {
     int listen_fd, sigfd, ready_rd, ready_wr;
     int nready;
+    int status_alive;      /* the worker count systemd's STATUS= last said, -1 before the first */
+    long long watchdog_ms; /* how often systemd wants WATCHDOG=1 (half its WatchdogSec), 0: never */
+    long long next_watchdog_ms;
     bool announced, stopping;
     bool reloading; /* SIGHUP: workers are finishing, then the binary re-executes (reload_exec) */
     struct slot slots[MAX_WORKERS];
@@ -389,6 +443,7 @@ static void spawn(struct master *m, struct slot *s)
         worker_main(m->listen_fd, master, m->ready_wr, (int)(s - m->slots));
     }
     s->pid = pid;
+    metrics_worker_up((int)(s - m->slots), pid);
     s->started_ms = clock_ms();
     s->respawn_at_ms = 0;
 }
@@ -425,6 +480,7 @@ static void reap(struct master *m)
         if (!s)
             continue;
         s->pid = 0;
+        metrics_worker_down((int)(s - m->slots), !m->stopping && !m->reloading);
         if ((m->stopping || m->reloading) && WIFEXITED(st) && WEXITSTATUS(st) == 0)
             continue;
         if (WIFSIGNALED(st))
@@ -458,6 +514,38 @@ static void signal_workers(const struct master *m, int sig)
     for (int i = 0; i < m->nslots; i++) {
         if (m->slots[i].pid > 0)
             kill(m->slots[i].pid, sig);
+    }
+}
+
+/* Tells systemd (when it listens) how many workers are alive, whenever that changes. */
+static void notify_status(struct master *m)
+{
+    int alive = live_workers(m);
+    if (alive == m->status_alive)
+        return;
+    m->status_alive = alive;
+    sd_notifyf(0, "STATUS=%d of %d workers alive", alive, m->nslots);
+}
+
+/* The pool is alive while this loop runs and a worker is there to answer (or the binary is re-executing):
+ * a master that hangs, or a pool whose workers keep dying, stops the pings and systemd acts on it. */
+static void notify_watchdog(struct master *m)
+{
+    if (!m->watchdog_ms || clock_ms() < m->next_watchdog_ms)
+        return;
+    m->next_watchdog_ms = clock_ms() + m->watchdog_ms;
+    if (live_workers(m) > 0 || m->reloading)
+        sd_notify(0, "WATCHDOG=1");
+}
+
+static void watchdog_init(struct master *m)
+{
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+        m->watchdog_ms = (long long)(usec / 2000);
+        if (m->watchdog_ms < 1)
+            m->watchdog_ms = 1;
+        log_info("watchdog", "interval_ms=%lld", m->watchdog_ms);
     }
 }
 
@@ -591,7 +679,8 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
 {
     g_cfg = cfg;
     g_hooks = hooks;
-    struct master m = {.listen_fd = listen_fd};
+    g_listen_fd = listen_fd;
+    struct master m = {.listen_fd = listen_fd, .status_alive = -1};
     m.nslots = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
     /* workers poll the socket and call accept only when it is readable; a lost race returns EAGAIN */
     fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
@@ -609,8 +698,11 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
      * worker that long after its answer */
     setenv("LIBFCGI_OS_CLOSE_POLL_TIMEOUT", "200", 0);
     FCGX_Init();
+    if (metrics_map(m.nslots, cfg->name ? cfg->name : "pool", cfg->version, cfg->routes, cfg->nroutes) < 0)
+        return 1;
     if (hooks->master_start && hooks->master_start(m.nslots) < 0)
         return 1;
+    watchdog_init(&m);
     for (int i = 0; i < m.nslots; i++)
         spawn(&m, &m.slots[i]);
 
@@ -638,6 +730,9 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
             }
         }
         reap(&m);
+        /* before the respawn below, so that systemd hears of a death even when the replacement is instant */
+        if (m.announced && !m.stopping)
+            notify_status(&m);
         if (m.stopping || m.reloading) {
             if (live_workers(&m) == 0 && m.stopping)
                 break;
@@ -656,6 +751,9 @@ int server_run(const struct server_config *cfg, const struct server_hooks *hooks
                     spawn(&m, &m.slots[i]);
             }
         }
+        if (m.announced && !m.stopping)
+            notify_status(&m);
+        notify_watchdog(&m);
         if (clock_ms() >= next_tick) {
             if (hooks->master_tick)
                 hooks->master_tick();

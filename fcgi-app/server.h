@@ -9,6 +9,7 @@
 
 struct req;
 struct resp;
+struct route;
 
 struct server_hooks {
     /* Answers one request; r and w live in the request arena. When r->bad_status is set the request could
@@ -30,13 +31,20 @@ struct server_hooks {
 };
 
 struct server_config {
-    const char *listen;    /* "path" or "host:port"; used when no socket is inherited */
-    int socket_mode;       /* for a Unix socket path, e.g. 0660 */
-    int workers;           /* number of worker processes */
-    size_t max_body;       /* request body limit in bytes */
-    int read_timeout_ms;   /* deadline for a request's body, from accept */
-    int tick_ms;           /* master_tick and worker_event(false) period */
-    int shutdown_grace_ms; /* how long SIGTERM waits for workers before SIGKILL */
+    const char *listen;         /* "path" or "host:port"; used when no socket is inherited */
+    int socket_mode;            /* for a Unix socket path, e.g. 0660 */
+    int workers;                /* number of worker processes */
+    size_t max_body;            /* request body limit in bytes */
+    int read_timeout_ms;        /* deadline for a request's body, from accept */
+    int tick_ms;                /* master_tick and worker_event(false) period */
+    int shutdown_grace_ms;      /* how long SIGTERM waits for workers before SIGKILL */
+    const char *name;           /* the pool's name: prefixes its metrics ("hop_requests_total") */
+    const char *version;        /* the build's, for the metrics and the status */
+    const struct route *routes; /* the application's route table: requests are counted by its rows */
+    size_t nroutes;
+    /* A FastCGI param only the operator's own site sets (e.g. "HOP_METRICS", set by Caddy's transport env):
+     * a request carrying it gets the pool's /metrics and /status from the runtime. NULL: never. */
+    const char *admin_param;
 };
 
 /* Finds the listen socket: systemd's (LISTEN_FDS, fd 3), spawn-fcgi's (fd 0), else opens cfg->listen.

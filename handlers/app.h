@@ -11,8 +11,12 @@ struct link;
 struct req;
 struct resp;
 
+struct route;
+
 /* The runtime's handle hook: authentication for /api, then the route table. */
 void app_handle(struct req *r, struct resp *w);
+/* The route table (the runtime labels its request metrics with the rows' patterns); *n rows. */
+const struct route *app_routes(size_t *n);
 
 /* The public base URL for this request: HOP_BASE_URL, else https:// and the request's Host. */
 const char *app_base_url(struct req *r);

@@ -6,21 +6,46 @@
 #include "db.h"
 #include "db_keys.h"
 #include "handler.h"
+#include "keyuse.h"
 #include "req.h"
 #include "resp.h"
 
 #include <openssl/crypto.h>
 #include <string.h>
 
-/* What hop keeps per request in r->app. */
+/* What hop keeps per request in r->app: the key that authenticated it. */
 struct auth_state {
-    long long owner_id;
+    struct key_grant grant;
 };
 
 long long auth_owner(const struct req *r)
 {
     const struct auth_state *st = r->app;
-    return st ? st->owner_id : 0;
+    return st ? st->grant.owner_id : 0;
+}
+
+/* The scope a method needs: reading needs read, making a link create, changing or deleting one full. */
+static enum key_scope scope_needed(const char *method)
+{
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return KEY_SCOPE_READ;
+    if (strcmp(method, "POST") == 0)
+        return KEY_SCOPE_CREATE;
+    return KEY_SCOPE_FULL;
+}
+
+int auth_scope_check(struct req *r, struct resp *w)
+{
+    const struct auth_state *st = r->app;
+    enum key_scope need = scope_needed(r->method);
+    if (st && st->grant.scope >= need)
+        return 0;
+    resp_header(w, "Cache-Control", "no-store");
+    resp_problem(w, 403,
+                 arena_printf(r->arena, "this API key has the %s scope; %s needs a key with the %s scope",
+                              key_scope_name(st ? st->grant.scope : KEY_SCOPE_READ), r->method,
+                              key_scope_name(need)));
+    return -1;
 }
 
 static void unauthorized(struct resp *w, const char *detail)
@@ -45,12 +70,13 @@ int auth_request(struct req *r, struct resp *w)
     unsigned char hash[32];
     apikey_hash(token, hash);
     OPENSSL_cleanse(token, sizeof(token));
-    long long owner = 0;
-    int rc = db_key_owner(hash, &owner);
+    struct key_grant grant;
+    int rc = db_key_find(hash, &grant);
     if (rc == DB_OK) {
         struct auth_state *st = arena_alloc(r->arena, sizeof(*st));
-        st->owner_id = owner;
+        st->grant = grant;
         r->app = st;
+        keyuse_note(grant.key_id);
         return 0;
     }
     if (rc == DB_NOT_FOUND) {

@@ -12,6 +12,7 @@
 #include "migrate.h"
 #include "password.h"
 #include "server.h"
+#include "status_cli.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -44,9 +45,16 @@ static const char usage[] =
     "                     bring links from another service's export (or hop's own) into NAME's links\n"
     "  export --owner NAME [--format csv|json]\n"
     "                     every link of owner NAME, with all its fields, on standard output\n"
-    "  keys create NAME   make an API key for owner NAME (created if new); the key is printed once\n"
-    "  keys list          owners and their keys' dates (never a key)\n"
+    "  keys create NAME [--scope read|create|full]\n"
+    "                     make an API key for owner NAME (created if new); the key is printed once;\n"
+    "                     read: GET only, create: GET and POST, full: everything (the default)\n"
+    "  keys list          owners, their keys' numbers, scopes, dates and last use (never a key)\n"
     "  keys revoke NAME   revoke every key of owner NAME\n"
+    "  keys revoke --key ID\n"
+    "                     revoke one key by the number keys list shows\n"
+    "  status [--json|--metrics] [--socket ADDR]\n"
+    "                     the running pool's workers, queue and counters, asked over its socket\n"
+    "                     (HOP_LISTEN); --metrics prints the Prometheus text a scrape gets\n"
     "  version            print the version\n"
     "  help, --help       this text\n"
     "\n"
@@ -61,10 +69,14 @@ static const char usage[] =
     "  HOP_READ_TIMEOUT   seconds a request may take to send its body (default 10)\n"
     "  HOP_BASE_URL       public base URL for short_url and loop detection (default https://<Host>)\n"
     "  HOP_NO_MIGRATE     set to 1 to skip migrations at serve start\n"
+    "  HOP_CORS_ORIGINS   browser origins that may call the API, comma-separated (https://app.example; * "
+    "for\n"
+    "                     any); none by default\n"
     "  HOP_VISITS         off: count no visits (only to measure what counting costs; default on)\n"
     "  HOP_ANALYTICS_HOURLY_DAYS  days hourly visit counts are kept before they become daily (default 30)\n"
     "  HOP_GEOIP_DB       a MaxMind-format .mmdb of countries (without it, every country is unknown)\n"
-    "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n";
+    "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n"
+    "  HOP_ACCESS_LOG     on, off, or N for one access line in N (a 5xx is always logged; default on)\n";
 
 /* A decimal setting within [lo, hi], or def when unset; exits with a clear message when malformed. */
 static long env_long(const char *name, long def, long lo, long hi)
@@ -96,6 +108,24 @@ static int env_mode(const char *name, int def)
     return (int)v;
 }
 
+/* HOP_ACCESS_LOG: on (every line), off, or N (one line in N). */
+static int access_every(void)
+{
+    const char *s = getenv("HOP_ACCESS_LOG");
+    if (!s || !*s || strcmp(s, "on") == 0)
+        return 1;
+    if (strcmp(s, "off") == 0)
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < 1 || v > 1000000) {
+        fprintf(stderr, "hop: HOP_ACCESS_LOG=%s is not on, off or a number from 1 to 1000000\n", s);
+        exit(2);
+    }
+    return (int)v;
+}
+
 static void load_config(struct server_config *cfg)
 {
     const char *lvl = getenv("HOP_LOG_LEVEL");
@@ -103,6 +133,7 @@ static void load_config(struct server_config *cfg)
         fprintf(stderr, "hop: HOP_LOG_LEVEL=%s is not debug, info, warn or error\n", lvl);
         exit(2);
     }
+    log_set_access_every(access_every());
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     const char *listen = getenv("HOP_LISTEN");
     cfg->listen = listen && *listen ? listen : "/run/hop/hop.sock";
@@ -114,6 +145,10 @@ static void load_config(struct server_config *cfg)
     cfg->read_timeout_ms = (int)env_long("HOP_READ_TIMEOUT", 10, 1, 3600) * 1000;
     cfg->tick_ms = 100;
     cfg->shutdown_grace_ms = 30 * 1000;
+    cfg->name = "hop";
+    cfg->version = HOP_VERSION;
+    cfg->routes = app_routes(&cfg->nroutes);
+    cfg->admin_param = "HOP_METRICS";
 
     if (config_load() < 0)
         exit(2);
@@ -176,6 +211,7 @@ static int cmd_serve(int argc, char **argv)
 int main(int argc, char **argv)
 {
     log_set_pid();
+    log_detect_journal();
     if (argc < 2) {
         fputs(usage, stderr);
         return 2;
@@ -206,6 +242,8 @@ int main(int argc, char **argv)
         load_config(&cfg);
         return cmd[0] == 'i' ? import_command(argc - 2, argv + 2) : export_command(argc - 2, argv + 2);
     }
+    if (strcmp(cmd, "status") == 0)
+        return status_command(argc - 2, argv + 2);
     if (strcmp(cmd, "keys") == 0) {
         struct server_config cfg;
         load_config(&cfg);

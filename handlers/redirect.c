@@ -112,6 +112,7 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
     private_answer(w);
     resp_header(w, "X-Robots-Tag", "noindex");
     resp_redirect(w, status, target);
+    cache_count_redirect();
 }
 
 /* The domain the request's Host names (NULL with DOMAINS_NONE), or NULL answered: an unknown Host is a

@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "config.h"
+#include "cors.h"
 #include "domains.h"
 #include "req.h"
 #include "resp.h"
@@ -35,6 +36,12 @@ static const struct route routes[] = {
     {"POST", "/:slug", redirect_post},
 };
 
+const struct route *app_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
+
 /* Everything under /api is authenticated before anything else is looked at, even whether the path exists. */
 static bool under_api(const struct req *r)
 {
@@ -43,8 +50,14 @@ static bool under_api(const struct req *r)
 
 void app_handle(struct req *r, struct resp *w)
 {
-    if (under_api(r) && auth_request(r, w) < 0)
-        return;
+    if (under_api(r)) {
+        /* a browser's preflight carries no key: it is answered before authentication */
+        if (cors_preflight(r, w, routes, sizeof(routes) / sizeof(routes[0])))
+            return;
+        cors_headers(r, w);
+        if (auth_request(r, w) < 0)
+            return;
+    }
     if (r->bad_status) {
         resp_problem(w, r->bad_status, r->bad_detail);
         return;
@@ -53,6 +66,8 @@ void app_handle(struct req *r, struct resp *w)
     char allow[ROUTER_ALLOW_MAX];
     int status = router_match(routes, sizeof(routes) / sizeof(routes[0]), r, &fn, allow);
     if (status == 0) {
+        if (under_api(r) && auth_scope_check(r, w) < 0)
+            return;
         fn(r, w);
         return;
     }

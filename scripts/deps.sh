@@ -7,6 +7,7 @@ PACKAGES="build-essential pkg-config libfcgi-dev libcsv-dev libpq-dev libjson-c-
 PACKAGES+=" libpcre2-dev"                # analytics: the bot matcher
 PACKAGES+=" libmaxminddb-dev"             # analytics: country from HOP_GEOIP_DB
 PACKAGES+=" libmaxmind-db-writer-perl"   # analytics tests: a small .mmdb of their own
+PACKAGES+=" prometheus"               # tests: promtool and a real Prometheus (test_metrics.sh)
 
 missing=()
 for pkg in $PACKAGES; do

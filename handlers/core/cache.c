@@ -9,6 +9,7 @@
 #include "db_domains.h"
 #include "db_links.h"
 #include "domains.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,30 @@ struct entry {
 
 static struct entry entries[CACHE_SETS][CACHE_WAYS];
 static unsigned long listening_generation;
+
+enum source { FROM_CACHE, FROM_POSTGRES, FROM_STALE, NSOURCES };
+static enum source last_source;
+static int m_redirects[NSOURCES] = {-1, -1, -1};
+
+int cache_metrics_define(void)
+{
+    static const char help[] =
+        "Redirects answered, by where the link came from: the worker's cache, PostgreSQL, "
+        "or a stale copy while PostgreSQL could not be reached.";
+    static const char *const labels[NSOURCES] = {"source=\"cache\"", "source=\"postgres\"",
+                                                 "source=\"stale\""};
+    for (int i = 0; i < NSOURCES; i++) {
+        m_redirects[i] = metrics_define("hop_redirects_total", labels[i], METRICS_COUNTER, help);
+        if (m_redirects[i] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void cache_count_redirect(void)
+{
+    metrics_add(m_redirects[last_source], 1);
+}
 
 static unsigned long long slug_hash(long long domain_id, const char *slug)
 {
@@ -138,8 +163,11 @@ enum cache_result cache_lookup(long long domain_id, const char *slug, const stru
         /* a link seen lately keeps working while the database is away; others cannot */
         if (!fresh && (!e || age > CACHE_STALE_MS))
             return CACHE_UNAVAILABLE;
+        last_source = fresh ? FROM_POSTGRES : FROM_STALE;
         if (fresh)
             e = fresh;
+    } else {
+        last_source = FROM_CACHE;
     }
     *out = &e->link;
     return CACHE_FOUND;

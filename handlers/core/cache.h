@@ -32,5 +32,10 @@ enum cache_result cache_lookup(long long domain_id, const char *slug, const stru
 void cache_sync(bool read_socket);
 /* Forgets every entry. */
 void cache_clear(void);
+/* Registers the redirect counters before the pool forks: 0 or -1. */
+int cache_metrics_define(void);
+/* Counts one redirect answered with the link of the last cache_lookup, under where it came from: the cache,
+ * PostgreSQL, or a stale copy served while PostgreSQL could not be asked. */
+void cache_count_redirect(void);
 
 #endif

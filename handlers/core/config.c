@@ -9,6 +9,8 @@
 
 static struct app_config cfg;
 static char *base_url;
+static char *cors_text;
+static const char **cors_list;
 
 const struct app_config *config_get(void)
 {
@@ -58,6 +60,50 @@ static int load_hourly_days(void)
     return 0;
 }
 
+/* An origin as a browser sends it: scheme "://" host [":" port], nothing after; or "*". */
+static bool origin_ok(const char *o)
+{
+    if (strcmp(o, "*") == 0)
+        return true;
+    const char *host = strncmp(o, "https://", 8) == 0 ? o + 8 : strncmp(o, "http://", 7) == 0 ? o + 7 : NULL;
+    size_t n = host ? strlen(host) : 0;
+    return n > 0 && n <= 255 && strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789.-:[]") == n;
+}
+
+/* HOP_CORS_ORIGINS: a comma-separated list of exact origins (spaces around them ignored). */
+static int load_cors(void)
+{
+    free(cors_text);
+    free(cors_list);
+    cors_text = NULL;
+    cors_list = NULL;
+    cfg.cors_origins = NULL;
+    const char *env = getenv("HOP_CORS_ORIGINS");
+    if (!env || !*env)
+        return 0;
+    cors_text = strdup(env);
+    cors_list = calloc(strlen(env) / 2 + 2, sizeof(*cors_list));
+    if (!cors_text || !cors_list)
+        return -1;
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(cors_text, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        tok += strspn(tok, " \t");
+        size_t len = strlen(tok);
+        while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+            tok[--len] = '\0';
+        if (!origin_ok(tok)) {
+            fprintf(stderr,
+                    "hop: HOP_CORS_ORIGINS: \"%s\" is not an origin such as https://app.example or "
+                    "http://localhost:3000 (lower case, no path), or *\n",
+                    tok);
+            return -1;
+        }
+        cors_list[n++] = tok;
+    }
+    cfg.cors_origins = n ? cors_list : NULL;
+    return 0;
+}
+
 int config_load(void)
 {
     const char *geoip = getenv("HOP_GEOIP_DB");
@@ -70,5 +116,5 @@ int config_load(void)
         return -1;
     }
     cfg.no_visits = visits && strcmp(visits, "off") == 0;
-    return load_base_url();
+    return load_base_url() < 0 || load_cors() < 0 ? -1 : 0;
 }

@@ -8,6 +8,7 @@
 #include "db.h"
 #include "geo.h"
 #include "guard.h"
+#include "keyuse.h"
 #include "log.h"
 #include "server.h"
 #include "ua.h"
@@ -17,9 +18,10 @@
 
 static int master_start(int nslots)
 {
-    /* the bot pattern compiles and the country database opens once, before the fork; either failing stops
-     * the start */
-    if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0)
+    /* the bot pattern compiles, the country database opens and the metrics are defined once, before the
+     * fork; any of them failing stops the start */
+    if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0 || db_metrics_define() < 0 ||
+        cache_metrics_define() < 0)
         return -1;
     return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
@@ -40,13 +42,16 @@ static int worker_fd(void)
 
 static void worker_event(bool readable)
 {
-    if (!readable)
+    if (!readable) {
         db_connect();
+        keyuse_flush(false);
+    }
     cache_sync(readable);
 }
 
 static void worker_stop(void)
 {
+    keyuse_flush(true);
     db_disconnect();
 }
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db_links.h"
 #include "log.h"
+#include "metrics.h"
 #include "ua.h"
 #include "xalloc.h"
 
@@ -83,7 +84,24 @@ struct sum {
 static struct sum *sums;
 static uint32_t *sum_index; /* sum number + 1 */
 static size_t nsums;
+static long long sums_total; /* visits the sums hold */
 static unsigned long long dropped_total;
+static int m_counted = -1, m_written = -1, m_pending = -1, m_dropped = -1;
+
+static int define_metrics(void)
+{
+    m_counted = metrics_define("hop_visits_counted_total", NULL, METRICS_COUNTER,
+                               "Visits the workers counted into shared memory.");
+    m_written = metrics_define("hop_visits_written_total", NULL, METRICS_COUNTER,
+                               "Visits the master wrote to PostgreSQL.");
+    m_pending = metrics_define(
+        "hop_visits_pending", NULL, METRICS_GAUGE,
+        "Visits the master holds that are not written yet (they grow while PostgreSQL is away).");
+    m_dropped =
+        metrics_define("hop_visits_dropped_total", NULL, METRICS_COUNTER,
+                       "Visits lost: a worker's table was full, or PostgreSQL stayed away at shutdown.");
+    return m_dropped < 0 ? -1 : 0;
+}
 
 _Static_assert(sizeof(struct key) % 8 == 0, "keys are hashed in 8-byte words");
 
@@ -119,7 +137,7 @@ int visits_init(int n)
         atomic_store(&slots[i].tables[1].state, TABLE_EMPTY);
     sums = xmalloc(AGG_SLOTS * sizeof(*sums));
     sum_index = xcalloc(AGG_INDEX, sizeof(*sum_index));
-    return 0;
+    return define_metrics();
 }
 
 /* The worker's index of a table, rebuilt from the table itself: a replacement worker takes over the
@@ -188,14 +206,17 @@ void visits_add(long long link_id, const struct visit *v)
         struct counter *c = &tb->counters[index_of[t][i] - 1];
         if (key_eq(&c->key, &k)) {
             atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+            metrics_add(m_counted, 1);
             return;
         }
     }
     uint32_t used = atomic_load_explicit(&tb->used, memory_order_relaxed);
     if (used >= TABLE_SLOTS) {
         atomic_fetch_add_explicit(&mine->dropped, 1, memory_order_relaxed);
+        metrics_add(m_dropped, 1);
         return;
     }
+    metrics_add(m_counted, 1);
     struct counter *c = &tb->counters[used];
     c->key = k;
     atomic_store_explicit(&c->count, 1, memory_order_relaxed);
@@ -211,11 +232,13 @@ static int sum_add(const struct key *k, long long n)
         struct sum *s = &sums[sum_index[i] - 1];
         if (key_eq(&s->key, k)) {
             s->count += n;
+            sums_total += n;
             return 0;
         }
     }
     if (nsums == AGG_SLOTS)
         return -1;
+    sums_total += n;
     sums[nsums] = (struct sum){.key = *k, .count = n};
     sum_index[i] = (uint32_t)++nsums;
     return 0;
@@ -302,6 +325,8 @@ static int write_batch(void)
         explode(&sums[k], &b);
     int rc = db_visits_add(&b) == 0 ? 0 : -1;
     if (rc == 0) {
+        metrics_add(m_written, (unsigned long long)sums_total);
+        sums_total = 0;
         nsums = 0;
         memset(sum_index, 0, AGG_INDEX * sizeof(*sum_index));
     }
@@ -341,7 +366,9 @@ void visits_flush(bool final)
     if (!sums)
         return;
     drain_all();
-    if (write_batch() < 0 && !final)
+    int rc = write_batch();
+    metrics_set(m_pending, sums_total);
+    if (rc < 0 && !final)
         return;
     /* at a graceful stop, keep at it until every count is written, or the database stays away */
     for (int i = 0; final && i < FINAL_TRIES; i++) {
@@ -350,8 +377,11 @@ void visits_flush(bool final)
             return;
         usleep(200 * 1000);
     }
-    if (final)
-        log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", pending());
+    if (final) {
+        long long lost = pending();
+        metrics_add(m_dropped, (unsigned long long)lost);
+        log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", lost);
+    }
 }
 
 void visits_rollup(void)

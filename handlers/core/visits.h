@@ -26,7 +26,7 @@ struct visit {
     char utm[VISITS_NUTM][VISITS_VALUE_MAX + 1];
 };
 
-/* In the master before forking: maps the tables of every worker slot. */
+/* In the master before forking: maps the tables of every worker slot and registers the visit metrics. */
 int visits_init(int nslots);
 /* In a worker: counts into this slot's tables from now on. */
 void visits_attach(int slot);

@@ -77,7 +77,8 @@ awk -v opts="\tadmin off\n\tdefault_bind 127.0.0.1\n\thttp_port $P_HTTP\n\thttps
   '!done && /^\{$/ { print; print opts; done = 1; next } { print }' "$STACK_REPO/caddy/Caddyfile" >"$T/Caddyfile"
 grep -q "acme_ca https" "$T/Caddyfile" || prod_abort "could not add the test options to the Caddyfile"
 t0=$EPOCHREALTIME
-prod_spawn caddy env HOP_DOMAIN="$DOMAIN" HOP_SOCKET="$SOCK" HOP_SITE_ROOT="$STACK_REPO/caddy/site" HOP_ASK_PORT="$P_ASK" \
+P_METRICS=$(prod_port) || prod_abort "no free port for the metrics site"
+prod_spawn caddy env HOP_DOMAIN="$DOMAIN" HOP_SOCKET="$SOCK" HOP_SITE_ROOT="$STACK_REPO/caddy/site" HOP_ASK_PORT="$P_ASK" HOP_METRICS_PORT="$P_METRICS" \
   XDG_DATA_HOME="$T/caddy-xdg" XDG_CONFIG_HOME="$T/caddy-config" \
   caddy run --adapter caddyfile --config "$T/Caddyfile"
 CADDY_PID=$PROD_PID

@@ -1088,7 +1088,7 @@ else
   fail "links table holds exactly what the valid requests made" "only in the table: $(comm -23 <(echo "$have") <(echo "$expected") | head -5 | tr '\n' '|') missing: $(comm -13 <(echo "$have") <(echo "$expected") | head -5 | tr '\n' '|')"
 fi
 if list=$("$HOP_BIN" keys list 2>&1); then ok "keys list: exit 0"; else fail "keys list: exit 0" "$list"; fi
-expect_eq "keys list: header" "$(head -n 1 <<<"$list" | tr -s ' ')" "OWNER KEY CREATED REVOKED"
+expect_eq "keys list: header" "$(head -n 1 <<<"$list" | tr -s ' ')" "OWNER KEY SCOPE CREATED LAST_USED REVOKED"
 leak=0
 for k in "${KEY[@]}" "$CAROL_OLD"; do grep -qF -- "${k#hop_}" <<<"$list" && leak=1; done
 grep -q 'hop_' <<<"$list" && leak=1

@@ -58,6 +58,7 @@ KEY_A=$(make_key oa-alice)
 KEY_B=$(make_key oa-bob)
 KEY_R=$(make_key oa-carol)
 "$HOP_BIN" keys revoke oa-carol >/dev/null
+KEY_READ=$("$HOP_BIN" keys create oa-alice --scope read | tail -n 1)
 API_KEY=$KEY_A
 
 # rec NAME WANT METHOD TEMPLATE PATH [curl args...]: one request, expected to answer WANT; the response is kept
@@ -116,6 +117,7 @@ API_KEY='' rec "create, no key" 401 POST $L $L "${JSON[@]}" --data-binary '{"url
 API_KEY='' rec "create, malformed key" 401 POST $L $L -H 'Authorization: Bearer not-a-key' "${JSON[@]}" --data-binary '{}'
 API_KEY='' rec "create, unknown key" 401 POST $L $L -H 'Authorization: Bearer hop_00000000000000000000000000000000' "${JSON[@]}" --data-binary '{}'
 API_KEY='' rec "create, revoked key" 401 POST $L $L -H "Authorization: Bearer $KEY_R" "${JSON[@]}" --data-binary '{}'
+API_KEY=$KEY_READ rec "create, read-only key" 403 POST $L $L "${JSON[@]}" --data-binary '{"url":"https://example.com/"}'
 
 # The expired link: moved into the past directly in the database, before anything has looked it up.
 psql_q "UPDATE links SET expires_at = now() - interval '1 minute' WHERE slug = 'oa-exp'" >/dev/null
@@ -159,6 +161,8 @@ rec "get (HEAD), unknown slug" 404 HEAD $S "$L/oa-none"
 API_KEY='' rec "get (HEAD), no key" 401 HEAD $S "$L/$gen"
 
 rec "patch, {}" 200 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
+API_KEY=$KEY_READ rec "patch, read-only key" 403 PATCH $S "$L/$gen" "${JSON[@]}" --data-binary '{}'
+API_KEY=$KEY_READ rec "delete, read-only key" 403 DELETE $S "$L/$gen"
 rec "patch, disable" 200 PATCH $S "$L/oa-off" "${JSON[@]}" --data-binary '{"disabled":true}'
 rec "patch, clear expiry" 200 PATCH $S "$L/oa-308" "${JSON[@]}" --data-binary '{"expires_at":null}'
 expect_json "patch, clear expiry: expires_at null" '.expires_at' null

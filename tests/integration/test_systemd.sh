@@ -3,7 +3,9 @@
 # private namespaces (PID, mount, UTS, IPC, cgroup): only these units and stub targets are visible to it, so
 # it touches nothing of the host's. Checks: the socket's owner and mode, activation by the first request,
 # Type=notify, DynamicUser "hop" with PostgreSQL peer authentication, the sandbox rated online,
-# `systemctl reload` and `systemctl restart` three times each under load through Caddy with no failed request,
+# `systemctl reload` and `systemctl restart` three times each under load through Caddy with no failed request
+# and no watchdog kill (WatchdogSec=3s here), STATUS= with the worker count, a SIGSTOPped master restarted by
+# the watchdog,
 # a clean stop that leaves the socket to hop.socket, and a password through LoadCredential + PGPASSFILE.
 # Skipped, with the reason, where the machine cannot boot systemd so (not root, no unshare, no cgroup2).
 set -euo pipefail
@@ -116,6 +118,8 @@ cat >"$U/hop.service.d/test.conf" <<EOF
 StandardOutput=append:$T/hop.log
 StandardError=append:$T/hop.log
 Environment=HOP_WORKERS=2 ASAN_OPTIONS=detect_leaks=0
+WatchdogSec=3s
+TimeoutAbortSec=2s
 EOF
 
 # Inside the new namespaces: a private /run, a cgroup2 mount, only our units (the host's unit folders,
@@ -224,6 +228,13 @@ under_load() {
 
 under_load reload
 expect_eq "reload: same main pid, no restart" "$(prop MainPID hop.service)/$(prop NRestarts hop.service)" "$main/0"
+expect_eq "the shipped unit arms the watchdog (WatchdogSec=30s)" "$(grep -c '^WatchdogSec=30s$' "$STACK_REPO/systemd/hop.service")" 1
+expect_eq "the watchdog here: WatchdogSec=3s, and no kill through three reloads" "$(prop WatchdogUSec hop.service)/$(prop Result hop.service)" 3s/success
+expect_eq "STATUS=: systemd shows the workers alive" "$(prop StatusText hop.service)" "2 of 2 workers alive"
+m=$(curl -sS --max-time 10 "$METRICS_BASE/metrics" 2>&1) || m=""
+expect_eq "/metrics through the Caddyfile's loopback site: 2 workers alive" "$(awk '$1 == "hop_workers_alive" { print $2 }' <<<"$m")" 2
+# the sandbox allows AF_UNIX only and a private network: the kernel cannot be asked for the queue there
+echo "listen queue under the sandbox: $(grep -c '^hop_listen_queue_length' <<<"$m") sample(s) (0: not reported)"
 expect_eq "reload: three RELOADING=1 ... READY=1 cycles logged" "$(prod_count "$T/hop.log" 'msg=reloading')" 3
 under_load restart
 if [[ $(prop MainPID hop.service) != "$main" && $(prop ActiveState hop.service) == active ]]; then
@@ -231,6 +242,22 @@ if [[ $(prop MainPID hop.service) != "$main" && $(prop ActiveState hop.service) 
 else
   fail "restart: a new main pid, active" "MainPID $(prop MainPID hop.service), $(prop ActiveState hop.service)"
 fi
+
+# ---- the watchdog: a master that stops answering is restarted -------------------------------------------------
+expect_eq "no watchdog restart through three restarts under load" "$(prop NRestarts hop.service)/$(prop Result hop.service)" 0/success
+frozen=$(prop MainPID hop.service)
+ns kill -STOP "$frozen"
+for ((i = 0; i < 100; i++)); do
+  [[ $(prop NRestarts hop.service) == 1 && $(prop ActiveState hop.service) == active && $(prop MainPID hop.service) != "$frozen" ]] && break
+  sleep 0.1
+done
+if [[ $(prop NRestarts hop.service) == 1 && $(prop MainPID hop.service) != "$frozen" ]]; then
+  ok "a SIGSTOPped master: systemd's watchdog restarted hop.service ($((i / 10)).$((i % 10)) s)"
+else
+  fail "a SIGSTOPped master is restarted by the watchdog" "NRestarts $(prop NRestarts hop.service), Result $(prop Result hop.service), MainPID $(prop MainPID hop.service)"
+fi
+req GET /healthz
+expect_status "after the watchdog's restart hop.service answers" 200
 
 # ---- stop ---------------------------------------------------------------------------------------------------
 ns systemctl stop hop.service 2>/dev/null || true

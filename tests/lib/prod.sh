@@ -132,7 +132,10 @@ prod_caddy() {
   shift
   for ((attempt = 0; attempt < 5; attempt++)); do
     port=$(prod_port) || prod_abort "no free port for Caddy"
-    env XDG_DATA_HOME="$T/caddy" XDG_CONFIG_HOME="$T/caddy-config" HOP_HTTPS_PORT="$port" "$@" \
+    # the Caddyfiles' loopback metrics site gets a port of its own too, so runs side by side never meet
+    _stack_metrics_port $((port + 20000 > 65000 ? port - 15000 : port + 20000))
+    env XDG_DATA_HOME="$T/caddy" XDG_CONFIG_HOME="$T/caddy-config" HOP_HTTPS_PORT="$port" \
+      HOP_METRICS_PORT="${METRICS_BASE##*:}" "$@" \
       caddy run --adapter caddyfile --config "$file" >"$T/caddy.log" 2>&1 &
     STACK_CADDY_PID=$!
     BASE=https://localhost:$port

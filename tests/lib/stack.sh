@@ -5,7 +5,8 @@
 #          (KEEP=failed: only when a test failed),
 #          TMPDIR (where the temp dir goes); anything else (HOP_*) is passed on to hop.
 #          API_KEY: when set, req sends "Authorization: Bearer $API_KEY" on /api paths (see make_key).
-# Env out: T (temp dir), HOP_DB, BASE (https://localhost:PORT), CACERT, STACK_HOP_PID, STACK_CADDY_PID.
+# Env out: T (temp dir), HOP_DB, BASE (https://localhost:PORT), CACERT, STACK_HOP_PID, STACK_CADDY_PID,
+#          METRICS_BASE (http://127.0.0.1:PORT: the Caddyfile's loopback site for /metrics and /status).
 # After req: STATUS (HTTP code, 000 if curl failed), BODY (text), HEADERS (file of the response headers).
 # shellcheck shell=bash
 
@@ -203,6 +204,17 @@ _stack_abort() {
   finish
 }
 
+# _stack_metrics_port PORT: sets METRICS_BASE to the first free port from PORT on (the loopback metrics site).
+_stack_metrics_port() {
+  local p=$1 i
+  for ((i = 0; i < 200; i++)); do
+    _stack_port_free "$p" && break
+    p=$((p + 1))
+  done
+  METRICS_BASE=http://127.0.0.1:$p
+  export METRICS_BASE
+}
+
 # Start the stack; on failure, record a failed test, print the logs and finish (exit 1).
 stack_start() {
   local pgdir i port
@@ -247,7 +259,9 @@ stack_start() {
       port=$((port + 1))
       ((port < 30000)) || port=20000
     done
+    _stack_metrics_port $((port + 10000))
     XDG_DATA_HOME=$T/caddy XDG_CONFIG_HOME=$T/caddy-config HOP_SOCKET=$T/hop.sock HOP_HTTPS_PORT=$port \
+      HOP_METRICS_PORT=${METRICS_BASE##*:} \
       caddy run --adapter caddyfile --config "$STACK_REPO/caddy/Caddyfile.dev" >"$T/caddy.log" 2>&1 &
     STACK_CADDY_PID=$!
     BASE=https://localhost:$port
@@ -443,7 +457,7 @@ stack_caddy_run() {
     STACK_CADDY_PID=""
   fi
   XDG_DATA_HOME=$T/caddy XDG_CONFIG_HOME=$T/caddy-config HOP_SOCKET=$T/hop.sock HOP_HTTPS_PORT=$port \
-    caddy run --adapter caddyfile --config "$file" >>"$T/caddy.log" 2>&1 &
+    HOP_METRICS_PORT=${METRICS_BASE##*:} caddy run --adapter caddyfile --config "$file" >>"$T/caddy.log" 2>&1 &
   STACK_CADDY_PID=$!
   for ((i = 0; i < 150; i++)); do
     if curl -fsS -o /dev/null --max-time 2 --cacert "$CACERT" "$BASE/healthz" 2>/dev/null; then

@@ -45,6 +45,8 @@ static struct stored links[MAX_LINKS];
 static int nlinks;
 static long long next_id;
 static unsigned char key_hash[MAX_KEYS][KEY_HASH_LEN];
+static enum key_scope key_scope[MAX_KEYS];
+static long long key_touched[MAX_KEYS]; /* the last use db_keys_touch wrote, 0 for none */
 static int nkeys;
 static int fail_rc;
 static unsigned long fail_after;
@@ -68,6 +70,7 @@ void fake_db_reset(void)
     if (!visits)
         visits = xmalloc(VISIT_ROWS * sizeof(*visits));
     memset(visit_index, 0, sizeof(visit_index));
+    memset(key_touched, 0, sizeof(key_touched));
     nlinks = nkeys = nnotes = nvisits = 0;
     tx_links = -1;
     next_id = 0;
@@ -177,12 +180,23 @@ static bool live(const struct link *l)
     return !l->max_visits || l->visits_used < l->max_visits;
 }
 
-long long fake_db_add_key(const char *token)
+long long fake_db_add_key_scoped(const char *token, enum key_scope scope)
 {
     if (nkeys == MAX_KEYS)
         abort();
     apikey_hash(token, key_hash[nkeys]);
+    key_scope[nkeys] = scope;
     return ++nkeys;
+}
+
+long long fake_db_add_key(const char *token)
+{
+    return fake_db_add_key_scoped(token, KEY_SCOPE_FULL);
+}
+
+long long fake_db_key_touched(long long key_id)
+{
+    return key_id >= 1 && key_id <= nkeys ? key_touched[key_id - 1] : 0;
 }
 
 struct link *fake_db_add_link(long long owner, const char *slug, const char *url)
@@ -258,35 +272,44 @@ int db_ping(void)
 
 /* ---- db_keys.h ---- */
 
-int db_key_owner(const unsigned char hash[KEY_HASH_LEN], long long *owner_id)
+/* Owner i + 1 has key i + 1: one key per owner. */
+int db_key_find(const unsigned char hash[KEY_HASH_LEN], struct key_grant *grant)
 {
     int rc = query();
     if (rc != DB_OK)
         return rc;
     for (int i = 0; i < nkeys; i++) {
         if (memcmp(key_hash[i], hash, KEY_HASH_LEN) == 0) {
-            *owner_id = i + 1;
+            *grant = (struct key_grant){.owner_id = i + 1, .key_id = i + 1, .scope = key_scope[i]};
             return DB_OK;
         }
     }
     return DB_NOT_FOUND;
 }
 
-int db_key_add(const char *owner, const unsigned char hash[KEY_HASH_LEN])
+int db_key_add(const char *owner, const unsigned char hash[KEY_HASH_LEN], enum key_scope scope,
+               long long *key_id)
 {
     (void)owner;
     int rc = query();
     if (rc != DB_OK || nkeys == MAX_KEYS)
         return rc != DB_OK ? rc : DB_ERROR;
-    memcpy(key_hash[nkeys++], hash, KEY_HASH_LEN);
+    memcpy(key_hash[nkeys], hash, KEY_HASH_LEN);
+    key_scope[nkeys] = scope;
+    *key_id = ++nkeys;
     return DB_OK;
 }
 
-int db_keys_list(void (*fn)(const char *owner, long long id, const char *created, const char *revoked))
+int db_keys_list(void (*fn)(const struct key_row *row))
 {
     int rc = query();
-    for (int i = 0; rc == DB_OK && i < nkeys; i++)
-        fn("owner", i + 1, "2026-01-02T03:04:05Z", NULL);
+    for (int i = 0; rc == DB_OK && i < nkeys; i++) {
+        struct key_row row = {.owner = "owner",
+                              .scope = key_scope_name(key_scope[i]),
+                              .created = "2026-01-02T03:04:05Z",
+                              .id = i + 1};
+        fn(&row);
+    }
     return rc;
 }
 
@@ -295,6 +318,25 @@ int db_keys_revoke(const char *owner, int *count)
     (void)owner;
     *count = 0;
     return query();
+}
+
+int db_key_revoke_id(long long id, char *owner, size_t cap)
+{
+    (void)id;
+    (void)owner;
+    (void)cap;
+    int rc = query();
+    return rc != DB_OK ? rc : DB_NOT_FOUND;
+}
+
+int db_keys_touch(const long long *ids, const long long *epochs, size_t n)
+{
+    int rc = query();
+    for (size_t i = 0; rc == DB_OK && i < n; i++) {
+        if (ids[i] >= 1 && ids[i] <= nkeys && epochs[i] > key_touched[ids[i] - 1])
+            key_touched[ids[i] - 1] = epochs[i];
+    }
+    return rc;
 }
 
 /* ---- db_links.h ---- */

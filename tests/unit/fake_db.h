@@ -3,6 +3,8 @@
 #ifndef HOP_TESTS_FAKE_DB_H
 #define HOP_TESTS_FAKE_DB_H
 
+#include "db_keys.h"
+
 #include <stdbool.h>
 
 struct link;
@@ -17,8 +19,13 @@ void fake_db_fail_visits(int n);
 /* Queries asked so far (every function that returns a db rc counts, failed or not). */
 unsigned long fake_db_queries(void);
 
-/* A key for a new owner: returns the owner's id. token must have the shape of a hop key. */
+/* A key with the full scope for a new owner: returns the owner's id (also the key's number). token must have
+ * the shape of a hop key. */
 long long fake_db_add_key(const char *token);
+/* The same with a scope. */
+long long fake_db_add_key_scoped(const char *token, enum key_scope scope);
+/* The last use db_keys_touch wrote for key key_id (seconds since the epoch), 0 for none. */
+long long fake_db_key_touched(long long key_id);
 /* Stores a link of owner as db_link_create would and returns the stored copy, which a test may change. */
 struct link *fake_db_add_link(long long owner, const char *slug, const char *url);
 
