@@ -51,6 +51,7 @@ static void link_from_row(struct arena *a, PGresult *res, int row, struct link *
         .disabled = v[LINK_COL_DISABLED][0] == 't',
         .visits = atoll(v[LINK_COL_VISITS]),
         .bot_visits = atoll(v[LINK_COL_BOT_VISITS]),
+        .imported_visits = atoll(v[LINK_COL_IMPORTED_VISITS]),
         .password_hash = opt_str(a, v[LINK_COL_PASSWORD_HASH]),
         .max_visits = atoll(v[LINK_COL_MAX_VISITS]),
         .visits_used = atoll(v[LINK_COL_VISITS_USED]),

@@ -18,6 +18,7 @@ struct link {
     bool disabled;
     long long visits;          /* humans; 0 from db_link_find, which does not add them up */
     long long bot_visits;      /* bots, beside visits */
+    long long imported_visits; /* the part of visits an import brought (no date: not in any series) */
     const char *password_hash; /* NULL: no password; never leaves hop */
     long long max_visits;      /* 0: unlimited */
     long long visits_used;     /* visits counted against max_visits */

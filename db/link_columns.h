@@ -14,6 +14,7 @@ enum link_col {
     LINK_COL_DISABLED,
     LINK_COL_VISITS,
     LINK_COL_BOT_VISITS,
+    LINK_COL_IMPORTED_VISITS,
     LINK_COL_PASSWORD_HASH,
     LINK_COL_MAX_VISITS,
     LINK_COL_VISITS_USED,
@@ -34,10 +35,11 @@ enum link_col {
 /* The visit totals, humans then bots. Humans are the sum of the total rows plus the total an import brought
  * (the one place that adds them). The redirect's lookup, which needs no totals, passes "0, 0". */
 #define LINK_HUMANS                                                                                          \
-    "(coalesce((SELECT sum(v.humans) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), 0) + "      \
+    "(coalesce((SELECT sum(v.humans) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), 0) + "       \
     "l.imported_visits)"
 #define LINK_VISITS                                                                                          \
-    LINK_HUMANS ", coalesce((SELECT sum(v.bots) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), 0)"
+    LINK_HUMANS ", coalesce((SELECT sum(v.bots) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), " \
+                "0)"
 
 /* clang-format off */
 /* One line per column, in enum link_col order, read from the table (or CTE) aliased "l". */
@@ -51,6 +53,7 @@ enum link_col {
     "coalesce(extract(epoch FROM l.expires_at)::bigint, 0), "           \
     "l.disabled, "                                                      \
     visits ", " /* two columns: visits, bot_visits */                   \
+    "l.imported_visits, "                                               \
     "l.password_hash, "                                                 \
     "coalesce(l.max_visits, 0), "                                       \
     "coalesce((SELECT c.used FROM link_claims c "                       \

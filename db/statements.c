@@ -316,8 +316,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "LEFT JOIN ins ON ins.slug = t.target AND coalesce(ins.domain_id, 0) = t.domain_id ORDER BY c.line",
          2, STMT_IMPORT},
     /* Export: $1 owner, $2 the id the previous page ended at, $3 page size; oldest first, so that an
-     * import of the file makes the links in the same order. Visits: the human total (LINK_HUMANS) and the part
-     * of it an import brought. */
+     * import of the file makes the links in the same order. Visits: the human total (LINK_HUMANS) and the
+     * part of it an import brought. */
     [STMT_EXPORT_PAGE] =
         {"export_page",
          "SELECT l.id, l.slug, l.url, (SELECT d.name FROM domains d WHERE d.id = l.domain_id), "

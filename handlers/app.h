@@ -51,6 +51,6 @@ void tags_list(struct req *r, struct resp *w);
 /* GET /api/stats: all of the owner's links together (stats.c). */
 void stats_get(struct req *r, struct resp *w);
 /* The stats of one link the caller owns (stats.c). */
-void stats_link(struct req *r, struct resp *w, long long link_id, const char *slug);
+void stats_link(struct req *r, struct resp *w, const struct link *l);
 
 #endif

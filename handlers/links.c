@@ -43,6 +43,7 @@ static struct json_object *link_json(struct req *r, const struct link *l)
     json_object_object_add(o, "disabled", json_object_new_boolean(l->disabled));
     json_object_object_add(o, "visits", json_object_new_int64(l->visits));
     json_object_object_add(o, "bot_visits", json_object_new_int64(l->bot_visits));
+    json_object_object_add(o, "imported_visits", json_object_new_int64(l->imported_visits));
     json_object_object_add(o, "password_protected", json_object_new_boolean(l->password_hash != NULL));
     json_object_object_add(o, "max_visits", l->max_visits ? json_object_new_int64(l->max_visits) : NULL);
     long long left = l->max_visits - l->visits_used;
@@ -294,5 +295,5 @@ void links_stats(struct req *r, struct resp *w)
     struct link l;
     if (owned_link(r, w, &l) < 0)
         return;
-    stats_link(r, w, l.id, l.slug);
+    stats_link(r, w, &l);
 }

@@ -267,9 +267,10 @@ static void add_links(struct json_object *o, const struct stats_link *l, size_t 
     json_object_object_add(o, "links", arr);
 }
 
-/* One link's stats (slug set) or the owner's (slug NULL, id the owner). */
-static void answer(struct req *r, struct resp *w, long long id, const char *slug)
+/* One link's stats (link set) or the owner's (link NULL, id the owner). */
+static void answer(struct req *r, struct resp *w, long long id, const struct link *link)
 {
+    const char *slug = link ? link->slug : NULL;
     struct stats_query q;
     if (parse_query(r, w, &q) < 0)
         return;
@@ -292,6 +293,8 @@ static void answer(struct req *r, struct resp *w, long long id, const char *slug
     struct json_object *o = handler_own(r, json_object_new_object());
     if (slug)
         json_object_object_add(o, "slug", json_object_new_string(slug));
+    if (link) /* an import's total has no dates: beside the series, never in it */
+        json_object_object_add(o, "imported_visits", json_object_new_int64(link->imported_visits));
     json_object_object_add(o, "from", json_object_new_string(utc(r->arena, lo)));
     json_object_object_add(o, "to", json_object_new_string(utc(r->arena, hi)));
     json_object_object_add(o, "granularity", json_object_new_string(q.rg.hourly ? "hour" : "day"));
@@ -310,9 +313,9 @@ static void answer(struct req *r, struct resp *w, long long id, const char *slug
     handler_json(w, 200, o);
 }
 
-void stats_link(struct req *r, struct resp *w, long long link_id, const char *slug)
+void stats_link(struct req *r, struct resp *w, const struct link *l)
 {
-    answer(r, w, link_id, slug);
+    answer(r, w, l->id, l);
 }
 
 void stats_get(struct req *r, struct resp *w)

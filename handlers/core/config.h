@@ -15,8 +15,8 @@ struct app_config {
     const char *const *cors_origins;
 };
 
-/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB and HOP_CORS_ORIGINS: 0, or -1 with the reason
- * printed on stderr. Called again (by tests), it reads the environment again. */
+/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB and HOP_CORS_ORIGINS: 0, or -1 with
+ * the reason printed on stderr. Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */
 const struct app_config *config_get(void);

@@ -70,6 +70,9 @@ expect_json "imported link: url, redirect, title, tags, creation time" \
   '[.url, .redirect, .title, (.tags|join(",")), .created_at] | join(" ")' \
   "https://example.com/spring-sale?utm_source=print&utm_medium=flyer 308 Spring sale, 20% off print,sale 2019-03-01T09:30:00Z"
 expect_json "imported link: visits include the imported total" .visits 1520
+expect_json "imported link: the imported part, labelled" .imported_visits 1520
+req GET /api/links/spring/stats
+expect_json "imported link: stats carry the imported total beside the series" .imported_visits 1520
 req GET /api/links/dash-and_under
 expect_json "imported link: a title's line break is one space; tags folded; every option kept" \
   '[.title, (.tags|join(",")), .max_visits, .forward_query, .targets.ios // .ios_url, .expired_url] | map(tostring) | join(" ")' \

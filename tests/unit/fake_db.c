@@ -893,4 +893,3 @@ int db_export_page(long long owner_id, long long *after, int limit,
     }
     return DB_OK;
 }
-
