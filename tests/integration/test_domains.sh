@@ -80,9 +80,12 @@ expect_json "before domains: domain null" .domain null
 for i in 1 2 3; do on "$MAIN" GET /sale >/dev/null; done
 expect_eq "before domains: sale redirects" "$(location_of "$MAIN" /sale)" "302 https://example.com/before"
 on "$MAIN" GET /api/links/sale
-poll_until 3000 bash -c "curl -sS --cacert '$CACERT' --resolve '$MAIN:$P_HTTPS:127.0.0.1' -H 'Authorization: Bearer $API_KEY' \
-  https://$MAIN:$P_HTTPS/api/links/sale | jq -e '.visits == 4' >/dev/null" &&
-  ok "before domains: 4 visits counted" || fail "before domains: 4 visits counted" "$(_stack_last)"
+if poll_until 3000 bash -c "curl -sS --cacert '$CACERT' --resolve '$MAIN:$P_HTTPS:127.0.0.1' -H 'Authorization: Bearer $API_KEY' \
+  https://$MAIN:$P_HTTPS/api/links/sale | jq -e '.visits == 4' >/dev/null"; then
+  ok "before domains: 4 visits counted"
+else
+  fail "before domains: 4 visits counted" "$(_stack_last)"
+fi
 expect_eq "before domains: GET / on the main site is the static page" "$(on "$MAIN" GET / && echo "$STATUS ${BODY:0:15}")" "200 <!DOCTYPE html>"
 # the catch-all site asks hop before it gets a certificate: no domain yet, so no certificate for go.test
 if curl -sS -o /dev/null --max-time 10 --cacert "$CACERT" --resolve "go.test:$P_HTTPS:127.0.0.1" \
@@ -232,8 +235,11 @@ on "$MAIN" PATCH '/api/links/sale?domain=nope.test' -H 'Content-Type: applicatio
 expect_status "patch ?domain=unknown: 400" 400
 on "$MAIN" PATCH '/api/links/sale?domain=go.test' -H 'Content-Type: application/json' --data-binary '{"domain":"acme.test"}'
 expect_status "patch cannot move a link to another domain: 422" 422
-poll_until 2000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{redirect_url}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/sale) == https://example.com/go-sale-2 ]]" &&
-  ok "go.test/sale follows the patch (${POLL_MS} ms)" || fail "go.test/sale follows the patch" "still the old target after 2 s"
+if poll_until 2000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{redirect_url}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/sale) == https://example.com/go-sale-2 ]]"; then
+  ok "go.test/sale follows the patch (${POLL_MS} ms)"
+else
+  fail "go.test/sale follows the patch" "still the old target after 2 s"
+fi
 expect_eq "$MAIN/sale is untouched by go.test's patch" "$(location_of "$MAIN" /sale)" "302 https://example.com/before"
 sleep 2.2 # visits reach PostgreSQL within 2 s
 on "$MAIN" GET '/api/links/sale/stats?domain=go.test&days=1'
@@ -258,8 +264,11 @@ expect_eq "$MAIN/sale survives go.test's delete" "$(location_of "$MAIN" /sale)" 
 
 # ---- HOP_BASE_URL: the short_url of links on its host (in any case), the default domain ------------------------
 prod_stop "$HOP_PID" TERM 15
-[[ $PROD_EXIT == 0 ]] && ok "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0" ||
+if [[ $PROD_EXIT == 0 ]]; then
+  ok "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0"
+else
   fail "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0" "exit status $PROD_EXIT"
+fi
 prod_spawn hop env HOP_LISTEN="$SOCK" HOP_BASE_URL=https://HOP.Test/ "$HOP_BIN" serve
 HOP_PID=$PROD_PID
 prod_wait_log "$T/hop.log" 'msg=ready' 2 20 "$HOP_PID" || prod_abort "hop serve (HOP_BASE_URL) was not ready"
@@ -387,8 +396,11 @@ expect_eq "PostgreSQL down: an unknown Host is still a 404, 8 of 8" "$codes" "40
 on go.test GET /never-seen-slug
 expect_status "PostgreSQL down: a slug hop must look up is a 503 (the database is really down)" 503
 stack_pg_start || prod_abort "could not start PostgreSQL again"
-poll_until 5000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{http_code}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/h) == 302 ]]" &&
-  ok "PostgreSQL back: go.test/h redirects again" || fail "PostgreSQL back: go.test/h redirects again" "not within 5 s"
+if poll_until 5000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{http_code}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/h) == 302 ]]"; then
+  ok "PostgreSQL back: go.test/h redirects again"
+else
+  fail "PostgreSQL back: go.test/h redirects again" "not within 5 s"
+fi
 
 # ---- hop domains remove ------------------------------------------------------------------------------------
 hop_cli domains remove nope.test
