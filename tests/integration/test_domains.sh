@@ -82,9 +82,12 @@ expect_json "before domains: domain null" .domain null
 for i in 1 2 3; do on "$MAIN" GET /sale >/dev/null; done
 expect_eq "before domains: sale redirects" "$(location_of "$MAIN" /sale)" "302 https://example.com/before"
 on "$MAIN" GET /api/links/sale
-poll_until 3000 bash -c "curl -sS --cacert '$CACERT' --resolve '$MAIN:$P_HTTPS:127.0.0.1' -H 'Authorization: Bearer $API_KEY' \
-  https://$MAIN:$P_HTTPS/api/links/sale | jq -e '.visits == 4' >/dev/null" &&
-  ok "before domains: 4 visits counted" || fail "before domains: 4 visits counted" "$(_stack_last)"
+if poll_until 3000 bash -c "curl -sS --cacert '$CACERT' --resolve '$MAIN:$P_HTTPS:127.0.0.1' -H 'Authorization: Bearer $API_KEY' \
+  https://$MAIN:$P_HTTPS/api/links/sale | jq -e '.visits == 4' >/dev/null"; then
+  ok "before domains: 4 visits counted"
+else
+  fail "before domains: 4 visits counted" "$(_stack_last)"
+fi
 expect_eq "before domains: GET / on the main site is the static page" "$(on "$MAIN" GET / && echo "$STATUS ${BODY:0:15}")" "200 <!DOCTYPE html>"
 # the catch-all site asks hop before it gets a certificate: no domain yet, so no certificate for go.test
 if curl -sS -o /dev/null --max-time 10 --cacert "$CACERT" --resolve "go.test:$P_HTTPS:127.0.0.1" \
@@ -234,8 +237,11 @@ on "$MAIN" PATCH '/api/links/sale?domain=nope.test' -H 'Content-Type: applicatio
 expect_status "patch ?domain=unknown: 400" 400
 on "$MAIN" PATCH '/api/links/sale?domain=go.test' -H 'Content-Type: application/json' --data-binary '{"domain":"acme.test"}'
 expect_status "patch cannot move a link to another domain: 422" 422
-poll_until 2000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{redirect_url}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/sale) == https://example.com/go-sale-2 ]]" &&
-  ok "go.test/sale follows the patch (${POLL_MS} ms)" || fail "go.test/sale follows the patch" "still the old target after 2 s"
+if poll_until 2000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{redirect_url}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/sale) == https://example.com/go-sale-2 ]]"; then
+  ok "go.test/sale follows the patch (${POLL_MS} ms)"
+else
+  fail "go.test/sale follows the patch" "still the old target after 2 s"
+fi
 expect_eq "$MAIN/sale is untouched by go.test's patch" "$(location_of "$MAIN" /sale)" "302 https://example.com/before"
 sleep 2.2 # visits reach PostgreSQL within 2 s
 on "$MAIN" GET '/api/links/sale/stats?domain=go.test&days=1'
@@ -260,8 +266,11 @@ expect_eq "$MAIN/sale survives go.test's delete" "$(location_of "$MAIN" /sale)" 
 
 # ---- HOP_BASE_URL: the short_url of links on its host (in any case), the default domain ------------------------
 prod_stop "$HOP_PID" TERM 15
-[[ $PROD_EXIT == 0 ]] && ok "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0" ||
+if [[ $PROD_EXIT == 0 ]]; then
+  ok "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0"
+else
   fail "hop: SIGTERM before the restart with HOP_BASE_URL: exit 0" "exit status $PROD_EXIT"
+fi
 prod_spawn hop env HOP_LISTEN="$SOCK" HOP_BASE_URL=https://HOP.Test/ "$HOP_BIN" serve
 HOP_PID=$PROD_PID
 prod_wait_log "$T/hop.log" 'msg=ready' 2 20 "$HOP_PID" || prod_abort "hop serve (HOP_BASE_URL) was not ready"
@@ -319,7 +328,7 @@ host_case() {
     fail "Host $name: go.test's link" "location $(header location)"
   fi
 }
-host_case "empty" "" '404|400'
+host_case "empty" "" 404
 host_case "of 300 bytes" "$(printf 'a%.0s' {1..300})" 404
 host_case "go.test with a port" "go.test:1234" 302
 host_case "go.test with a trailing dot" "go.test." 302
@@ -327,7 +336,7 @@ host_case "GO.TEST in upper case" "GO.TEST" 302
 host_case "Go.Test:443 mixed case and a port" "Go.Test:443" 302
 host_case "an IPv4 address" "127.0.0.1" 404
 host_case "an IPv6 literal" "[::1]:$P_HTTPS" 404
-host_case "a Unicode name (hop matches the A-label browsers send)" "bücher.test" '404|400'
+host_case "a Unicode name: Go refuses a Host that is not ASCII" "bücher.test" 400
 host_case "a name that is no domain" "evil.example" 404
 host_case "two dots at the end" "go.test.." 404
 host_case "a domain as a suffix" "xgo.test" 404
@@ -335,6 +344,40 @@ host_case "a domain as a prefix" "go.test.evil.example" 404
 BASE=https://go.test:$P_HTTPS
 req GET /h --http1.1 --resolve "go.test:$P_HTTPS:127.0.0.1" -H 'Host: xn--bcher-kva.test'
 expect_eq "Host xn--bcher-kva.test: the IDN domain's own link" "$STATUS $(header location)" "302 https://example.com/idn"
+
+# The same Hosts straight at hop's socket, byte for byte, as any web server in front might pass HTTP_HOST
+# (Caddy refuses some of them itself): hop's own answer for each, with fcgi_socket.py's records.
+stack_need_python test_domains.sh
+fcgi_host() { # NAME HOST WANT ("STATUS LOCATION", or "STATUS" for no Location)
+  local got
+  got=$(FH_HOST=$2 FH_SOCK=$SOCK FH_DIR=$STACK_REPO/tests/hostile python3 -c '
+import os, sys
+sys.path.insert(0, os.environ["FH_DIR"])
+import fcgi_socket as f
+host = os.environb[b"FH_HOST"]
+pairs = [(k, host if k == "HTTP_HOST" else v) for k, v in f.env("GET", "/h")]
+o = f.talk(os.environ["FH_SOCK"], [(f.begin() + f.params(pairs) + f.stream(f.STDIN, b""), 0)])
+loc = [l.split(b":", 1)[1].strip() for l in o.stdout().split(b"\r\n") if l.lower().startswith(b"location:")]
+print(o.status(), *(x.decode() for x in loc))' 2>&1)
+  expect_eq "HTTP_HOST $1 at the socket" "$got" "$3"
+}
+fcgi_host "empty" "" 404
+fcgi_host "of 300 bytes" "$(printf 'a%.0s' {1..300})" 404
+fcgi_host "of 254 bytes ending in go.test" "$(printf 'a%.0s' {1..246}).go.test" 404
+fcgi_host "go.test with a port" "go.test:8443" "302 https://example.com/go-h"
+fcgi_host "go.test with an empty port" "go.test:" "302 https://example.com/go-h"
+fcgi_host "go.test with a trailing dot" "go.test." "302 https://example.com/go-h"
+fcgi_host "go.test with a trailing dot and a port" "go.test.:443" "302 https://example.com/go-h"
+fcgi_host "GO.TEST in upper case" "GO.TEST" "302 https://example.com/go-h"
+fcgi_host "an IPv4 address" "127.0.0.1" 404
+fcgi_host "an IPv4 address with a port" "127.0.0.1:$P_HTTPS" 404
+fcgi_host "an IPv6 literal" "[::1]" 404
+fcgi_host "a Unicode name in UTF-8" "bücher.test" 404
+fcgi_host "the Unicode name of the IDN domain, in upper case" "BÜCHER.TEST" 404
+fcgi_host "bytes that are no UTF-8" "$(printf 'go\xff\xfe.test')" 404
+fcgi_host "a control character" "$(printf 'go.test\x01')" 404
+fcgi_host "a dot alone" "." 404
+fcgi_host "the IDN domain's A-label" "xn--bcher-kva.test" "302 https://example.com/idn"
 expect_eq "hostile Hosts: no worker died" "$(worker_deaths)" "$deaths"
 if grep -Eq 'status=5[0-9][0-9]' "$T/hop.log"; then
   fail "hostile Hosts: no 5xx from hop" "$(grep -Em 2 'status=5[0-9][0-9]' "$T/hop.log" | tr '\n' '|')"
@@ -355,8 +398,11 @@ expect_eq "PostgreSQL down: an unknown Host is still a 404, 8 of 8" "$codes" "40
 on go.test GET /never-seen-slug
 expect_status "PostgreSQL down: a slug hop must look up is a 503 (the database is really down)" 503
 stack_pg_start || prod_abort "could not start PostgreSQL again"
-poll_until 5000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{http_code}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/h) == 302 ]]" &&
-  ok "PostgreSQL back: go.test/h redirects again" || fail "PostgreSQL back: go.test/h redirects again" "not within 5 s"
+if poll_until 5000 bash -c "[[ \$(curl -sS -o /dev/null -w '%{http_code}' --cacert '$CACERT' --resolve 'go.test:$P_HTTPS:127.0.0.1' https://go.test:$P_HTTPS/h) == 302 ]]"; then
+  ok "PostgreSQL back: go.test/h redirects again"
+else
+  fail "PostgreSQL back: go.test/h redirects again" "not within 5 s"
+fi
 
 # ---- hop domains remove ------------------------------------------------------------------------------------
 hop_cli domains remove nope.test

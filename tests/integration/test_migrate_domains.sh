@@ -29,8 +29,11 @@ t0=$EPOCHREALTIME
 make -C "$T/old" -j2 build/hop >>"$T/old-build.log" 2>&1 || prod_abort "the $OLD_REV tree did not build"
 OLD=$T/old/build/hop
 ok "built $OLD_REV in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
-[[ ! -e $T/old/db/migrations/0005_domains.sql ]] && ok "$OLD_REV has no domains migration" ||
+if [[ ! -e $T/old/db/migrations/0005_domains.sql ]]; then
+  ok "$OLD_REV has no domains migration"
+else
   fail "$OLD_REV has no domains migration" "it does: pick an older OLD_REV"
+fi
 
 if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
   prod_abort "db/pgdev.sh start failed"
