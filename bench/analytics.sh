@@ -77,8 +77,10 @@ from=$(date -u -d '365 days ago' +%F)
 today=$(date -u +%F)
 median "one link, a year of hourly data, per day" 20 "/api/links/year/stats?from=$from&to=$today"
 median "one link, a year of hourly data, per day, bots=true" 20 "/api/links/year/stats?from=$from&to=$today&bots=true"
+median "one link, a year of hourly data, per day of Europe/Paris" 20 "/api/links/year/stats?from=$from&to=$today&tz=Europe/Paris"
 median "one link, the last 31 days per hour" 20 "/api/links/year/stats?granularity=hour&from=$(date -u -d '30 days ago' +%F)&to=$today"
 median "GET /api/stats, owner of 10,001 links, last 30 days" 100 "/api/stats"
+median "GET /api/stats, the same per day of Europe/Paris" 100 "/api/stats?tz=Europe/Paris"
 
 # ---- EXPLAIN ANALYZE of the statements, from the strings compiled into hop ------------------------------------
 strings -n 6 "$HOP_BIN" >"$T/strings.txt"
@@ -87,20 +89,23 @@ explain() {
   sql=$(grep -m 1 -E "$re" "$T/strings.txt")
   echo "---- EXPLAIN ANALYZE: $name"
   psql -X -q -d "$HOP_DB" -c "PREPARE s AS $sql" -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE s($params)" |
-    grep -E 'Execution Time|Planning Time|^ *(->|[A-Z])' | head -n 40
+    grep -E 'Execution Time|Planning Time|^ *(->|[A-Z])' | awk '/Time:/ || n++ < 30'
 }
 lo=$(date -u -d "$from" +%s)
 hi=$(($(date -u -d "$today" +%s) + 86400))
 # shellcheck disable=SC2016 # $N are SQL parameters
 # (400: the hourly retention this run keeps, HOP_ANALYTICS_HOURLY_DAYS above)
-explain "series, one link, a year per day" '^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1' \
-  "$YEAR, '$from', NULL, '$today', NULL, NULL, 'UTC', false, 400"
+explain "series, one link, a year per UTC day" '^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0\)' \
+  "$YEAR, '$from', NULL, '$today', NULL, NULL, 'UTC', false"
+# shellcheck disable=SC2016
+explain "series, one link, a year per day of Europe/Paris" '^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1' \
+  "$YEAR, '$from', NULL, '$today', NULL, NULL, 'Europe/Paris', false, 400"
 # shellcheck disable=SC2016
 explain "top lists, one link, a year" '^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1' \
   "$YEAR, $lo, $hi, false, 400"
 # shellcheck disable=SC2016
-explain "series, owner of 10,001 links, 30 days" '^WITH p AS \(SELECT coalesce.*FROM owner_hours WHERE owner_id' \
-  "$OWNER, NULL, NULL, NULL, NULL, NULL, 'UTC', false, 400"
+explain "series, owner of 10,001 links, 30 UTC days" '^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0\)' \
+  "$OWNER, NULL, NULL, NULL, NULL, NULL, 'UTC', false"
 # shellcheck disable=SC2016
 explain "top lists, owner, 30 days" '^SELECT dim, value, n FROM .*FROM owner_days WHERE owner_id = \$1' \
   "$OWNER, $((hi - 30 * 86400)), $hi, false, 400"

@@ -21,7 +21,11 @@ int db_stats_series(struct arena *a, long long id, bool owner, const struct stat
                             rg->to_time, rg->days ? days : NULL, rg->tz,        rg->hourly ? "t" : "f",
                             hdays};
     int rc;
-    PGresult *res = db_run(owner ? STMT_STATS_SERIES_OWNER : STMT_STATS_SERIES_LINK, params, &rc);
+    /* days of UTC are whole days of the day tables: a year is 365 rows, not 8,760 hours */
+    bool utc_days = !rg->hourly && strcmp(rg->tz, "UTC") == 0;
+    enum stmt_id id_stmt = utc_days ? (owner ? STMT_STATS_SERIES_OWNER_DAYS : STMT_STATS_SERIES_LINK_DAYS)
+                                    : (owner ? STMT_STATS_SERIES_OWNER : STMT_STATS_SERIES_LINK);
+    PGresult *res = db_run(id_stmt, params, &rc);
     if (!res)
         return rc;
     *n = (size_t)PQntuples(res);

@@ -31,10 +31,11 @@
 #define FULL_HI  "($3::bigint / 86400 * 86400)"
 #define DAY_LO   "(date '1970-01-01' + (($2::bigint + 86399) / 86400)::int)"
 #define DAY_HI   "(date '1970-01-01' + ($3::bigint / 86400)::int)"
-/* an hourly row's bucket `b` in the partial days at either end of [$2, $3) */
-#define EDGES(b)                                                                                             \
-    "((" b " >= to_timestamp($2::bigint) AND " b " < to_timestamp(least($3::bigint, " FULL_LO "))) OR "       \
-    "(" b " >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) AND " b " < to_timestamp($3::bigint)))"
+/* an hourly row's bucket `b` in the partial day at the start of [$2, $3), and at its end (two conditions,
+ * each a range an index can take) */
+#define EDGE_LO(b) b " >= to_timestamp($2::bigint) AND " b " < to_timestamp(least($3::bigint, " FULL_LO "))"
+#define EDGE_HI(b)                                                                                           \
+    b " >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) AND " b " < to_timestamp($3::bigint)"
 /* The top 20 of each dimension but the total over `source`, rows of (dim, value, humans, bots); $4: bots
  * count too. */
 #define STATS_TOP(source)                                                                                    \
@@ -61,7 +62,14 @@
     "day::timestamp AT TIME ZONE 'UTC' >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) "       \
     "AND day::timestamp AT TIME ZONE 'UTC' < to_timestamp($3::bigint))) UNION ALL "                           \
     "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
-    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGES("bucket")
+    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
+    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI("bucket")
+/* Rows of (bucket, humans, bots) of the total dimension of `col` = $1, every UTC day of `days` at its
+ * midnight: the whole series when its buckets are UTC days. */
+#define SERIES_DAYS(days, col)                                                                               \
+    "(SELECT day::timestamp AT TIME ZONE 'UTC' AS bucket, humans, bots FROM " days " WHERE " col " = $1 "    \
+    "AND dim = 0)"
 /* clang-format on */
 
 const struct stmt stmt_table[STMT_COUNT] = {
@@ -226,6 +234,11 @@ const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_STATS_SERIES_LINK] = {"stats_series_link",
                                 STATS_SERIES(SERIES_ROWS("visit_counts", "visit_days", "link_id", "$9")), 9,
                                 STMT_APP},
+    /* Days of UTC (tz=UTC, granularity=day): whole days from the day tables, $1..$8 as above. */
+    [STMT_STATS_SERIES_LINK_DAYS] = {"stats_series_link_days",
+                                     STATS_SERIES(SERIES_DAYS("visit_days", "link_id")), 8, STMT_APP},
+    [STMT_STATS_SERIES_OWNER_DAYS] = {"stats_series_owner_days",
+                                      STATS_SERIES(SERIES_DAYS("owner_days", "owner_id")), 8, STMT_APP},
     /* The same for every link of owner $1, from the owner's summaries. */
     [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
                                  STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9")), 9,
@@ -251,9 +264,10 @@ const struct stmt stmt_table[STMT_COUNT] = {
                    "SELECT v.link_id, v.humans, v.bots FROM visit_counts v JOIN links k ON k.id = v.link_id "
                    "WHERE k.owner_id = $1 AND v.dim = 0 AND v.bucket >= " HORIZON(
                        "$5") "::timestamp AT TIME ZONE 'UTC' "
-                             "AND " EDGES("v.bucket") ") s GROUP BY s.link_id) x "
-                                                      "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER "
-                                                      "BY x.n DESC, l.slug LIMIT 20",
+                             "AND (" EDGE_LO("v.bucket") " OR " EDGE_HI(
+                                 "v.bucket") ")) s GROUP BY s.link_id) x "
+                                             "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER "
+                                             "BY x.n DESC, l.slug LIMIT 20",
          5, STMT_APP},
     /* the zones tz= may name (each worker reads them once) */
     [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
