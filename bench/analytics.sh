@@ -39,19 +39,28 @@ psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, b
   FROM links l, generate_series(0, 29) k,
   (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)
   WHERE l.owner_id = $OWNER AND l.slug LIKE 'b%'"
-psql_q "VACUUM ANALYZE visit_counts"
+psql_q "VACUUM ANALYZE visit_counts, visit_days, owner_hours, owner_days"
 echo "# data generated in $(($(now_ms) - t0)) ms"
 
 # ---- storage ------------------------------------------------------------------------------------------------
-read -r rows bytes < <(psql_q "SELECT count(*), pg_total_relation_size('visit_counts') FROM visit_counts" | tr '|' ' ')
-per_row=$((bytes / rows))
-echo "storage: $rows rows, $bytes bytes with indexes: $per_row bytes per row"
-echo "  a link active in one hour of a day, one value per dimension (9 rows): $((9 * per_row)) bytes per active day"
-echo "  a busy link, every hour, 31 rows an hour: $((744 * per_row)) bytes per day while hourly," \
-  "$((31 * per_row)) bytes per day after the roll-up"
+# size TABLE: "rows bytes" of TABLE, indexes included
+size() { psql_q "SELECT count(*), pg_total_relation_size('$1') FROM $1" | tr '|' ' '; }
+read -r rows bytes < <(size visit_counts)
+read -r drows dbytes < <(size visit_days)
+read -r orows obytes < <(size owner_days)
+read -r hrows hbytes < <(size owner_hours)
+per_row=$((bytes / rows)) per_day_row=$((dbytes / drows))
+echo "storage: visit_counts $rows rows, $bytes bytes ($per_row per row); visit_days $drows rows, $dbytes bytes" \
+  "($per_day_row per row); owner_hours $hrows rows, $hbytes bytes; owner_days $orows rows, $obytes bytes"
+echo "  a link active in one hour of a day, one value per dimension (9 hour rows, 9 day rows):" \
+  "$((9 * (per_row + per_day_row))) bytes per active day while hourly, $((9 * per_day_row)) after the roll-up" \
+  "(plus its owner's summaries, shared by all of the owner's links)"
+echo "  a busy link, every hour, 31 rows an hour: $((744 * per_row + 31 * per_day_row)) bytes per day while hourly," \
+  "$((31 * per_day_row)) bytes per day after the roll-up"
 echo "  a million visits cost what their distinct (hour, dimension, value) rows cost, whatever the count:" \
-  "from 9 rows ($((9 * per_row)) bytes: all in one hour, one value each) to 24 × 31 = 744 rows" \
-  "($((744 * per_row)) bytes: every hour of a day with the busy profile; $((31 * per_row)) after the roll-up)"
+  "from $((9 * (per_row + per_day_row))) bytes (all in one hour, one value each) to" \
+  "$((744 * per_row + 31 * per_day_row)) bytes (every hour of a day with the busy profile;" \
+  "$((31 * per_day_row)) after the roll-up)"
 
 # ---- timings through Caddy -----------------------------------------------------------------------------------
 # median NAME TARGET_MS PATH: the median of RUNS requests' total times (curl), beside the target
@@ -68,8 +77,10 @@ from=$(date -u -d '365 days ago' +%F)
 today=$(date -u +%F)
 median "one link, a year of hourly data, per day" 20 "/api/links/year/stats?from=$from&to=$today"
 median "one link, a year of hourly data, per day, bots=true" 20 "/api/links/year/stats?from=$from&to=$today&bots=true"
+median "one link, a year of hourly data, per day of Europe/Paris" 20 "/api/links/year/stats?from=$from&to=$today&tz=Europe/Paris"
 median "one link, the last 31 days per hour" 20 "/api/links/year/stats?granularity=hour&from=$(date -u -d '30 days ago' +%F)&to=$today"
 median "GET /api/stats, owner of 10,001 links, last 30 days" 100 "/api/stats"
+median "GET /api/stats, the same per day of Europe/Paris" 100 "/api/stats?tz=Europe/Paris"
 
 # ---- EXPLAIN ANALYZE of the statements, from the strings compiled into hop ------------------------------------
 strings -n 6 "$HOP_BIN" >"$T/strings.txt"
@@ -78,20 +89,26 @@ explain() {
   sql=$(grep -m 1 -E "$re" "$T/strings.txt")
   echo "---- EXPLAIN ANALYZE: $name"
   psql -X -q -d "$HOP_DB" -c "PREPARE s AS $sql" -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE s($params)" |
-    grep -E 'Execution Time|Planning Time|^ *(->|[A-Z])' | head -n 40
+    grep -E 'Execution Time|Planning Time|^ *(->|[A-Z])' | awk '/Time:/ || n++ < 30'
 }
 lo=$(date -u -d "$from" +%s)
 hi=$(($(date -u -d "$today" +%s) + 86400))
 # shellcheck disable=SC2016 # $N are SQL parameters
-explain "series, one link, a year per day" '^WITH p AS \(SELECT coalesce.* WHERE v\.link_id = \$1 AND v\.dim = 0' \
+# (400: the hourly retention this run keeps, HOP_ANALYTICS_HOURLY_DAYS above)
+explain "series, one link, a year per UTC day" '^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0\)' \
   "$YEAR, '$from', NULL, '$today', NULL, NULL, 'UTC', false"
 # shellcheck disable=SC2016
-explain "top lists, one link, a year" '^SELECT dim, value, n FROM .* WHERE v\.link_id = \$1 AND' "$YEAR, $lo, $hi, false"
+explain "series, one link, a year per day of Europe/Paris" '^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1' \
+  "$YEAR, '$from', NULL, '$today', NULL, NULL, 'Europe/Paris', false, 400"
 # shellcheck disable=SC2016
-explain "series, owner of 10,001 links, 30 days" '^WITH p AS \(SELECT coalesce.* WHERE v\.link_id IN' \
+explain "top lists, one link, a year" '^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1' \
+  "$YEAR, $lo, $hi, false, 400"
+# shellcheck disable=SC2016
+explain "series, owner of 10,001 links, 30 UTC days" '^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0\)' \
   "$OWNER, NULL, NULL, NULL, NULL, NULL, 'UTC', false"
 # shellcheck disable=SC2016
-explain "top lists, owner, 30 days" '^SELECT dim, value, n FROM .* WHERE v\.link_id IN' "$OWNER, $((hi - 30 * 86400)), $hi, false"
-explain "top links, owner, 30 days" '^SELECT l\.slug, \(SELECT d\.name' "$OWNER, $((hi - 30 * 86400)), $hi, false"
+explain "top lists, owner, 30 days" '^SELECT dim, value, n FROM .*FROM owner_days WHERE owner_id = \$1' \
+  "$OWNER, $((hi - 30 * 86400)), $hi, false, 400"
+explain "top links, owner, 30 days" '^SELECT l\.slug, \(SELECT d\.name' "$OWNER, $((hi - 30 * 86400)), $hi, false, 400"
 
 finish

@@ -400,9 +400,9 @@ re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_days='^WITH p AS \(SELECT coalesce.* WHERE v\.link_id = \$1 AND v\.dim = 0'
+re_days='^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1 AND dim = 0'
 # shellcheck disable=SC2016
-re_refs='^SELECT dim, value, n FROM .* WHERE v\.link_id = \$1 AND'
+re_refs='^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1 AND'
 
 {
   echo "\\set n random(1000001, $((1000000 + nlinks)))"
@@ -427,8 +427,8 @@ if [[ -n $key ]]; then
   {
     stmt "$re_auth" :keyhash
     stmt "$re_get" :slug :owner 0
-    stmt "$re_days" :linkid NULL NULL NULL NULL NULL "'UTC'" false
-    stmt "$re_refs" :linkid "extract(epoch FROM now())::bigint - 2592000" "extract(epoch FROM now())::bigint" false
+    stmt "$re_days" :linkid NULL NULL NULL NULL NULL "'UTC'" false 30
+    stmt "$re_refs" :linkid "extract(epoch FROM now())::bigint - 2592000" "extract(epoch FROM now())::bigint" false 30
   } >"$T/pg-stats.sql"
 fi
 

@@ -13,13 +13,19 @@
 int db_stats_series(struct arena *a, long long id, bool owner, const struct stats_range *rg,
                     struct stats_bucket **out, size_t *n)
 {
-    char sid[24], days[16];
+    char sid[24], days[16], hdays[16];
     snprintf(sid, sizeof(sid), "%lld", id);
     snprintf(days, sizeof(days), "%d", rg->days);
+    snprintf(hdays, sizeof(hdays), "%d", rg->hourly_days);
     const char *params[] = {sid,         rg->from_date,          rg->from_time, rg->to_date,
-                            rg->to_time, rg->days ? days : NULL, rg->tz,        rg->hourly ? "t" : "f"};
+                            rg->to_time, rg->days ? days : NULL, rg->tz,        rg->hourly ? "t" : "f",
+                            hdays};
     int rc;
-    PGresult *res = db_run(owner ? STMT_STATS_SERIES_OWNER : STMT_STATS_SERIES_LINK, params, &rc);
+    /* days of UTC are whole days of the day tables: a year is 365 rows, not 8,760 hours */
+    bool utc_days = !rg->hourly && strcmp(rg->tz, "UTC") == 0;
+    enum stmt_id id_stmt = utc_days ? (owner ? STMT_STATS_SERIES_OWNER_DAYS : STMT_STATS_SERIES_LINK_DAYS)
+                                    : (owner ? STMT_STATS_SERIES_OWNER : STMT_STATS_SERIES_LINK);
+    PGresult *res = db_run(id_stmt, params, &rc);
     if (!res)
         return rc;
     *n = (size_t)PQntuples(res);
@@ -40,13 +46,14 @@ int db_stats_series(struct arena *a, long long id, bool owner, const struct stat
 }
 
 int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
-                 struct stats_value **out, size_t *n)
+                 int hourly_days, struct stats_value **out, size_t *n)
 {
-    char sid[24], slo[24], shi[24];
+    char sid[24], slo[24], shi[24], hdays[16];
     snprintf(sid, sizeof(sid), "%lld", id);
     snprintf(slo, sizeof(slo), "%lld", lo);
     snprintf(shi, sizeof(shi), "%lld", hi);
-    const char *params[] = {sid, slo, shi, bots ? "t" : "f"};
+    snprintf(hdays, sizeof(hdays), "%d", hourly_days);
+    const char *params[] = {sid, slo, shi, bots ? "t" : "f", hdays};
     int rc;
     PGresult *res = db_run(owner ? STMT_STATS_TOP_OWNER : STMT_STATS_TOP_LINK, params, &rc);
     if (!res)
@@ -64,13 +71,14 @@ int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long l
 }
 
 int db_stats_top_links(struct arena *a, long long owner_id, long long lo, long long hi, bool bots,
-                       struct stats_link **out, size_t *n)
+                       int hourly_days, struct stats_link **out, size_t *n)
 {
-    char sid[24], slo[24], shi[24];
+    char sid[24], slo[24], shi[24], hdays[16];
     snprintf(sid, sizeof(sid), "%lld", owner_id);
     snprintf(slo, sizeof(slo), "%lld", lo);
     snprintf(shi, sizeof(shi), "%lld", hi);
-    const char *params[] = {sid, slo, shi, bots ? "t" : "f"};
+    snprintf(hdays, sizeof(hdays), "%d", hourly_days);
+    const char *params[] = {sid, slo, shi, bots ? "t" : "f", hdays};
     int rc;
     PGresult *res = db_run(STMT_STATS_TOP_LINKS, params, &rc);
     if (!res)

@@ -14,6 +14,7 @@ struct stats_range {
     int days; /* 0: none; else from = today - days + 1 (the legacy days=) */
     const char *tz;
     bool hourly;
+    int hourly_days; /* HOP_ANALYTICS_HOURLY_DAYS: where the owner's hours give way to days */
 };
 
 struct stats_bucket {
@@ -37,12 +38,13 @@ struct stats_link {
 /* The series of link_id (owner false) or of every link of owner_id (owner true). */
 int db_stats_series(struct arena *a, long long id, bool owner, const struct stats_range *rg,
                     struct stats_bucket **out, size_t *n);
-/* Up to 20 values of each dimension over [lo, hi), most visits first, ties by value. */
+/* Up to 20 values of each dimension over [lo, hi), most visits first, ties by value; hourly_days as in
+ * struct stats_range. */
 int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
-                 struct stats_value **out, size_t *n);
+                 int hourly_days, struct stats_value **out, size_t *n);
 /* The owner's 20 most visited links over [lo, hi). */
 int db_stats_top_links(struct arena *a, long long owner_id, long long lo, long long hi, bool bots,
-                       struct stats_link **out, size_t *n);
+                       int hourly_days, struct stats_link **out, size_t *n);
 /* Every zone name PostgreSQL knows, sorted bytewise; malloc'd (the caller keeps them). */
 int db_tz_names(char ***out, size_t *n);
 

@@ -5,8 +5,9 @@
 #include "link_columns.h"
 
 /* clang-format off */
-/* The stats series over the visit_counts rows that `filter` picks; see STMT_STATS_SERIES_LINK. */
-#define STATS_SERIES(filter)                                                                                 \
+/* The stats series over `source`, rows of (bucket, humans, bots) of the total dimension; see
+ * STMT_STATS_SERIES_LINK. */
+#define STATS_SERIES(source)                                                                                 \
     "WITH p AS (SELECT coalesce($5::timestamptz, ($4::date + 1)::timestamp AT TIME ZONE $7, now()) AS t), "  \
     "q AS (SELECT coalesce($3::timestamptz, $2::date::timestamp AT TIME ZONE $7, "                            \
         "(((p.t - interval '1 microsecond') AT TIME ZONE $7)::date - ($6::int - 1))::timestamp AT TIME ZONE $7, " \
@@ -17,22 +18,58 @@
         "FROM q, generate_series((q.f AT TIME ZONE $7)::date, ((q.t - interval '1 microsecond') "              \
         "AT TIME ZONE $7)::date, interval '1 day') d WHERE NOT $8::boolean), "                                 \
     "a AS (SELECT date_trunc(CASE WHEN $8::boolean THEN 'hour' ELSE 'day' END, v.bucket, $7) AS lo, "         \
-        "sum(v.humans) AS h, sum(v.bots) AS b FROM visit_counts v WHERE " filter " AND v.dim = 0 "             \
-        "AND v.bucket >= (SELECT min(lo) FROM b) AND v.bucket < (SELECT max(hi) FROM b) GROUP BY 1) "          \
+        "sum(v.humans) AS h, sum(v.bots) AS b FROM " source " v WHERE "                                        \
+        "v.bucket >= (SELECT min(lo) FROM b) AND v.bucket < (SELECT max(hi) FROM b) GROUP BY 1) "             \
     "SELECT to_char(b.lo AT TIME ZONE $7, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "                                       \
     "extract(epoch FROM (b.lo AT TIME ZONE $7) - (b.lo AT TIME ZONE 'UTC'))::int, "                           \
     "extract(epoch FROM b.lo)::bigint, extract(epoch FROM b.hi)::bigint, coalesce(a.h, 0), coalesce(a.b, 0) " \
     "FROM b LEFT JOIN a ON a.lo = b.lo ORDER BY b.lo"
 
-/* The top 20 of each dimension over the rows `filter` picks; see STMT_STATS_TOP_LINK. */
-#define STATS_TOP(filter)                                                                                    \
-    "SELECT dim, value, n FROM (SELECT v.dim, v.value, "                                                      \
-    "sum(v.humans) + CASE WHEN $4::boolean THEN sum(v.bots) ELSE 0 END AS n, "                                \
-    "row_number() OVER (PARTITION BY v.dim ORDER BY sum(v.humans) + CASE WHEN $4::boolean "                   \
-    "THEN sum(v.bots) ELSE 0 END DESC, v.value) AS r FROM visit_counts v WHERE " filter " "                   \
-    "AND v.dim BETWEEN 1 AND 8 AND v.bucket >= to_timestamp($2::bigint) "                                     \
-    "AND v.bucket < to_timestamp($3::bigint) GROUP BY v.dim, v.value) x WHERE r <= 20 AND n > 0 "             \
-    "ORDER BY dim, r"
+/* The first and the end of the whole UTC days within [$2, $3) (epochs), as epochs and as dates: the top lists
+ * read those days from a day table and only the hours before and after them from an hourly one. */
+#define FULL_LO  "(($2::bigint + 86399) / 86400 * 86400)"
+#define FULL_HI  "($3::bigint / 86400 * 86400)"
+#define DAY_LO   "(date '1970-01-01' + (($2::bigint + 86399) / 86400)::int)"
+#define DAY_HI   "(date '1970-01-01' + ($3::bigint / 86400)::int)"
+/* an hourly row's bucket `b` in the partial day at the start of [$2, $3), and at its end (two conditions,
+ * each a range an index can take) */
+#define EDGE_LO(b) b " >= to_timestamp($2::bigint) AND " b " < to_timestamp(least($3::bigint, " FULL_LO "))"
+#define EDGE_HI(b)                                                                                           \
+    b " >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) AND " b " < to_timestamp($3::bigint)"
+/* The top 20 of each dimension but the total over `source`, rows of (dim, value, humans, bots); $4: bots
+ * count too. */
+#define STATS_TOP(source)                                                                                    \
+    "SELECT dim, value, n FROM (SELECT s.dim, s.value, "                                                      \
+    "sum(s.humans) + CASE WHEN $4::boolean THEN sum(s.bots) ELSE 0 END AS n, "                                \
+    "row_number() OVER (PARTITION BY s.dim ORDER BY sum(s.humans) + CASE WHEN $4::boolean "                   \
+    "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (" source ") s "                                    \
+    "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 ORDER BY dim, r"
+/* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
+ * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
+#define HORIZON(days) "(date_trunc('day', now() AT TIME ZONE 'UTC')::date - " days "::int)"
+/* Rows of (bucket, humans, bots) of the total dimension of `col` = $1: the hours of `hours` from the horizon
+ * ($N days), the days of `days` before it (at their UTC midnight). */
+#define SERIES_ROWS(hours, days, col, n)                                                                     \
+    "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 AND dim = 0 AND bucket >= "             \
+    HORIZON(n) "::timestamp AT TIME ZONE 'UTC' UNION ALL SELECT day::timestamp AT TIME ZONE 'UTC', humans, " \
+    "bots FROM " days " WHERE " col " = $1 AND dim = 0 AND day < " HORIZON(n) ")"
+/* Rows of (dim, value, humans, bots) of every dimension but the total over [$2, $3), for `col` = $1: whole
+ * UTC days from `days`; the hours of the partial days at either end from `hours`, or before the horizon
+ * ($5 days) the day whose midnight is in the range. */
+#define TOP_ROWS(hours, days, col)                                                                           \
+    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "AND ((day >= " DAY_LO " AND day < " DAY_HI ") OR (day < " HORIZON("$5") " AND "                          \
+    "day::timestamp AT TIME ZONE 'UTC' >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) "       \
+    "AND day::timestamp AT TIME ZONE 'UTC' < to_timestamp($3::bigint))) UNION ALL "                           \
+    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
+    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI("bucket")
+/* Rows of (bucket, humans, bots) of the total dimension of `col` = $1, every UTC day of `days` at its
+ * midnight: the whole series when its buckets are UTC days. */
+#define SERIES_DAYS(days, col)                                                                               \
+    "(SELECT day::timestamp AT TIME ZONE 'UTC' AS bucket, humans, bots FROM " days " WHERE " col " = $1 "    \
+    "AND dim = 0)"
 /* clang-format on */
 
 const struct stmt stmt_table[STMT_COUNT] = {
@@ -194,25 +231,44 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * Each bucket: its start as local time and UTC offset, its bounds as epochs, humans, bots; every bucket
      * of the range, zeros included. Days follow the zone's midnights (23 or 25 hours across a DST change);
      * hours step by an hour from the zone's hour, so none repeats or goes missing. */
-    [STMT_STATS_SERIES_LINK] = {"stats_series_link", STATS_SERIES("v.link_id = $1"), 8, STMT_APP},
+    [STMT_STATS_SERIES_LINK] = {"stats_series_link",
+                                STATS_SERIES(SERIES_ROWS("visit_counts", "visit_days", "link_id", "$9")), 9,
+                                STMT_APP},
+    /* Days of UTC (tz=UTC, granularity=day): whole days from the day tables, $1..$8 as above. */
+    [STMT_STATS_SERIES_LINK_DAYS] = {"stats_series_link_days",
+                                     STATS_SERIES(SERIES_DAYS("visit_days", "link_id")), 8, STMT_APP},
+    [STMT_STATS_SERIES_OWNER_DAYS] = {"stats_series_owner_days",
+                                      STATS_SERIES(SERIES_DAYS("owner_days", "owner_id")), 8, STMT_APP},
+    /* The same for every link of owner $1, from the owner's summaries. */
     [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
-                                 STATS_SERIES("v.link_id IN (SELECT id FROM links WHERE owner_id = $1)"), 8,
+                                 STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9")), 9,
                                  STMT_APP},
-    /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too. */
-    [STMT_STATS_TOP_LINK] = {"stats_top_link", STATS_TOP("v.link_id = $1"), 4, STMT_APP},
-    [STMT_STATS_TOP_OWNER] = {"stats_top_owner",
-                              STATS_TOP("v.link_id IN (SELECT id FROM links WHERE owner_id = $1)"), 4,
-                              STMT_APP},
-    /* The owner's 20 most visited links over [$2, $3); $4: bots count too. */
+    /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too; $5 the
+     * hourly retention. */
+    [STMT_STATS_TOP_LINK] = {"stats_top_link", STATS_TOP(TOP_ROWS("visit_counts", "visit_days", "link_id")),
+                             5, STMT_APP},
+    [STMT_STATS_TOP_OWNER] = {"stats_top_owner", STATS_TOP(TOP_ROWS("owner_hours", "owner_days", "owner_id")),
+                              5, STMT_APP},
+    /* The owner's 20 most visited links over [$2, $3); $4: bots count too; $5 the hourly retention. Whole
+     * days from visit_days (an index-only scan of the owner's totals), the ends' hours from visit_counts. */
     [STMT_STATS_TOP_LINKS] =
         {"stats_top_links",
          "SELECT l.slug, (SELECT d.name FROM domains d WHERE d.id = l.domain_id), x.n "
-         "FROM (SELECT v.link_id, sum(v.humans) + CASE WHEN $4::boolean THEN sum(v.bots) "
-         "ELSE 0 END AS n FROM visit_counts v JOIN links l ON l.id = v.link_id "
-         "WHERE l.owner_id = $1 AND v.dim = 0 AND v.bucket >= to_timestamp($2::bigint) "
-         "AND v.bucket < to_timestamp($3::bigint) GROUP BY v.link_id) x "
-         "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER BY x.n DESC, l.slug LIMIT 20",
-         4, STMT_APP},
+         "FROM (SELECT s.link_id, sum(s.humans) + CASE WHEN $4::boolean THEN sum(s.bots) ELSE 0 END AS n "
+         "FROM (SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
+         "AND ((day >= " DAY_LO " AND day < " DAY_HI ") OR (day < " HORIZON(
+             "$5") " AND "
+                   "day::timestamp AT TIME ZONE 'UTC' >= to_timestamp(greatest($2::bigint, " FULL_LO
+                   ", " FULL_HI ")) "
+                   "AND day::timestamp AT TIME ZONE 'UTC' < to_timestamp($3::bigint))) UNION ALL "
+                   "SELECT v.link_id, v.humans, v.bots FROM visit_counts v JOIN links k ON k.id = v.link_id "
+                   "WHERE k.owner_id = $1 AND v.dim = 0 AND v.bucket >= " HORIZON(
+                       "$5") "::timestamp AT TIME ZONE 'UTC' "
+                             "AND (" EDGE_LO("v.bucket") " OR " EDGE_HI(
+                                 "v.bucket") ")) s GROUP BY s.link_id) x "
+                                             "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER "
+                                             "BY x.n DESC, l.slug LIMIT 20",
+         5, STMT_APP},
     /* the zones tz= may name (each worker reads them once) */
     [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
                        STMT_APP},
@@ -250,19 +306,15 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "ON CONFLICT (link_id, dim, bucket, hourly, value) "
          "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
          6, STMT_APP},
-    /* Hourly rows of days that ended more than $1 days ago become daily rows (UTC days), in one statement and
-     * so one transaction: a reader sees the hours or the day, never both or neither. */
-    [STMT_VISITS_ROLLUP] =
-        {"visits_rollup",
-         "WITH old AS (DELETE FROM visit_counts WHERE hourly AND bucket < "
-         "(date_trunc('day', now() AT TIME ZONE 'UTC') - make_interval(days => $1::int)) "
-         "AT TIME ZONE 'UTC' RETURNING *) "
-         "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
-         "SELECT link_id, dim, date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', "
-         "false, value, sum(humans), sum(bots) FROM old GROUP BY 1, 2, 3, 5 "
-         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
-         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
-         1, STMT_APP},
+    /* The hours of days that ended more than $1 days ago are dropped, the link's and the owner's, in one
+     * statement: visit_days and owner_days have held those days since their hours were written, and readers
+     * take days from them before that cut and hours after it, so they see each visit once. */
+    [STMT_VISITS_ROLLUP] = {"visits_rollup",
+                            "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HORIZON(
+                                "$1") "::timestamp AT TIME ZONE "
+                                      "'UTC') DELETE FROM visit_counts WHERE bucket < " HORIZON(
+                                          "$1") "::timestamp AT TIME ZONE 'UTC'",
+                            1, STMT_APP},
     /* Import (db_import.c): each batch is COPYed as data into this session's staging table, then merged by
      * one set-based statement, in one transaction; the table empties itself at the end of each. */
     [STMT_IMPORT_STAGING] = {"import_staging",

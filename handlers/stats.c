@@ -6,6 +6,7 @@
 #include "arena.h"
 #include "auth.h"
 #include "buf.h"
+#include "config.h"
 #include "db.h"
 #include "db_links.h"
 #include "db_stats.h"
@@ -134,6 +135,7 @@ static int range_check(struct resp *w, const struct timearg *from, bool has_from
 static int parse_query(struct req *r, struct resp *w, struct stats_query *q)
 {
     memset(q, 0, sizeof(*q));
+    q->rg.hourly_days = config_get()->hourly_days;
     struct timearg from, to;
     int has_from = time_param(r, w, "from", &from, &q->rg.from_date, &q->rg.from_time);
     if (has_from < 0)
@@ -287,7 +289,7 @@ static void answer(struct req *r, struct resp *w, long long id, const struct lin
     long long lo = nb ? b[0].lo : 0, hi = nb ? b[nb - 1].hi : 0;
     struct stats_value *v;
     size_t nv;
-    rc = db_stats_top(r->arena, id, owner, lo, hi, q.bots, &v, &nv);
+    rc = db_stats_top(r->arena, id, owner, lo, hi, q.bots, q.rg.hourly_days, &v, &nv);
     if (handler_db_failed(w, rc) < 0)
         return;
     struct json_object *o = handler_own(r, json_object_new_object());
@@ -305,7 +307,7 @@ static void answer(struct req *r, struct resp *w, long long id, const struct lin
     if (owner) {
         struct stats_link *l;
         size_t nl;
-        rc = db_stats_top_links(r->arena, id, lo, hi, q.bots, &l, &nl);
+        rc = db_stats_top_links(r->arena, id, lo, hi, q.bots, q.rg.hourly_days, &l, &nl);
         if (handler_db_failed(w, rc) < 0)
             return;
         add_links(o, l, nl);

@@ -112,18 +112,68 @@ static uint8_t device_of(const char *ua, size_t len, uint8_t os)
     return UA_DEVICE_DESKTOP;
 }
 
+/* The class of ua[0..len), len > 0, as a GET sees it. */
+static void classify(const char *ua, size_t len, struct ua_class *out)
+{
+    *out = (struct ua_class){.bot = matches_bot(ua, len)};
+    out->browser = family_of(browsers, NBROWSERS, ua, len);
+    out->os = family_of(systems, NSYSTEMS, ua, len);
+    out->device = out->bot ? UA_DEVICE_BOT : device_of(ua, len, out->os);
+}
+
+/* The worker's last classes, by User-Agent. The bot expression is a few hundred alternatives tried at every
+ * position of the User-Agent (tens of microseconds for a browser's, more than the rest of the redirect),
+ * while a site's visitors send few distinct User-Agents: each is matched once, then found here by its exact
+ * bytes. Direct-mapped (a new User-Agent replaces the one in its place), in static memory: no allocation.
+ * Crafted User-Agents that share a place only cost their matching again, never a wrong class. */
+enum { MEMO_SLOTS = 1024 }; /* a power of two; about 0.5 MiB per worker, touched as it fills */
+
+struct memo {
+    uint64_t hash;
+    uint16_t len; /* 0: empty */
+    struct ua_class c;
+    char ua[UA_SCAN_MAX];
+};
+
+static struct memo memo[MEMO_SLOTS];
+
+/* Eight bytes at a time: the hash costs a fraction of one match. */
+static uint64_t ua_hash(const char *ua, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, ua + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)ua[i]) * 0x100000001b3ULL;
+    return h ^ (h >> 32);
+}
+
 void ua_classify(const char *ua, bool head, struct ua_class *out)
 {
     size_t len = ua ? strnlen(ua, UA_SCAN_MAX) : 0;
-    *out = (struct ua_class){.bot = head || len == 0 || matches_bot(ua, len)};
     if (len == 0) {
-        out->device = UA_DEVICE_BOT;
+        *out = (struct ua_class){.bot = true, .device = UA_DEVICE_BOT};
         return;
     }
-    out->browser = family_of(browsers, NBROWSERS, ua, len);
-    out->os = family_of(systems, NSYSTEMS, ua, len);
-    /* a HEAD from a browser's User-Agent is a checker, not a person: still a bot's device */
-    out->device = out->bot ? UA_DEVICE_BOT : device_of(ua, len, out->os);
+    uint64_t h = ua_hash(ua, len);
+    struct memo *m = &memo[h & (MEMO_SLOTS - 1)];
+    if (m->len == len && m->hash == h && memcmp(m->ua, ua, len) == 0) {
+        *out = m->c;
+    } else {
+        classify(ua, len, out);
+        *m = (struct memo){.hash = h, .len = (uint16_t)len, .c = *out};
+        memcpy(m->ua, ua, len);
+    }
+    /* a HEAD from a browser's User-Agent is a checker, not a person: a bot, with a bot's device */
+    if (head) {
+        out->bot = true;
+        out->device = UA_DEVICE_BOT;
+    }
 }
 
 const char *ua_device_name(uint8_t device)

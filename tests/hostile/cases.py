@@ -319,6 +319,26 @@ for label, value, status in [("0", "0", 400), ("367", "367", 400), ("366", "366"
     api("query: stats days " + label, "GET", "/api/links/hx-fixture/stats?days=" + value, status,
         field="days" if status == 400 else None)
 
+# the stats API's parameters: each refused with a 400 that names it (and the limit it passed)
+for label, query, field in [
+        ("tz=../../etc/passwd", "tz=../../etc/passwd", "tz"),
+        ("tz of 10 KiB", "tz=" + "A" * 10240, "tz"),
+        ("tz with %00", "tz=UTC%00", "tz"),
+        ("from after to", "from=2026-02-01&to=2026-01-01", "from"),
+        ("ten years hourly", "from=2016-01-01&to=2025-12-31&granularity=hour", "from"),
+        ("ten years daily", "from=2016-01-01&to=2025-12-31", "from"),
+        ("from not a date", "from=yesterday", "from"),
+        ("from 2026-02-30", "from=2026-02-30", "from"),
+        ("to with junk after the time", "to=2026-01-01T00:00:00Zjunk", "to"),
+        ("granularity=minute", "granularity=minute", "granularity"),
+        ("bots=yes", "bots=yes", "bots"),
+        ("days with from", "days=3&from=2026-01-01", "days")]:
+    api("query: stats " + label, "GET", "/api/links/hx-fixture/stats?" + query, 400, field=field)
+    api("query: owner stats " + label, "GET", "/api/stats?" + query, 400, field=field)
+api("query: stats 31 days hourly", "GET",
+    "/api/links/hx-fixture/stats?from=2026-01-01&to=2026-01-31&granularity=hour", 200)
+api("query: stats as CSV", "GET", "/api/links/hx-fixture/stats", 200, headers=["Accept: text/csv"])
+
 # ==== headers ====================================================================================================
 
 get("header: one of 100 KiB", "/healthz", 200, headers=["X-Big: " + "b" * 102400])
@@ -355,6 +375,19 @@ get("header: Referer with raw bytes 0x80-0xff", "/hx-fixture", 302,
 get("header: Referer javascript:", "/hx-fixture", 302, headers=["Referer: javascript:alert(1)"],
     checks=[location_is(FIXTURE_URL)])
 get("header: Referer %00 host", "/hx-fixture", 302, headers=["Referer: http://a%00b/"],
+    checks=[location_is(FIXTURE_URL)])
+# analytics (issue 13): what a visitor sends is classified and counted, never stored raw, never a 5xx
+get("header: User-Agent of 8 KiB on a redirect", "/hx-fixture", 302,
+    headers=["User-Agent: Mozilla/5.0 " + "u" * 8192], checks=[location_is(FIXTURE_URL)])
+get("header: User-Agent with control bytes on a redirect", "/hx-fixture", 302,
+    headers=[b"User-Agent: Mozilla/5.0 \x01\x02\x1b[31m\x7f (X11) Firefox/121.0"], checks=[location_is(FIXTURE_URL)])
+get("header: User-Agent of raw bytes 0x80-0xff", "/hx-fixture", 302,
+    headers=[b"User-Agent: \xff\xfe\x80\xc3\x28 Mozilla/5.0"], checks=[location_is(FIXTURE_URL)])
+get("header: empty User-Agent on a redirect", "/hx-fixture", 302, headers=["User-Agent:"],
+    checks=[location_is(FIXTURE_URL)])
+get("query: invalid UTF-8 and NUL in UTM values", "/hx-fixture?utm_source=%FF%FE&utm_medium=a%00b&utm_campaign=%C3",
+    302, checks=[location_is(FIXTURE_URL)])
+get("query: a UTM value of 100 KiB", "/hx-fixture?utm_campaign=" + "c" * 102400, 302,
     checks=[location_is(FIXTURE_URL)])
 get("header: X-Forwarded-For junk", "/healthz", 200, headers=["X-Forwarded-For: ::::, \xff, <script>"])
 api("header: Content-Type text/plain on a GET is ignored", "GET", "/api/links", 200, ct="text/plain")

@@ -184,11 +184,11 @@ visits_are() {
   [[ -z ${4:-} || $(jq -r .bot_visits <<<"$BODY" 2>/dev/null) == "$4" ]]
 }
 
-# insert_days "(link_id, day, host, n), ...": daily human visits written straight into visit_counts, as the
-# total and referrer rows the master would write.
+# insert_days "(link_id, day, host, n), ...": human visits in the first hour of each day written straight into
+# visit_counts, as the total and referrer rows the master would write (its triggers keep the day summaries).
 insert_days() {
   psql_q "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots)
-    SELECT link_id, x.d, day::timestamp AT TIME ZONE 'UTC', false, CASE WHEN x.d = 0 THEN '' ELSE host END, sum(n), 0
+    SELECT link_id, x.d, day::timestamp AT TIME ZONE 'UTC', true, CASE WHEN x.d = 0 THEN '' ELSE host END, sum(n), 0
     FROM (VALUES $1) v(link_id, day, host, n) CROSS JOIN (VALUES (0), (1)) x(d) GROUP BY 1, 2, 3, 5
     ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = c.humans + excluded.humans" >/dev/null
 }

@@ -205,8 +205,11 @@ rec "follow, unknown slug (a browser)" 404 GET $R /oa-none "${BR[@]}"
 rec "follow, disabled (a browser)" 410 GET $R /oa-off "${BR[@]}"
 rec "follow, password form" 200 GET $R /oa-pw "${BR[@]}"
 rec "follow (HEAD), password form" 200 HEAD $R /oa-pw
-rec "follow, the one visit" 302 GET $R /oa-once
-rec "follow, used up" 410 GET $R /oa-once
+# max_visits counts people: a browser's User-Agent uses the one visit (curl's own is a bot's, which uses none)
+HUMAN=(-A 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0')
+rec "follow, a bot while a visit is left" 302 GET $R /oa-once
+rec "follow, the one visit" 302 GET $R /oa-once "${HUMAN[@]}"
+rec "follow, used up" 410 GET $R /oa-once "${HUMAN[@]}"
 long=$(head -c 8300 /dev/zero | tr '\0' q)
 rec "follow, forward_query past 8 KiB" 414 GET $R "/oa-fq?q=$long"
 rec "follow, forward_query past 8 KiB (a browser)" 414 GET $R "/oa-fq?q=$long" "${BR[@]}"

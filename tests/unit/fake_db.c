@@ -748,8 +748,9 @@ int db_stats_series(struct arena *a, long long id, bool owner, const struct stat
 }
 
 int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
-                 struct stats_value **out, size_t *n)
+                 int hourly_days, struct stats_value **out, size_t *n)
 {
+    (void)hourly_days; /* the fake keeps every hour */
     int rc = query();
     if (rc != DB_OK)
         return rc;
@@ -776,8 +777,9 @@ int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long l
 }
 
 int db_stats_top_links(struct arena *a, long long owner_id, long long lo, long long hi, bool bots,
-                       struct stats_link **out, size_t *n)
+                       int hourly_days, struct stats_link **out, size_t *n)
 {
+    (void)hourly_days;
     int rc = query();
     if (rc != DB_OK)
         return rc;

@@ -3,6 +3,7 @@
 #include "ua.h"
 #include "unit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const BOTS[] = {
@@ -128,6 +129,40 @@ START_TEST(bounded)
 }
 END_TEST
 
+/* The worker's memo of classes answers exactly what matching answers: for more distinct User-Agents than it
+ * holds, bots and people mixed, seen again in another order, with HEAD after GET and GET after HEAD. */
+START_TEST(memo_answers_as_matching)
+{
+    enum { N = 3000 };
+    static struct ua_class first[N];
+    char ua[256];
+    for (int pass = 0; pass < 3; pass++) {
+        for (int k = 0; k < N; k++) {
+            int i = pass == 1 ? N - 1 - k : (k * 7) % N;
+            if (i % 3 == 0)
+                snprintf(ua, sizeof(ua), "Mozilla/5.0 (compatible; Crawler%dbot/1.0)", i);
+            else
+                snprintf(ua, sizeof(ua), "%s %d", i % 3 == 1 ? CHROME_WIN : SAFARI_IPHONE, i);
+            struct ua_class c;
+            ua_classify(ua, false, &c);
+            if (pass == 0)
+                first[i] = c;
+            ck_assert_msg(c.bot == ua_is_bot(ua) && c.bot == (i % 3 == 0), "%s", ua);
+            ck_assert_msg(memcmp(&c, &first[i], sizeof(c)) == 0, "pass %d: %s", pass, ua);
+            ua_classify(ua, true, &c);
+            ck_assert(c.bot);
+            ck_assert_str_eq(ua_device_name(c.device), "bot");
+        }
+    }
+    /* the same first bytes, a different length: another User-Agent */
+    struct ua_class c;
+    ua_classify("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0", false, &c);
+    ck_assert(!c.bot);
+    ua_classify("Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0 Googlebot", false, &c);
+    ck_assert(c.bot);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("ua");
@@ -137,6 +172,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, head_and_empty_are_bots);
     tcase_add_test(tc, families);
     tcase_add_test(tc, bounded);
+    tcase_add_test(tc, memo_answers_as_matching);
     suite_add_tcase(s, tc);
     return s;
 }
