@@ -19,7 +19,23 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { BULK_MAX = 1000, BULK_SLUG_TRIES = 8 };
+/* Each password is hashed with Argon2id (tens of milliseconds of one worker, by design), so one request may
+ * carry only a few: a thousand would hold a worker for most of a minute. */
+enum { BULK_MAX = 1000, BULK_PASSWORDS_MAX = 10, BULK_SLUG_TRIES = 8 };
+
+/* How many items set a password (a string; null or absent sets none). */
+static size_t bulk_passwords(struct json_object *items, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *p = NULL;
+        struct json_object *item = json_object_array_get_idx(items, i);
+        if (json_object_is_type(item, json_type_object) && json_object_object_get_ex(item, "password", &p) &&
+            json_object_is_type(p, json_type_string))
+            k++;
+    }
+    return k;
+}
 
 static struct json_object *bulk_problem(int status, const char *title, const char *detail,
                                         struct json_object *errors)
@@ -111,6 +127,14 @@ void links_bulk(struct req *r, struct resp *w)
         struct json_object *errors = handler_own(r, json_object_new_array());
         handler_field_error(errors, "links",
                             "links must be an array of 1 to 1000 links, the body's only field");
+        handler_invalid(w, errors);
+        return;
+    }
+    if (bulk_passwords(items, n) > BULK_PASSWORDS_MAX) {
+        struct json_object *errors = handler_own(r, json_object_new_array());
+        handler_field_error(errors, "links",
+                            "at most 10 links of one request may set a password (each is hashed slowly, on "
+                            "purpose); send the others in more requests");
         handler_invalid(w, errors);
         return;
     }

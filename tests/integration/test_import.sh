@@ -283,6 +283,10 @@ expect_status "bulk: more than 1,000 items is a 422" 422
 expect_eq "bulk: ... and nothing is made" "$(links_of alice)" 7
 req POST /api/links/bulk -H 'Content-Type: application/json' -d '{"links":[]}'
 expect_status "bulk: no items is a 422" 422
+req POST /api/links/bulk -H 'Content-Type: application/json' \
+  -d "{\"links\":[$(printf '{"url":"https://example.com/p","password":"long enough"},%.0s' {1..10}){\"url\":\"https://example.com/p\",\"password\":\"long enough\"}]}"
+expect_jeq "bulk: 11 passwords in one request is a 422 naming links" '[.status, .errors[0].field]' '[422,"links"]'
+expect_eq "bulk: ... and nothing is made" "$(links_of alice)" 7
 
 # ---- GET /api/links/export: streamed, the owner's own links, the same text as hop export ----------------
 req GET /api/links/export
