@@ -30,13 +30,15 @@ struct server_hooks {
 };
 
 struct server_config {
-    const char *listen;    /* "path" or "host:port"; used when no socket is inherited */
-    int socket_mode;       /* for a Unix socket path, e.g. 0660 */
-    int workers;           /* number of worker processes */
-    size_t max_body;       /* request body limit in bytes */
-    int read_timeout_ms;   /* deadline for a request's body, from accept */
-    int tick_ms;           /* master_tick and worker_event(false) period */
-    int shutdown_grace_ms; /* how long SIGTERM waits for workers before SIGKILL */
+    const char *listen;     /* "path" or "host:port"; used when no socket is inherited */
+    bool listen_public;     /* a "host:port" may be a wildcard or public address (else refused) */
+    const char *peer_addrs; /* FCGI_WEB_SERVER_ADDRS: TCP peers allowed to connect (NULL or "": any) */
+    int socket_mode;        /* for a Unix socket path, e.g. 0660 */
+    int workers;            /* number of worker processes */
+    size_t max_body;        /* request body limit in bytes */
+    int read_timeout_ms;    /* deadline for a request's body, from accept */
+    int tick_ms;            /* master_tick and worker_event(false) period */
+    int shutdown_grace_ms;  /* how long SIGTERM waits for workers before SIGKILL */
 };
 
 /* Finds the listen socket: systemd's (LISTEN_FDS, fd 3), spawn-fcgi's (fd 0), else opens cfg->listen.
