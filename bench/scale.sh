@@ -153,6 +153,7 @@ START_PID=""
 start_pool() {
   local name=$1 sock=$2 i
   shift 2
+  : >"$T/$name.log"
   env "${workers_env[@]}" HOP_NO_MIGRATE=1 HOP_LISTEN="$sock" "$@" "$hop" serve >/dev/null 2>"$T/$name.log" &
   START_PID=$!
   for ((i = 0; i < 150; i++)); do
@@ -321,17 +322,18 @@ cold_reach=$(awk -v f="$cold_full" '$1 >= 0.9 * f { print NR; exit }' "$T/cold.p
 # ---- redirects: Zipf over every link against one link, interleaved ------------------------------------
 
 pg_pid() { head -n 1 "$T/pg/data/postmaster.pid"; }
-# "caddy hop pg" CPU ticks
-snapshot() { echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$hop_pid") $(tree_ticks "$(pg_pid)")"; }
+# snapshot POOL_PID: "caddy pool pg" CPU ticks
+snapshot() { echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$1") $(tree_ticks "$(pg_pid)")"; }
 results=$T/results.tsv
 : >"$results"
-# cell NAME URL SCRIPT SECONDS: one wrk run; appends "name requests seconds p50 p99 errors caddy_us hop_us pg_us"
+# cell NAME URL SCRIPT SECONDS [POOL_PID]: one wrk run; appends "name requests seconds p50 p99 errors caddy_us
+# hop_us pg_us", hop_us being the CPU of the pool that served it (default: the direct one)
 cell() {
-  local name=$1 url=$2 script=$3 d=$4 b a line
-  b=$(snapshot)
+  local name=$1 url=$2 script=$3 d=$4 pool=${5:-$hop_pid} b a line
+  b=$(snapshot "$pool")
   line=$(timeout -k 5 $((d + 30)) wrk -t2 -c"$conns" -d"${d}s" -s "$script" "$url" | grep '^RESULT') || line=""
   sleep 0.2
-  a=$(snapshot)
+  a=$(snapshot "$pool")
   [[ $line == RESULT* ]] || line="RESULT requests=0 seconds=1 p50_us=0 p99_us=0 errors=1 unexpected=0"
   awk -v name="$name" -v b="$b" -v a="$a" -v tck="$clk_tck" -v line="$line" 'BEGIN {
     split(line, f, /[ =]/); req = f[3]; s = f[5]; bad = f[11] + f[13]
@@ -374,12 +376,16 @@ cursor() { printf 'v1:%s' "$1" | base64 | tr '+/' '-_' | tr -d '=\n'; }
 # median and max of RUNS requests on one kept-alive connection (the first, which pays TLS, dropped), and the
 # number of links on the page
 list_time() {
-  local path=$1 urls=() i
+  local path=$1 urls=() i before
+  before=$(wc -l <"$T/hop.log")
   for ((i = 0; i <= runs; i++)); do urls+=(-o /dev/null "$hop_url$path"); done
   curl -ksS -H "Authorization: Bearer $list_key" -w '%{http_code} %{time_total}\n' "${urls[@]}" >"$T/curl.out"
   grep -qv '^200 ' "$T/curl.out" && say "$path answered $(grep -v '^200 ' "$T/curl.out" | head -n 1)"
   tail -n +2 "$T/curl.out" | awk '{ print $2 * 1000 }' | sort -n |
     awk '{ v[NR] = $1 } END { printf "%.2f %.2f", v[int((NR + 1) / 2)], v[NR] }'
+  # hop's own time (the access line's us=, from accept to the answer written), the same requests
+  tail -n +$((before + 1)) "$T/hop.log" | grep 'path="/api/links" status=200' | tail -n +2 |
+    sed -n 's/.* us=\([0-9]*\).*/\1/p' | median | awk '{ printf " %.2f", $1 / 1000 }'
   echo " $(curl -ksS -H "Authorization: Bearer $list_key" "$hop_url$path" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["links"]))' 2>/dev/null || echo '?')"
 }
 # PostgreSQL alone: the statement compiled into hop, its execution time by EXPLAIN ANALYZE (7th run)
@@ -441,16 +447,19 @@ if [[ $tx_started == yes ]]; then
   tx_codes=$(sort "$T/tx.out" | uniq -c | awk '{ printf "%s%s × %s", sep, $1, $2; sep = ", " }')
   tx_errors=$(grep -c 'prepared statement .* does not exist' "$T/tx.log" || true)
 fi
-tx_sample=$(grep -m 1 -oE 'prepared statement [^ ]* does not exist' "$T/tx.log" || true)
+# what the pool logged, by kind: the errors' messages and how often each came
+tx_sample=$(grep -E 'level=(error|warn)' "$T/tx.log" 2>/dev/null | grep -oE 'msg=("[^"]*"|[^ ]*)( func=[^ ]*)?( sqlstate=[^ ]*)?' |
+  sort | uniq -c | sort -rn | head -n 4 | awk '{ $1 = $1 " ×"; print }' | paste -sd';' - || true)
+tx_first=$(grep -m 1 -oE 'prepared statement [^ ]* does not exist' "$T/tx.log" || true)
 
 # warm the session-mode pool as the direct one was warmed, then the four cells, interleaved
-cell warm-pgb "$pgb_url" "$T/zipf.lua" "$secs"
+cell warm-pgb "$pgb_url" "$T/zipf.lua" "$secs" "$pgb_pool_pid"
 for ((r = 1; r <= rounds; r++)); do
   say "PgBouncer round $r of $rounds: redirects (Zipf) and creates, direct and through session mode"
   cell zipf-direct "$hop_url" "$T/zipf.lua" "$secs"
-  cell zipf-pgb "$pgb_url" "$T/zipf.lua" "$secs"
+  cell zipf-pgb "$pgb_url" "$T/zipf.lua" "$secs" "$pgb_pool_pid"
   cell create-direct "$hop_url/api/links" "$T/create.lua" "$secs"
-  cell create-pgb "$pgb_url/api/links" "$T/create.lua" "$secs"
+  cell create-pgb "$pgb_url/api/links" "$T/create.lua" "$secs" "$pgb_pool_pid"
 done
 # connections: PgBouncer's clients and servers for the session-mode pool, against HOP_WORKERS + 1
 pgb_clients=$(pgb_admin "SHOW CLIENTS" | awk '$3 == "hop_session"' | wc -l)
@@ -491,8 +500,8 @@ mkdir -p "$outdir"
   echo "| cold start: seconds of load until ≥ 90 % of full speed | $cold_reach | stated | |"
   echo "| database size per million links (whole database / links with its indexes) | $db_per_m / $links_per_m MiB | stated | |"
   for d in first middle last; do
-    read -r h_med h_max h_n <<<"${list_http[$d]}"
-    echo "| list, $d page ($h_n links) through Caddy, median (max) of $runs, ms | $h_med ($h_max) | ≤ 5 | $(verdict "$h_med" 5 '<=') |"
+    read -r h_med h_max h_hop h_n <<<"${list_http[$d]}"
+    echo "| list, $d page ($h_n links): in hop (access log) / through Caddy, median (max) of $runs, ms | $h_hop / $h_med ($h_max) | ≤ 5 | $(verdict "$h_hop" 5 '<=') in hop, $(verdict "$h_med" 5 '<=') end to end |"
   done
   echo "| list in PostgreSQL alone (execution time), first / middle / last page, ms | ${list_pg[first]} / ${list_pg[middle]} / ${list_pg[last]} | | |"
   echo "| the list's plan, last page | $list_index | flat | |"
@@ -510,7 +519,7 @@ mkdir -p "$outdir"
     "client, for the client's life). PostgreSQL's backends by application_name: $backends."
   echo "- Transaction mode: pool started: $tx_started; 300 redirects spread over the links and 100 creates," \
     "8 at a time, answered: ${tx_codes:-nothing}; \"prepared statement does not exist\" in its log: $tx_errors" \
-    "${tx_sample:+(\"$tx_sample\")}."
+    "${tx_first:+(\"$tx_first\")}. Its warnings and errors by kind: ${tx_sample:-none}."
   echo
   echo "## Raw cells"
   echo
