@@ -4,6 +4,7 @@
 set -euo pipefail
 
 PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev liburiparser-dev libsystemd-dev libssl-dev libsodium-dev check libsubunit-dev caddy postgresql curl valgrind clang jq clang-format cppcheck shellcheck libclang-rt-14-dev spawn-fcgi wrk pebble systemd nghttp2-client openssl python3"
+PACKAGES="$PACKAGES pgbouncer iproute2" # make bench-scale (PgBouncer 1.18), test_threehosts.sh (ip netns)
 
 missing=()
 for pkg in $PACKAGES; do
