@@ -35,6 +35,9 @@ done
   exit 2
 }
 
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
+
 say() { echo "bench: $*" >&2; }
 die() {
   echo "bench: $*" >&2
@@ -67,25 +70,7 @@ triv_pid=""
 caddy_pid=""
 pg_started=""
 
-alive() {
-  local s
-  s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  s=${s##*) }
-  [[ ${s:0:1} != Z ]]
-}
 
-# Stop one child of ours: SIGTERM, up to 10 s, then SIGKILL.
-stop_child() {
-  local pid=$1 i
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317 # runs from the EXIT trap
 cleanup() {
@@ -108,12 +93,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_free() {
-  if command -v ss >/dev/null 2>&1 && [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]; then
-    return 1
-  fi
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 # Five free loopback ports.
 ports=()
@@ -547,26 +526,6 @@ fi
 
 # ---- accounting --------------------------------------------------------------------------------------
 
-# CPU ticks (user + system) of a process tree: the root, the children it reaped, and its live children.
-tree_ticks() {
-  local root=$1 total=0 kids=() k line f
-  [[ -n $root ]] || {
-    echo 0
-    return
-  }
-  read -r -a kids < <(cat /proc/"$root"/task/*/children 2>/dev/null | tr '\n' ' ') || true
-  if read -r line <"/proc/$root/stat" 2>/dev/null; then
-    read -r -a f <<<"${line##*) }"
-    total=$((f[11] + f[12] + f[13] + f[14]))
-  fi
-  for k in "${kids[@]}"; do
-    if read -r line <"/proc/$k/stat" 2>/dev/null; then
-      read -r -a f <<<"${line##*) }"
-      total=$((total + f[11] + f[12]))
-    fi
-  done
-  echo "$total"
-}
 # Our own reaped children: the load generators.
 self_ticks() {
   local line f
@@ -742,15 +701,6 @@ done
 
 # ---- memory ------------------------------------------------------------------------------------------
 
-# "Rss Pss" in kB of a process tree (root and live children), from smaps_rollup.
-tree_mem() {
-  local root=$1 pids k
-  pids=("$root")
-  read -r -a kids < <(cat /proc/"$root"/task/*/children 2>/dev/null | tr '\n' ' ') || true
-  for k in "${kids[@]}"; do pids+=("$k"); done
-  for k in "${pids[@]}"; do cat "/proc/$k/smaps_rollup" 2>/dev/null; done |
-    awk -v n="${#pids[@]}" '$1 == "Rss:" { r += $2 } $1 == "Pss:" { p += $2 } END { printf "%d %d %d\n", r, p, n }'
-}
 read -r hop_rss hop_pss hop_nproc <<<"$(tree_mem "$hop_pid")"
 read -r triv_rss triv_pss triv_nproc <<<"$(tree_mem "$triv_pid")"
 bin_size=$(stat -c %s "$hop")

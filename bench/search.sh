@@ -80,7 +80,7 @@ stmt_sql() {
   }
 }
 # shellcheck disable=SC2016 # $N are SQL parameters
-sql_list=$(stmt_sql 'l\.id < \$2 ORDER BY l\.id DESC LIMIT \$3$')
+sql_list=$(stmt_sql 'k\.id < \$2 ORDER BY k\.id DESC LIMIT \$3\)\) ORDER BY l\.id DESC LIMIT \$3$')
 # shellcheck disable=SC2016
 sql_tagged=$(stmt_sql 'l\.tags @> \$3::text\[\] ORDER BY l\.id DESC LIMIT \$4$')
 # shellcheck disable=SC2016

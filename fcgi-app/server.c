@@ -8,10 +8,12 @@
 #include "log.h"
 #include "metrics.h"
 #include "promtext.h"
+#include "netaddr.h"
 #include "req.h"
 #include "resp.h"
 #include "xalloc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
@@ -68,28 +70,38 @@ static int open_unix(const char *path, int mode, char **owned_path)
     return fd;
 }
 
-static int open_tcp(const char *spec)
+/* Peers allowed to connect over TCP (FCGI_WEB_SERVER_ADDRS); empty: any. libfcgi applies the same variable
+ * only when it accepts by itself, and hop's workers accept on their own (see accept_one). */
+static struct netaddr_allow g_allow;
+
+/* Binds to one explicit address: a wildcard or public one only with cfg->listen_public (then with a warning),
+ * because the FastCGI port has no authentication and whoever reaches it can forge any request's params. */
+static int open_tcp(const struct server_config *cfg)
 {
-    const char *colon = strrchr(spec, ':');
-    char host[256];
-    size_t hlen = (size_t)(colon - spec);
-    if (hlen >= sizeof(host))
+    const char *spec = cfg->listen, *why = NULL;
+    char host[256], port[32];
+    if (netaddr_split(spec, host, sizeof(host), port, sizeof(port), &why) < 0) {
+        log_error("bad listen address", "listen=\"%s\" reason=\"%s\"", spec, why);
         return -1;
-    memcpy(host, spec, hlen);
-    host[hlen] = '\0';
-    /* accept "[::1]:9000" */
-    char *h = host;
-    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-        host[hlen - 1] = '\0';
-        h = host + 1;
     }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
                     *res;
-    int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
+    int rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
     if (rc != 0) {
         log_error("cannot resolve listen address", "listen=\"%s\" error=\"%s\"", spec, gai_strerror(rc));
         return -1;
     }
+    enum netaddr_class cls = netaddr_classify(res->ai_addr);
+    if (!netaddr_listen_allowed(res->ai_addr, cfg->listen_public, &why)) {
+        log_error("refusing to listen", "listen=\"%s\" address=%s reason=\"%s\"", spec,
+                  netaddr_class_name(cls), why);
+        freeaddrinfo(res);
+        return -1;
+    }
+    if (cls == NETADDR_WILDCARD || cls == NETADDR_PUBLIC)
+        log_warn("listening on a public address", "listen=\"%s\" address=%s peers_allowed=%d%s", spec,
+                 netaddr_class_name(cls), g_allow.n,
+                 g_allow.n ? "" : " hint=\"set FCGI_WEB_SERVER_ADDRS to the web servers' addresses\"");
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -125,6 +137,11 @@ static void take_reexec_path(int fd, char **owned_path)
 int server_listen(const struct server_config *cfg, char **owned_path)
 {
     *owned_path = NULL;
+    const char *why = NULL;
+    if (netaddr_allow_parse(cfg->peer_addrs, &g_allow, &why) < 0) {
+        log_error("bad FCGI_WEB_SERVER_ADDRS", "value=\"%s\" reason=\"%s\"", cfg->peer_addrs, why);
+        return -1;
+    }
     int n = sd_listen_fds(1);
     if (n >= 1 && sd_is_socket(SD_LISTEN_FDS_START, AF_UNSPEC, SOCK_STREAM, 1) > 0) {
         take_reexec_path(SD_LISTEN_FDS_START, owned_path);
@@ -139,7 +156,7 @@ int server_listen(const struct server_config *cfg, char **owned_path)
     const char *spec = cfg->listen;
     int fd = (spec[0] == '/' || spec[0] == '.' || !strchr(spec, ':'))
                  ? open_unix(spec, cfg->socket_mode, owned_path)
-                 : open_tcp(spec);
+                 : open_tcp(cfg);
     if (fd >= 0)
         log_info("listening", "source=self listen=\"%s\"", spec);
     g_owned_path = *owned_path;
@@ -283,12 +300,23 @@ static void serve_one(FCGX_Request *fr, struct arena *a, struct worker_state *ws
 /* Takes one connection off the socket and answers it; false when there was none waiting. */
 static bool accept_one(int listen_fd, FCGX_Request *fr, struct arena *a, struct worker_state *ws)
 {
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof(peer);
+    int fd = accept4(listen_fd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
     if (fd < 0) {
         /* another worker won the race, or the client gave up */
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
             log_warn("accept failed", "error=\"%s\"", strerror(errno));
         return errno == ECONNABORTED || errno == EINTR;
+    }
+    if (!netaddr_allow_match(&g_allow, (struct sockaddr *)&peer)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        const void *pa = peer.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&peer)->sin_addr
+                                                   : (const void *)&((struct sockaddr_in6 *)&peer)->sin6_addr;
+        inet_ntop(peer.ss_family, pa, ip, sizeof(ip));
+        log_warn("connection refused", "peer=\"%s\" reason=\"not in FCGI_WEB_SERVER_ADDRS\"", ip);
+        close(fd);
+        return true;
     }
     long long t0 = clock_us();
     metrics_request_begin();

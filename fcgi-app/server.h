@@ -32,6 +32,8 @@ struct server_hooks {
 
 struct server_config {
     const char *listen;         /* "path" or "host:port"; used when no socket is inherited */
+    bool listen_public;         /* a "host:port" may be a wildcard or public address (else refused) */
+    const char *peer_addrs;     /* FCGI_WEB_SERVER_ADDRS: TCP peers allowed to connect (NULL or "": any) */
     int socket_mode;            /* for a Unix socket path, e.g. 0660 */
     int workers;                /* number of worker processes */
     size_t max_body;            /* request body limit in bytes */

@@ -31,8 +31,9 @@ static const char usage[] =
     "hop is a self-hosted short-link service: a pool of FastCGI workers behind Caddy, with PostgreSQL.\n"
     "\n"
     "commands:\n"
-    "  serve [--no-migrate] [--check]\n"
-    "                     migrate, then run the pool until SIGTERM; --check only validates the settings\n"
+    "  serve [--no-migrate] [--check] [--listen-public]\n"
+    "                     migrate, then run the pool until SIGTERM; --check only validates the settings;\n"
+    "                     --listen-public is HOP_LISTEN_PUBLIC=1\n"
     "  migrate            apply the database migrations that are missing, then exit\n"
     "  domains add NAME [--root-redirect URL] [--not-found-redirect URL]\n"
     "                     serve short links on NAME too (the first domain becomes the default)\n"
@@ -62,7 +63,13 @@ static const char usage[] =
     "  HOP_DB             libpq connection string or URI (else libpq's PGHOST, PGDATABASE, ...)\n"
     "  HOP_LISTEN         Unix socket path or host:port when no socket is inherited (default "
     "/run/hop/hop.sock);\n"
-    "                     a socket from systemd (LISTEN_FDS) or spawn-fcgi (fd 0) is used when present\n"
+    "                     a socket from systemd (LISTEN_FDS) or spawn-fcgi (fd 0) is used when present;\n"
+    "                     host:port must be a loopback or private address (127/8, ::1, 10/8, 172.16/12,\n"
+    "                     192.168/16, 100.64/10, fc00::/7, link-local)\n"
+    "  HOP_LISTEN_PUBLIC  1: also allow a wildcard (0.0.0.0, ::, empty host) or public host:port (a warning\n"
+    "                     is logged; FastCGI has no authentication)\n"
+    "  FCGI_WEB_SERVER_ADDRS\n"
+    "                     comma-separated IPv4/IPv6 addresses: the only TCP peers served (default: any)\n"
     "  HOP_SOCKET_MODE    octal mode of a socket file hop creates (default 0660)\n"
     "  HOP_WORKERS        worker processes (default: twice the number of CPUs)\n"
     "  HOP_MAX_BODY       request body limit in bytes (default 65536)\n"
@@ -137,6 +144,8 @@ static void load_config(struct server_config *cfg)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     const char *listen = getenv("HOP_LISTEN");
     cfg->listen = listen && *listen ? listen : "/run/hop/hop.sock";
+    cfg->listen_public = env_long("HOP_LISTEN_PUBLIC", 0, 0, 1) == 1;
+    cfg->peer_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
     cfg->socket_mode = env_mode("HOP_SOCKET_MODE", 0660);
     /* measured (make bench, 2 cores): 4 workers serve 7% more redirects through Caddy than 2, because a
      * worker also waits on its socket and on PostgreSQL; 1 worker serves 20% fewer */
@@ -172,12 +181,14 @@ static int cmd_migrate(void)
 static int cmd_serve(int argc, char **argv)
 {
     bool migrate = !(getenv("HOP_NO_MIGRATE") && strcmp(getenv("HOP_NO_MIGRATE"), "1") == 0);
-    bool check = false;
+    bool check = false, listen_public = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--no-migrate") == 0) {
             migrate = false;
         } else if (strcmp(argv[i], "--check") == 0) {
             check = true;
+        } else if (strcmp(argv[i], "--listen-public") == 0) {
+            listen_public = true;
         } else {
             fprintf(stderr, "hop: serve: unknown option %s\n%s", argv[i], usage);
             return 2;
@@ -185,6 +196,7 @@ static int cmd_serve(int argc, char **argv)
     }
     struct server_config cfg;
     load_config(&cfg);
+    cfg.listen_public = cfg.listen_public || listen_public;
     if (check) {
         printf("configuration ok: listen=%s workers=%d max_body=%zu read_timeout=%ds base_url=%s\n",
                cfg.listen, cfg.workers, cfg.max_body, cfg.read_timeout_ms / 1000,

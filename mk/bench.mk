@@ -42,3 +42,11 @@ bench-password-flood: build/hop
 .PHONY: bench-import
 bench-import: build/hop
 	@bash bench/import.sh
+
+# `make bench-scale`: a million links generated with SQL, Zipf-spread redirects against one link, PostgreSQL
+# CPU per redirect, pool PSS, cold start, database size, the list at depth for an owner of 100,000 links, and
+# PgBouncer's pool modes (bench/scale.sh, about 5 minutes; writes build/bench/scale.md). Not part of make check.
+.PHONY: bench-scale
+bench-scale: deps
+	@$(MAKE) --no-print-directory build/hop
+	@bash bench/scale.sh

@@ -8,6 +8,7 @@ PACKAGES+=" libpcre2-dev"                # analytics: the bot matcher
 PACKAGES+=" libmaxminddb-dev"             # analytics: country from HOP_GEOIP_DB
 PACKAGES+=" libmaxmind-db-writer-perl"   # analytics tests: a small .mmdb of their own
 PACKAGES+=" prometheus"               # tests: promtool and a real Prometheus (test_metrics.sh)
+PACKAGES+=" pgbouncer iproute2"        # make bench-scale (PgBouncer 1.18), test_threehosts.sh (ip netns)
 
 missing=()
 for pkg in $PACKAGES; do

@@ -65,7 +65,7 @@ def read_answer(sock, deadline):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("socket", help="path of the responder's Unix socket")
+    p.add_argument("socket", help="path of the responder's Unix socket, or HOST:PORT for TCP")
     p.add_argument("--method", default="GET")
     p.add_argument("--uri", default="/healthz", help="REQUEST_URI (with query); PATH_INFO is its path")
     p.add_argument("--header", action="append", default=[], help="NAME=VALUE, sent as HTTP_NAME")
@@ -103,9 +103,15 @@ def main():
         pairs.append((b"HTTP_" + k.upper().replace("-", "_").encode(), v.encode()))
 
     deadline = time.monotonic() + a.timeout
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if a.socket.startswith("/") or ":" not in a.socket:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        addr = a.socket
+    else:
+        host, _, port = a.socket.rpartition(":")
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        addr = (host.strip("[]"), int(port))
     s.settimeout(a.timeout)
-    s.connect(a.socket)
+    s.connect(addr)
     try:
         s.sendall(record(BEGIN_REQUEST, struct.pack(">HB5x", RESPONDER, 0)))
         s.sendall(record(PARAMS, encode_params(pairs)) + record(PARAMS, b""))
