@@ -24,7 +24,7 @@ UNIT_TESTS   := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 OBJ     = $(patsubst %.c,build/obj/%.o,$(LIB_SRC)) build/obj/migrations.o
 SAN_OBJ = $(patsubst %.c,build/san/%.o,$(LIB_SRC)) build/san/migrations.o
 
-.PHONY: all run check deps unit unit-san unit-valgrind integration lint format clean install
+.PHONY: all run check deps deps-run unit unit-san unit-valgrind integration lint format clean install
 .DELETE_ON_ERROR:
 
 all: build/hop
@@ -72,10 +72,14 @@ build/tests-san/%: tests/unit/%.c build/libhop-san.a
 	@$(if $(Q),echo "  CC LD   $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $$(pkg-config --libs check)
 
+# The Debian packages each command needs (scripts/deps.list): `make run` only what building and running
+# need; `make check` (and every target that tests or measures) what the tests need too.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build run test
+deps-run:
+	@scripts/deps.sh build run
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory build/hop
 	@scripts/run.sh
 
