@@ -44,7 +44,7 @@ APP_SAN_OBJ = $(patsubst %.c,build/san/%.o,$(APP_SRC)) build/san/migrations.o bu
 RT_TEST_BIN = $(patsubst %,build/tests/test_%,$(RUNTIME_TESTS))
 RT_TEST_OBJ = $(patsubst %,build/obj/tests/unit/test_%.o,$(RUNTIME_TESTS)) build/obj/tests/unit/check_main.o
 
-.PHONY: all run check deps unit unit-san unit-valgrind integration lint lint-layers format clean install
+.PHONY: all run check deps deps-run unit unit-san unit-valgrind integration lint lint-layers format clean install
 .DELETE_ON_ERROR:
 
 all: build/hop
@@ -142,10 +142,14 @@ $(patsubst %,build/tests-san/test_%,$(APP_TESTS)): build/tests-san/test_%: build
 	@$(if $(Q),echo "  LD san  $@")
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
+# The Debian packages each command needs (scripts/deps.list): `make run` only what building and running
+# need; `make check` (and every target that tests or measures) what the tests need too.
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build run test
+deps-run:
+	@scripts/deps.sh build run
 
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory build/hop
 	@scripts/run.sh
 
@@ -166,10 +170,13 @@ unit-valgrind: $(addprefix build/tests/test_,$(UNIT_TESTS))
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done
 
 # Each suite runs against the plain binary and again against the ASan+UBSan build (the suite fails on any
-# sanitizer report in the pool's log).
+# sanitizer report in the pool's log), except those of INTEGRATION_ONCE, which build and run their own
+# binary (test_anywhere.sh: make run and a suite from a fresh checkout) and run once.
+INTEGRATION_ONCE := tests/integration/test_anywhere.sh
 integration: build/hop build/hop-san
 	@set -e; for t in tests/integration/test_*.sh; do \
 	  echo "== $$t"; HOP_BIN=build/hop bash $$t; \
+	  case " $(INTEGRATION_ONCE) " in *" $$t "*) continue ;; esac; \
 	  echo "== $$t (ASan+UBSan pool)"; HOP_BIN=build/hop-san bash $$t; done
 
 lint: lint-layers

@@ -86,6 +86,7 @@ cleanup() {
   if [[ ${KEEP:-} == 1 ]]; then
     say "kept $T"
   else
+    [[ -L $T/pg ]] && PGDEV_DIR=$T/pg db/pgdev.sh reset >>"$T/pgdev.log" 2>&1
     rm -rf "$T"
   fi
 }
@@ -734,7 +735,7 @@ mkdir -p "$outdir"
   echo "| build/hop size (with debug info) / stripped | $((bin_size / 1024)) KiB / $((stripped_size / 1024)) KiB |"
   echo "| hop serve start to msg=ready, median (min–max) of $rounds | $(printf '%s\n' "${ready_ms[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%s ms (%s–%s)", v[int((NR + 1) / 2)], v[1], v[NR] }') |"
   echo "| worker deaths / warnings and errors in hop's log during the run | $deaths / $warnings |"
-  echo "| visits dropped by hop (logged as msg=\"visits dropped\": a ring or the master's table was full) | ${dropped:-0} |"
+  echo "| visits dropped by hop (logged as msg=\"visits dropped\": a worker's counter table was full) | ${dropped:-0} |"
 } >"$T/results.md"
 cp "$T/results.md" "$outdir/results.md"
 cat "$T/results.md"

@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Per-project development PostgreSQL cluster (Unix socket only, inside $PGDEV_DIR, default <repo>/.pgres).
-# Usage: db/pgdev.sh {init|start|stop|status|url|psql [psql args...]}; removing the dir resets everything.
+# Usage: db/pgdev.sh {init|start|stop|status|url|psql [psql args...]|reset}.
+#
+# As root the server runs as the `postgres` OS user (initdb refuses root), which must reach the folder. When
+# it cannot (a checkout in root's home, mode 0700, or a TMPDIR under one), the cluster lives in a folder of
+# its own under the postgres user's home, /var/lib/postgresql/hop-dev/<name>-<hash of the folder's path>,
+# owned by postgres, and $PGDEV_DIR (.pgres) is a symbolic link to it: one cluster per checkout, and no
+# permission of the user's own folders changes. `reset` stops the cluster and removes it (and the link).
 set -euo pipefail
 
 prog=$(basename "$0")
@@ -14,8 +20,9 @@ die() {
 }
 
 usage() {
-  echo "usage: $prog {init|start|stop|status|url|psql [args...]}" >&2
-  echo "  dir: \$PGDEV_DIR (default <repo>/.pgres); data in <dir>/data, log in <dir>/log, socket in <dir>" >&2
+  echo "usage: $prog {init|start|stop|status|url|psql [args...]|reset}" >&2
+  echo "  dir: \$PGDEV_DIR (default <repo>/.pgres, a link to the cluster when the postgres user cannot reach it)" >&2
+  echo "  data in <dir>/data, log in <dir>/log, socket in <dir>" >&2
 }
 
 # Absolute path of $dir, without requiring it to exist yet.
@@ -24,9 +31,6 @@ case $dir in
   *) dir=$PWD/$dir ;;
 esac
 dir=${dir%/}
-data=$dir/data
-log=$dir/log
-socket=$dir/.s.PGSQL.5432
 
 # PostgreSQL's server binaries are not on PATH on Debian.
 bindir=$(pg_config --bindir 2>/dev/null || true)
@@ -51,6 +55,36 @@ as_server() {
     "$@"
   fi
 }
+
+# True when the postgres user can traverse every existing parent of folder $1 (always true when not root).
+reachable() {
+  ((EUID == 0)) || return 0
+  local p="" part
+  local -a parts
+  IFS=/ read -r -a parts <<<"${1#/}"
+  for part in "${parts[@]:0:${#parts[@]}-1}"; do
+    p=$p/$part
+    [[ -d $p ]] || break
+    runuser -u postgres -- test -x "$p" || return 1
+  done
+}
+
+# Where the cluster really is. $dir may be a link made by an earlier run; as root, a folder the postgres user
+# cannot reach becomes a link to a folder of its own (made by init).
+link=""
+if [[ -L $dir ]]; then
+  link=$dir
+  dir=$(readlink -m -- "$dir")
+elif ((EUID == 0)) && [[ ! -e $dir ]] && ! reachable "$dir"; then
+  link=$dir
+  home=$(getent passwd postgres | cut -d: -f6)
+  [[ -n $home && -d $home ]] || home=/var/tmp
+  name=$(basename "$(dirname "$dir")" | tr -c 'A-Za-z0-9._\n-' _ | cut -c1-24)
+  dir=${PGDEV_HOME:-$home/hop-dev}/$name-$(printf '%s' "$link" | sha256sum | cut -c1-16)
+fi
+data=$dir/data
+log=$dir/log
+socket=$dir/.s.PGSQL.5432
 
 # The superuser chosen at init time (recorded), else the one init would choose.
 superuser() {
@@ -90,15 +124,15 @@ check_socket_path() {
 # As root, every parent of $dir must be traversable by the postgres user; name the first one that is not.
 check_traversable() {
   ((EUID == 0)) || return 0
+  reachable "$dir" && return 0
   local p="" part
   local -a parts
   IFS=/ read -r -a parts <<<"${dir#/}"
   for part in "${parts[@]:0:${#parts[@]}-1}"; do
     p=$p/$part
-    [[ -d $p ]] || break
-    if ! runuser -u postgres -- test -x "$p"; then
+    if [[ -d $p ]] && ! runuser -u postgres -- test -x "$p"; then
       die "the postgres user cannot traverse $p (mode $(stat -c %A "$p"), owner $(stat -c %U "$p")), a parent of $dir
-  fix: chmod o+x '$p', or use another PGDEV_DIR"
+  (an existing folder is used as it is; remove it, and $prog puts the cluster where postgres can reach it)"
     fi
   done
 }
@@ -114,12 +148,23 @@ cmd_init() {
     return 0
   fi
   check_socket_path
+  if [[ -n $link ]]; then
+    mkdir -p "$(dirname "$dir")"
+    chown postgres:postgres "$(dirname "$dir")"
+    chmod 0755 "$(dirname "$dir")"
+  fi
   check_traversable
   mkdir -p "$dir"
   if ((EUID == 0)); then
     chown postgres:postgres "$dir"
   fi
   chmod 0700 "$dir"
+  if [[ -n $link ]]; then
+    ln -sfn -- "$dir" "$link"
+    echo "$link" >"$dir/link"
+    chmod 0644 "$dir/link"
+    echo "$prog: the postgres user cannot reach $link, so the cluster lives in $dir ($link links to it)"
+  fi
   as_server test -w "$dir" || die "$server_user cannot write to $dir"
   if [[ -e $data ]]; then
     die "$data exists but holds no cluster; remove $dir to reset"
@@ -190,8 +235,23 @@ cmd_status() {
   fi
 }
 
+# Stop the cluster and remove it (and the link to it).
+cmd_reset() {
+  if [[ -f $data/PG_VERSION ]] && running; then
+    cmd_stop
+  fi
+  if [[ -e $dir ]]; then
+    rm -rf -- "$dir"
+    echo "$prog: removed $dir"
+  fi
+  if [[ -n $link && -L $link ]]; then
+    rm -f -- "$link"
+  fi
+}
+
 case ${1:-} in
   init) cmd_init ;;
+  reset) cmd_reset ;;
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;

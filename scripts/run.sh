@@ -54,11 +54,23 @@ stop_child() {
 }
 
 # shellcheck disable=SC2317
+# Stop what this script started: Caddy, hop, any other job (one started just before the signal, whose PID
+# was not recorded yet), then the dev database when this run started it. More INT/TERM signals are ignored
+# meanwhile: stopped by `timeout`, a supervisor or a CI job, make run gets SIGTERM twice (once with its
+# process group, once more from make, which passes a SIGTERM on to its children, a moment later). The second
+# used to land after cleanup had reset the traps and kill this script half-way, leaving whatever it had not
+# stopped yet running (Caddy on the port, or hop and the dev database): 3 of 10 group stops with the old
+# script, every stop with a second SIGTERM 20 ms after the first; tests/integration/test_anywhere.sh tries both.
 cleanup() {
-  trap - EXIT INT TERM
+  trap '' INT TERM
+  trap - EXIT
   set +e
+  local pid
   [[ -n $caddy_pid ]] && stop_child caddy "$caddy_pid"
   [[ -n $hop_pid ]] && stop_child hop "$hop_pid"
+  for pid in $(jobs -p); do
+    stop_child "job $pid" "$pid"
+  done
   rm -f "$run/hop.pid"
   if [[ -n $db_started ]]; then
     db/pgdev.sh stop
@@ -92,19 +104,25 @@ if [[ -f $run/hop.pid ]] && alive "$(cat "$run/hop.pid")"; then
 fi
 rm -f "$sock"
 
+# Installed before anything is started; the signal traps ignore further signals from their first command on.
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'trap "" INT TERM; exit 130' INT
+trap 'trap "" INT TERM; exit 143' TERM
 
-# Background jobs get their own process groups, so a Ctrl-C reaches only this script, which then stops
-# hop and Caddy in order with SIGTERM.
+# Background jobs get their own process groups, so a Ctrl-C (SIGINT to the terminal's process group) or a
+# SIGTERM to make's process group reaches only this script (and make), which then stops hop and Caddy in
+# order with SIGTERM.
 set -m
 
-# PostgreSQL
+# PostgreSQL. The start runs to its end even when a signal comes meanwhile (it then stops the cluster in
+# cleanup): a pg_ctl killed half-way could leave a postmaster that no pid file names yet.
 if ! db/pgdev.sh status >/dev/null 2>&1; then
   db_started=1
 fi
-db/pgdev.sh start
+(
+  trap '' INT TERM
+  exec db/pgdev.sh start
+)
 HOP_DB=$(db/pgdev.sh url)
 export HOP_DB
 
@@ -112,7 +130,11 @@ export HOP_DB
 
 # hop: its log goes to the terminal and to .run/hop.log.
 : >"$run/hop.log"
-HOP_LISTEN=$sock "$hop" serve 2> >(tee -a "$run/hop.log" >&2) &
+# tee ignores INT/TERM so that it outlives hop's last log lines (it ends when hop closes its stderr).
+HOP_LISTEN=$sock "$hop" serve 2> >(
+  trap '' INT TERM
+  exec tee -a "$run/hop.log" >&2
+) &
 hop_pid=$!
 echo "$hop_pid" >"$run/hop.pid"
 for ((i = 0; i < 100; i++)); do

@@ -5,9 +5,10 @@ must come back. Placeholders, replaced when a request is built (before its Conte
 environment run.sh sets: @HOST@ (localhost:PORT, the site's own host), @PORT@, @KEY@ (owner alice's API key),
 @KEY2@ (owner bob's), @REVOKED@ (a revoked key).
 
-Fields of a case (see Case below): `expect` the status; `front` when Caddy or Go's HTTP server answers by
-itself (then the answer must carry no X-Request-Id: hop never saw the request, and the runner checks that the
-pool was not harmed); `problem` whether a problem+json body is due (default: hop answered with >= 400);
+Fields of a case (see Case below): `expect` the status; `front` when Go's HTTP server answers by itself, before
+any Caddy route runs (then the answer carries no X-Request-Id: hop never saw the request, and the runner
+checks that the pool was not harmed), or "caddy" when a Caddy handler refuses it (the Caddyfile's handle_errors
+gives it a problem body and an X-Request-Id of Caddy's that hop's log must not hold); `problem` whether a problem+json body is due (default: hop answered with >= 400);
 `field` a name the problem's `errors` list must hold; `creates` the URL a 201 must have stored (the runner then
 follows the new short link and checks that Location is exactly that URL); `rid` the X-Request-Id that must be
 echoed ("gen" when a generated one is due instead); `checks` more checks on the response; `effect` how a
@@ -152,6 +153,10 @@ def front(name, raw, expect, **kw):
     return Case(name, raw, expect, front=True, **kw)
 
 
+def caddy(name, raw, expect, **kw):
+    return Case(name, raw, expect, front="caddy", problem=True, **kw)
+
+
 def location_is(want):
     def check(resp):
         got = resp.header("location")
@@ -191,10 +196,10 @@ create("setup: create hx-del (deleted later)", {"url": "https://example.com/del"
 front("path %zz: Go's HTTP server answers 400", request("GET", "/%zz"), 400)
 front("path lone %: Go's HTTP server answers 400", request("GET", "/%"), 400)
 front("path %0 (one hex digit): Go's HTTP server answers 400", request("GET", "/%0"), 400)
-front("path %00: Caddy answers 400", request("GET", "/%00"), 400)
-front("path a%00b inside a slug: Caddy answers 400", request("GET", "/hx-fix%00ture"), 400)
+caddy("path %00: Caddy answers 400", request("GET", "/%00"), 400)
+caddy("path a%00b inside a slug: Caddy answers 400", request("GET", "/hx-fix%00ture"), 400)
 front("api path %zz: Go's HTTP server answers 400", request("GET", "/api/links/%zz", key=KEY), 400)
-front("api path %00: Caddy answers 400", request("GET", "/api/links/%00", key=KEY), 400)
+caddy("api path %00: Caddy answers 400", request("GET", "/api/links/%00", key=KEY), 400)
 get("path overlong UTF-8 %c0%af (a '/' in disguise) is no slug", "/%c0%af", 404)
 get("path overlong UTF-8 ..%c0%af..%c0%afetc", "/..%c0%af..%c0%afetc%c0%afpasswd", 404)
 get("path %ff is no slug", "/%ff", 404)
@@ -797,14 +802,14 @@ Case("chunked: a chunk size of 2^80 reaches hop as an empty body",
 Case("chunked and Content-Length: chunked wins",
      raw_post(["Content-Length: 3", "Transfer-Encoding: chunked"], chunk(CHUNK_OK, 10)), 201,
      creates="https://example.com/chunked")
-front("chunked: truncated, the client gives up: Caddy answers 499",
+caddy("chunked: truncated, the client gives up: Caddy answers 499",
       raw_post(["Transfer-Encoding: chunked"], b"100\r\nabc"), 499, shut=True)
 front("Transfer-Encoding gzip, chunked: Go answers 501",
       raw_post(["Transfer-Encoding: gzip, chunked"], chunk(CHUNK_OK, 10)), 501)
 front("Transfer-Encoding identity: Go answers 501", raw_post(["Transfer-Encoding: identity"], CHUNK_OK), 501)
-front("Content-Length larger than the body, the client gives up: Caddy answers 499",
+caddy("Content-Length larger than the body, the client gives up: Caddy answers 499",
       raw_post(["Content-Length: 100"], CHUNK_OK), 499, shut=True)
-front("Content-Length of 2 MB, 30 bytes sent, the client gives up: Caddy answers 499",
+caddy("Content-Length of 2 MB, 30 bytes sent, the client gives up: Caddy answers 499",
       raw_post(["Content-Length: 2000000"], CHUNK_OK), 499, shut=True)
 Case("Content-Length smaller than the body: hop reads only that much", raw_post(["Content-Length: 5"], CHUNK_OK), 400)
 Case("Content-Length 0 with a body", raw_post(["Content-Length: 0"], CHUNK_OK), 400)

@@ -2,7 +2,8 @@
 """Runs the hostile-input battery (cases.py) through Caddy over HTTPS against a running stack (run.sh starts it).
 
 For every case: the exact status; never a 5xx from hop; X-Request-Id present and well-formed on every answer
-from hop (echoed when the client's own was valid) and absent on what the front end answers by itself; a
+from hop (echoed when the client's own was valid) and from Caddy's handle_errors (one hop never logged), and
+absent on what Go's HTTP server answers by itself; a
 problem+json body whose status is the HTTP status where one is due; no header injected into the response; a
 201 stored exactly the URL sent, and its short link redirects with Location equal to it byte for byte; then no
 worker died (the pool's own `msg="worker died"` lines), no worker holds more descriptors than before, hop's
@@ -129,7 +130,12 @@ class Run:
         if resp.status != case.expect:
             errs.append("status %d, want %d; body %r" % (resp.status, case.expect, resp.body[:300]))
         rid = resp.header("x-request-id")
-        if case.front:
+        if case.front == "caddy":
+            if rid is None or not RID_RE.match(rid):
+                errs.append("X-Request-Id %r on an answer of Caddy's handle_errors" % (rid or b"")[:200])
+            elif rid in self.log_rids:
+                errs.append("hop logged X-Request-Id %r, where Caddy should have answered alone" % rid)
+        elif case.front:
             if rid is not None:
                 errs.append("hop answered (X-Request-Id %r) where the front end should have" % rid)
         else:
@@ -263,7 +269,7 @@ class Run:
             errs += self.after_create(case, resp)
         self.apply_effect(case, resp)
         errs += self.pool_state()
-        who = "front end" if case.front and resp.header("x-request-id") is None else "hop"
+        who = "front end" if case.front and (case.front == "caddy" or resp.header("x-request-id") is None) else "hop"
         self.histogram[(resp.status, who)] += 1
         self.record(case.name, errs)
 

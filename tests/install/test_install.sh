@@ -87,7 +87,7 @@ if command -v man >/dev/null 2>&1; then
     fail "docs/hop.1 renders without warnings" "$warn"
   fi
 else
-  echo "skip - man is not installed: the rendering check needs it (apt-get install man-db)"
+  fail "docs/hop.1 renders without warnings" "man is not installed (scripts/deps.sh build run test installs man-db)"
 fi
 help=$("$repo/build/hop" --help)
 missing=()

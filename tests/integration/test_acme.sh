@@ -162,6 +162,37 @@ for p in /metrics /metrics/x /_debug /_; do
   fi
 done
 
+# answers Caddy gives by itself (handle_errors): a problem body, an id, and the site's headers; hop never
+# sees the request. A path with %00 is refused by the FastCGI transport; a socket that cannot be dialled
+# (moved aside for a moment, hop keeps listening) is a 502 after lb_try_duration (5 s).
+before=$(prod_count "$T/hop.log" 'msg=access')
+preq GET '/a%00b'
+expect_status "a path with %00: 400 from Caddy" 400
+expect_header "a path with %00: problem JSON" '^content-type: application/problem\+json'
+expect_header "a path with %00: X-Request-Id" '^x-request-id: [A-Za-z0-9._~:/+=-]{1,128}$'
+expect_json "a path with %00: problem fields" '(.title|type) == "string" and (.detail|type) == "string" and .status == 400' true
+expect_header "a path with %00: HSTS too" '^strict-transport-security: '
+expect_header "a path with %00: X-Content-Type-Options too" '^x-content-type-options: nosniff$'
+if grep -Eiq '^server:' "$HEADERS"; then
+  fail "a path with %00: no Server header" "$(grep -Ei '^server:' "$HEADERS")"
+else
+  ok "a path with %00: no Server header"
+fi
+if (($(prod_count "$T/hop.log" 'msg=access') == before)); then
+  ok "a path with %00: never reached hop"
+else
+  fail "a path with %00: never reached hop" "hop logged it"
+fi
+mv "$SOCK" "$SOCK.away"
+preq GET /healthz
+mv "$SOCK.away" "$SOCK"
+expect_status "hop's socket gone: 502 from Caddy" 502
+expect_header "hop's socket gone: problem JSON" '^content-type: application/problem\+json'
+expect_header "hop's socket gone: X-Request-Id" '^x-request-id: [A-Za-z0-9._~:/+=-]{1,128}$'
+expect_json "hop's socket gone: problem fields" '.status' 502
+preq GET /healthz
+expect_status "the socket back: /healthz 200" 200
+
 # the static page at /, from caddy/site
 preq GET /
 expect_status "/: 200" 200

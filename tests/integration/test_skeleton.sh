@@ -173,6 +173,27 @@ else
   fail "request id: 129 characters replaced" "x-request-id '$rid'"
 fi
 
+# Answers Caddy gives by itself, hop never seeing the request, carry a problem body and an id too
+# (caddy/Caddyfile.dev's handle_errors): the FastCGI transport refuses a path with %00 (an empty 400 without
+# it), and a socket Caddy cannot dial is a 502 (the socket moved aside for a moment; hop keeps listening).
+before=$(grep -c 'msg=access' "$T/hop.log" || true)
+req GET '/a%00b'
+expect_problem "a path with %00, refused by Caddy" 400
+req HEAD '/a%00b'
+expect_status "HEAD a path with %00: status 400" 400
+expect_rid "HEAD a path with %00"
+if [[ $(grep -c 'msg=access' "$T/hop.log" || true) == "$before" ]]; then
+  ok "a path with %00 never reached hop"
+else
+  fail "a path with %00 never reached hop" "hop logged $(grep 'msg=access' "$T/hop.log" | tail -n 1)"
+fi
+mv "$T/hop.sock" "$T/hop.sock.away"
+req GET /healthz
+mv "$T/hop.sock.away" "$T/hop.sock"
+expect_problem "hop's socket gone: 502 from Caddy" 502
+req GET /healthz
+expect_status "the socket back: /healthz 200 again" 200
+
 # ---- bad input -----------------------------------------------------------------------------------------
 bad "malformed JSON" 400 '{"url": "https://example.com"'
 bad "JSON array, not an object" 400 '["https://example.com"]'

@@ -3,7 +3,8 @@
 #
 # Env in:  HOP_BIN (default <repo>/build/hop), HOP_WORKERS (default 3), KEEP=1 keeps the temp dir
 #          (KEEP=failed: only when a test failed),
-#          TMPDIR (where the temp dir goes); anything else (HOP_*) is passed on to hop.
+#          TMPDIR (where the temp dir goes; as root, where the postgres user cannot reach it, the cluster
+#          goes to a folder of its own, see db/pgdev.sh); anything else (HOP_*) is passed on to hop.
 #          API_KEY: when set, req sends "Authorization: Bearer $API_KEY" on /api paths (see make_key).
 # Env out: T (temp dir), HOP_DB, BASE (https://localhost:PORT), CACERT, STACK_HOP_PID, STACK_CADDY_PID,
 #          METRICS_BASE (http://127.0.0.1:PORT: the Caddyfile's loopback site for /metrics and /status).
@@ -338,6 +339,11 @@ stack_stop() {
     if [[ ${KEEP:-} == 1 || $STACK_FAILED -gt 0 && ${KEEP:-} == failed ]]; then
       echo "kept $T (logs: hop.log caddy.log pgdev.log)"
     else
+      # When the postgres user could not reach $T (a TMPDIR under a 0700 folder, as root), $T/pg is a link to
+      # the cluster's folder elsewhere (db/pgdev.sh): remove that too.
+      if [[ -L $T/pg ]]; then
+        PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" reset >>"$T/pgdev.log" 2>&1 || echo "stack_stop: could not remove the cluster $(readlink "$T/pg")" >&2
+      fi
       rm -rf "$T"
     fi
   fi
@@ -498,13 +504,14 @@ poll_until() {
 # stack_pg_ctl ARGS...: pg_ctl on the stack's cluster ($T/pg/data), as the postgres user when we are root
 # (as db/pgdev.sh runs it).
 stack_pg_ctl() {
-  local bindir
+  local bindir pg
   bindir=$(pg_config --bindir 2>/dev/null) || true
   [[ -n $bindir && -x $bindir/pg_ctl ]] || bindir=/usr/lib/postgresql/15/bin
+  pg=$(readlink -f "$T/pg") # the cluster's own folder, when $T/pg links to it (db/pgdev.sh)
   if ((EUID == 0)); then
-    (cd / && runuser -u postgres -- "$bindir/pg_ctl" -D "$T/pg/data" "$@")
+    (cd / && runuser -u postgres -- "$bindir/pg_ctl" -D "$pg/data" "$@")
   else
-    "$bindir/pg_ctl" -D "$T/pg/data" "$@"
+    "$bindir/pg_ctl" -D "$pg/data" "$@"
   fi
 }
 
@@ -516,7 +523,7 @@ stack_pg_stop() {
 
 # stack_pg_start: start the stack's PostgreSQL again and wait until it accepts connections.
 stack_pg_start() {
-  stack_pg_ctl -l "$T/pg/log" -w -t 30 start >>"$T/pgdev.log" 2>&1
+  stack_pg_ctl -l "$(readlink -f "$T/pg")/log" -w -t 30 start >>"$T/pgdev.log" 2>&1
 }
 
 # stack_worker_rss PID: the resident set of process PID in KiB (VmRSS), empty when it is gone.
