@@ -53,14 +53,18 @@
     "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 AND dim = 0 AND bucket >= "             \
     HORIZON(n) "::timestamp AT TIME ZONE 'UTC' UNION ALL SELECT day::timestamp AT TIME ZONE 'UTC', humans, " \
     "bots FROM " days " WHERE " col " = $1 AND dim = 0 AND day < " HORIZON(n) ")"
+/* The partial day at the end of [$2, $3) when it is before the horizon ($5 days) and so has no hours left:
+ * its day row counts when its midnight is in the range. */
+#define LAST_DAY_BEFORE_HORIZON                                                                              \
+    "day = " DAY_HI " AND day < " HORIZON("$5") " AND " FULL_HI " >= $2::bigint AND " FULL_HI " < $3::bigint"
 /* Rows of (dim, value, humans, bots) of every dimension but the total over [$2, $3), for `col` = $1: whole
  * UTC days from `days`; the hours of the partial days at either end from `hours`, or before the horizon
  * ($5 days) the day whose midnight is in the range. */
 #define TOP_ROWS(hours, days, col)                                                                           \
     "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
-    "AND ((day >= " DAY_LO " AND day < " DAY_HI ") OR (day < " HORIZON("$5") " AND "                          \
-    "day::timestamp AT TIME ZONE 'UTC' >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) "       \
-    "AND day::timestamp AT TIME ZONE 'UTC' < to_timestamp($3::bigint))) UNION ALL "                           \
+    "AND day >= " DAY_LO " AND day < " DAY_HI " UNION ALL "                                                   \
+    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "                                                              \
     "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
     "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
     "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
@@ -262,18 +266,16 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "SELECT l.slug, (SELECT d.name FROM domains d WHERE d.id = l.domain_id), x.n "
          "FROM (SELECT s.link_id, sum(s.humans) + CASE WHEN $4::boolean THEN sum(s.bots) ELSE 0 END AS n "
          "FROM (SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
-         "AND ((day >= " DAY_LO " AND day < " DAY_HI ") OR (day < " HORIZON(
-             "$5") " AND "
-                   "day::timestamp AT TIME ZONE 'UTC' >= to_timestamp(greatest($2::bigint, " FULL_LO
-                   ", " FULL_HI ")) "
-                   "AND day::timestamp AT TIME ZONE 'UTC' < to_timestamp($3::bigint))) UNION ALL "
-                   "SELECT v.link_id, v.humans, v.bots FROM visit_counts v JOIN links k ON k.id = v.link_id "
-                   "WHERE k.owner_id = $1 AND v.dim = 0 AND v.bucket >= " HORIZON(
-                       "$5") "::timestamp AT TIME ZONE 'UTC' "
-                             "AND (" EDGE_LO("v.bucket") " OR " EDGE_HI(
-                                 "v.bucket") ")) s GROUP BY s.link_id) x "
-                                             "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER "
-                                             "BY x.n DESC, l.slug LIMIT 20",
+         "AND day >= " DAY_LO " AND day < " DAY_HI " UNION ALL "
+         "SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
+         "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "
+         "SELECT v.link_id, v.humans, v.bots FROM visit_counts v JOIN links k ON k.id = v.link_id "
+         "WHERE k.owner_id = $1 AND v.dim = 0 AND v.bucket >= " HORIZON(
+             "$5") "::timestamp AT TIME ZONE 'UTC' "
+                   "AND (" EDGE_LO("v.bucket") " OR " EDGE_HI(
+                       "v.bucket") ")) s GROUP BY s.link_id) x "
+                                   "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER BY x.n DESC, l.slug "
+                                   "LIMIT 20",
          5, STMT_APP},
     /* the zones tz= may name (each worker reads them once) */
     [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
