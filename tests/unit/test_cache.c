@@ -1,15 +1,21 @@
 /* Unit tests for handlers/core/cache.c over the fake database and clock: a fresh hit asks nothing, an old
  * entry is asked again, a stale one is served while the database is away and no longer past CACHE_STALE_MS,
- * a NOTIFY or a new connection drops what it names. */
+ * a NOTIFY or a new connection drops what it names; each redirect is counted under where its link came from.
+ */
 #include "cache.h"
 
+#include "arena.h"
+#include "buf.h"
 #include "db.h"
 #include "db_links.h"
 #include "fake_clock.h"
 #include "fake_db.h"
+#include "metrics.h"
 #include "unit.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void setup(void)
@@ -198,6 +204,57 @@ START_TEST(many_links_each_served)
 }
 END_TEST
 
+/* hop_redirects_total{source="SOURCE"} in the master's exposition. */
+static long long redirects(const char *source)
+{
+    struct arena *a = arena_new(4096);
+    struct buf b;
+    buf_init(&b, a, 4096);
+    metrics_render(&b, -1);
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "hop_redirects_total{source=\"%s\"} ", source);
+    const char *line = strstr(buf_str(&b), prefix);
+    long long n = line ? atoll(line + strlen(prefix)) : -1;
+    arena_free(a);
+    ck_assert_msg(n >= 0, "no sample %s", prefix);
+    return n;
+}
+
+/* Looks slug up, answers it as the redirect does, and checks the one source counted. */
+static void expect_source(const char *slug, const char *source)
+{
+    static const char *const all[] = {"cache", "postgres", "stale"};
+    long long before[3];
+    for (int i = 0; i < 3; i++)
+        before[i] = redirects(all[i]);
+    expect(slug, CACHE_FOUND, "https://example.com/a");
+    cache_count_redirect();
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(redirects(all[i]), before[i] + (strcmp(all[i], source) == 0));
+}
+
+START_TEST(redirects_counted_by_source)
+{
+    /* the registry outlives a test when Check does not fork (valgrind runs): define once */
+    static bool defined;
+    ck_assert_int_eq(metrics_map(1, "hop", "t", NULL, 0), 0);
+    if (!defined) {
+        ck_assert_int_eq(cache_metrics_define(), 0);
+        defined = true;
+    }
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    expect_source("abc", "postgres");
+    expect_source("abc", "cache");
+    fake_clock_advance(CACHE_FRESH_MS + 1);
+    expect_source("abc", "postgres");
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    fake_clock_advance(CACHE_FRESH_MS + 1);
+    expect_source("abc", "stale");
+    fake_db_fail(DB_OK, 0);
+    expect_source("abc", "postgres");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -215,6 +272,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, failed_listen_tried_again);
     tcase_add_test(tc, clear_forgets_everything);
     tcase_add_test(tc, many_links_each_served);
+    tcase_add_test(tc, redirects_counted_by_source);
     suite_add_tcase(s, tc);
     return s;
 }
