@@ -34,6 +34,10 @@ void links_get(struct req *r, struct resp *w);
 void links_patch(struct req *r, struct resp *w);
 void links_delete(struct req *r, struct resp *w);
 void links_stats(struct req *r, struct resp *w);
+void links_qr(struct req *r, struct resp *w);
 void tags_list(struct req *r, struct resp *w);
+void session_create(struct req *r, struct resp *w);
+void session_get(struct req *r, struct resp *w);
+void session_delete(struct req *r, struct resp *w);
 
 #endif

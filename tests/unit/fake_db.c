@@ -8,6 +8,7 @@
 #include "db_keys.h"
 #include "db_domains.h"
 #include "db_links.h"
+#include "db_sessions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ enum {
     MAX_LINKS = 256,
     MAX_KEYS = 16,
     MAX_NOTES = 16,
+    MAX_SESSIONS = 16,
     VISIT_ROWS = 32768,
     VISIT_INDEX = 65536,
     HOST_MAX = 63
@@ -41,6 +43,13 @@ static int nlinks;
 static long long next_id;
 static unsigned char key_hash[MAX_KEYS][KEY_HASH_LEN];
 static int nkeys;
+static bool key_revoked[MAX_KEYS];
+/* a session: the hash of its id and the key (index + 1) it was made from; 0 once deleted */
+static struct {
+    unsigned char hash[SESSION_HASH_LEN];
+    int key;
+} sessions[MAX_SESSIONS];
+static int nsessions;
 static int fail_rc;
 static unsigned long fail_after;
 static int fail_visits;
@@ -66,6 +75,9 @@ void fake_db_reset(void)
     fail_visits = 0;
     queries = listens = batches = 0;
     generation++;
+    memset(key_revoked, 0, sizeof(key_revoked));
+    memset(sessions, 0, sizeof(sessions));
+    nsessions = 0;
 }
 
 void fake_db_fail(int rc, unsigned long after)
@@ -258,7 +270,7 @@ int db_key_owner(const unsigned char hash[KEY_HASH_LEN], long long *owner_id)
     if (rc != DB_OK)
         return rc;
     for (int i = 0; i < nkeys; i++) {
-        if (memcmp(key_hash[i], hash, KEY_HASH_LEN) == 0) {
+        if (!key_revoked[i] && memcmp(key_hash[i], hash, KEY_HASH_LEN) == 0) {
             *owner_id = i + 1;
             return DB_OK;
         }
@@ -289,6 +301,69 @@ int db_keys_revoke(const char *owner, int *count)
     (void)owner;
     *count = 0;
     return query();
+}
+
+void fake_db_revoke_key(long long owner)
+{
+    key_revoked[owner - 1] = true;
+}
+
+int fake_db_sessions(void)
+{
+    int n = 0;
+    for (int i = 0; i < nsessions; i++)
+        n += sessions[i].key != 0;
+    return n;
+}
+
+/* ---- db_sessions.h ---- */
+
+int db_session_create(struct arena *a, const unsigned char key_hash_in[KEY_HASH_LEN],
+                      const unsigned char sid_hash[SESSION_HASH_LEN], int ttl, long long *owner_id,
+                      const char **expires_at)
+{
+    (void)ttl;
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    for (int i = 0; i < nkeys; i++) {
+        if (key_revoked[i] || memcmp(key_hash[i], key_hash_in, KEY_HASH_LEN) != 0)
+            continue;
+        if (nsessions == MAX_SESSIONS)
+            abort();
+        memcpy(sessions[nsessions].hash, sid_hash, SESSION_HASH_LEN);
+        sessions[nsessions++].key = i + 1;
+        *owner_id = i + 1;
+        *expires_at = arena_strdup(a, "2026-01-09T03:04:05Z");
+        return DB_OK;
+    }
+    return DB_NOT_FOUND;
+}
+
+int db_session_owner(struct arena *a, const unsigned char sid_hash[SESSION_HASH_LEN], long long *owner_id,
+                     const char **expires_at)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    for (int i = 0; i < nsessions; i++) {
+        int k = sessions[i].key;
+        if (k && !key_revoked[k - 1] && memcmp(sessions[i].hash, sid_hash, SESSION_HASH_LEN) == 0) {
+            *owner_id = k;
+            *expires_at = arena_strdup(a, "2026-01-09T03:04:05Z");
+            return DB_OK;
+        }
+    }
+    return DB_NOT_FOUND;
+}
+
+int db_session_delete(const unsigned char sid_hash[SESSION_HASH_LEN])
+{
+    int rc = query();
+    for (int i = 0; rc == DB_OK && i < nsessions; i++)
+        if (memcmp(sessions[i].hash, sid_hash, SESSION_HASH_LEN) == 0)
+            sessions[i].key = 0;
+    return rc;
 }
 
 /* ---- db_links.h ---- */

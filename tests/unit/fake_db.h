@@ -19,6 +19,10 @@ unsigned long fake_db_queries(void);
 
 /* A key for a new owner: returns the owner's id. token must have the shape of a hop key. */
 long long fake_db_add_key(const char *token);
+/* Revokes the key of owner (the id fake_db_add_key returned): it and its sessions are refused from now on. */
+void fake_db_revoke_key(long long owner);
+/* Sessions stored and not deleted. */
+int fake_db_sessions(void);
 /* Stores a link of owner as db_link_create would and returns the stored copy, which a test may change. */
 struct link *fake_db_add_link(long long owner, const char *slug, const char *url);
 
