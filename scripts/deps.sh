@@ -3,7 +3,7 @@
 # Quiet when everything is already installed; prints what it installs otherwise.
 set -euo pipefail
 
-PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev liburiparser-dev libsystemd-dev libssl-dev libsodium-dev libqrencode-dev libpng-dev check libsubunit-dev caddy postgresql curl valgrind clang jq clang-format cppcheck shellcheck libclang-rt-14-dev spawn-fcgi wrk pebble systemd nghttp2-client openssl python3 nodejs chromium zbar-tools"
+PACKAGES="build-essential pkg-config libfcgi-dev libpq-dev libjson-c-dev liburiparser-dev libsystemd-dev libssl-dev libsodium-dev libqrencode-dev libpng-dev check libsubunit-dev caddy postgresql curl valgrind clang jq clang-format cppcheck shellcheck libclang-rt-14-dev spawn-fcgi wrk pebble systemd nghttp2-client openssl python3 nodejs chromium libnss3-tools zbar-tools"
 # npm (the web page's pinned packages): Debian ships it apart from nodejs; NodeSource's nodejs includes it.
 command -v npm >/dev/null 2>&1 || PACKAGES+=" npm"
 

@@ -248,7 +248,7 @@ stack_start() {
       ((port < 30000)) || port=20000
     done
     XDG_DATA_HOME=$T/caddy XDG_CONFIG_HOME=$T/caddy-config HOP_SOCKET=$T/hop.sock HOP_HTTPS_PORT=$port \
-      caddy run --adapter caddyfile --config "$STACK_REPO/caddy/Caddyfile.dev" >"$T/caddy.log" 2>&1 &
+      HOP_APP_ROOT=${HOP_APP_ROOT:-$STACK_REPO/build/web} caddy run --adapter caddyfile --config "$STACK_REPO/caddy/Caddyfile.dev" >"$T/caddy.log" 2>&1 &
     STACK_CADDY_PID=$!
     BASE=https://localhost:$port
     CACERT=$T/caddy/caddy/pki/authorities/local/root.crt
