@@ -20,3 +20,10 @@ build/web/index.html: $(WEB_FILES) web/package.json web/package-lock.json
 
 # make run and every integration suite serve the page
 run integration: build/web/index.html
+
+# The README's screenshots: the ones the last browser suite took (build/browser/), copied into docs/.
+.PHONY: screenshots
+screenshots:
+	@ls build/browser/*-desktop.png >/dev/null 2>&1 || { echo "run tests/integration/test_browser.sh first" >&2; exit 1; }
+	mkdir -p docs/screenshots
+	cp build/browser/*-desktop.png build/browser/*-phone.png docs/screenshots/
