@@ -262,6 +262,36 @@ await step('find', async () => {
   await axe('links');
 });
 
+// ---- the keyboard alone -------------------------------------------------------------------------------
+await step('keyboard', async () => {
+  await open('#/');
+  await page.waitForSelector('#links tbody tr');
+  // Tab through the page: every control is reached, in reading order
+  const seen = [];
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    seen.push(await page.evaluate(() => { const e = document.activeElement; return e.id || e.tagName.toLowerCase() + ':' + e.textContent.trim().slice(0, 30); }));
+  }
+  const want = ['f-url', 'summary:More options', 'f-q', 'f-tag', 'signout'];
+  check('Tab reaches every control of the links page', want.every((w) => seen.includes(w)) && seen.some((x) => x.includes('/br-one')), seen.join(' '));
+  // a link of the list, opened with Enter
+  for (let i = 0; i < 60; i++) {
+    if ((await page.evaluate(() => document.activeElement.textContent)).endsWith('/br-three')) break;
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#f-url') && document.querySelector('#f-url').value === 'https://example.net/three');
+  ok('Enter on a link of the list opens it');
+  // the delete dialog: Escape keeps the link
+  await page.focus('#delete');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#confirm[open]');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#confirm:not([open])');
+  check('Escape closes the delete dialog and keeps the link', (await apiKey('/links/br-three')).status === 200, 'gone');
+});
+
 // ---- one link: edit, disable, QR -----------------------------------------------------------------------
 await step('edit', async () => {
   await open('#/');

@@ -38,8 +38,8 @@ KEY=$(make_key "$OWNER")
 mkdir -p "$OUT"
 
 rc=0
-out=$(BASE=$BASE CACERT=$CACERT KEY=$KEY OWNER=$OWNER HOP_BIN=$HOP_BIN OUT=$OUT CHROMIUM=$CHROMIUM \
-  NODE_EXTRA_CA_CERTS=$CACERT timeout 300 node "$STACK_REPO/tests/browser/run.mjs" 2>&1) || rc=$?
+# BASE, CACERT and HOP_DB come exported from stack_start
+out=$(KEY=$KEY OWNER=$OWNER HOP_BIN=$HOP_BIN OUT=$OUT CHROMIUM=$CHROMIUM NODE_EXTRA_CA_CERTS=$CACERT timeout 300 node "$STACK_REPO/tests/browser/run.mjs" 2>&1) || rc=$?
 while IFS= read -r line; do
   case $line in
     "ok "*) ok "${line#ok }" ;;
