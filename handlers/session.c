@@ -22,6 +22,10 @@ enum { SESSION_TTL = 7 * 24 * 3600, SID_BYTES = 32 };
 /* Secure and HttpOnly: never sent over plain HTTP, never readable by a script. SameSite=Strict: not sent on
  * requests other sites start. Path=/api: redirects never carry it. */
 #define COOKIE_ATTRS "; Path=/api; HttpOnly; Secure; SameSite=Strict"
+/* A second cookie that holds no secret, readable by the web page only (its path): it tells the page that a
+ * session may exist, so a person who is not signed in gets the form without a request that fails. */
+#define HINT_COOKIE "hop_signed_in"
+#define HINT_ATTRS  "; Path=/_hop/app/; Secure; SameSite=Strict"
 
 static struct json_object *session_json(struct req *r, const char *via, const char *expires_at)
 {
@@ -60,6 +64,8 @@ void session_create(struct req *r, struct resp *w)
     resp_header(w, "Set-Cookie",
                 arena_printf(r->arena, SESSION_COOKIE "=%s; Max-Age=%d" COOKIE_ATTRS, sid, SESSION_TTL));
     sodium_memzero(sid, sizeof(sid));
+    resp_header(w, "Set-Cookie",
+                arena_printf(r->arena, HINT_COOKIE "=1; Max-Age=%d" HINT_ATTRS, SESSION_TTL));
     handler_json(w, 201, session_json(r, "session", expires_at));
 }
 
@@ -79,6 +85,7 @@ void session_delete(struct req *r, struct resp *w)
         return;
     /* whichever way the request came, the browser forgets its cookie */
     resp_header(w, "Set-Cookie", SESSION_COOKIE "=; Max-Age=0" COOKIE_ATTRS);
+    resp_header(w, "Set-Cookie", HINT_COOKIE "=; Max-Age=0" HINT_ATTRS);
     resp_header(w, "Cache-Control", "no-store");
     resp_body(w, 204, NULL, NULL, 0);
 }

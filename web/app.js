@@ -244,6 +244,7 @@ function fillEdit(form, l) {
 
 function showSignin(message) {
   $('#nav').hidden = true;
+  document.cookie = 'hop_signed_in=; Max-Age=0; Path=/_hop/app/; Secure; SameSite=Strict';
   document.title = 'Sign in · hop';
   view('t-signin');
   const form = $('#signin');
@@ -513,7 +514,12 @@ async function start() {
   });
   window.addEventListener('hashchange', () => $('#nav').hidden || route());
   window.addEventListener('resize', fitChart);
-  // Am I signed in? The cookie is HttpOnly, so ask the server.
+  // Am I signed in? The session cookie is HttpOnly; its companion hop_signed_in (no secret) says whether
+  // asking the server is worth a request. Without it, the form at once.
+  if (!document.cookie.split('; ').includes('hop_signed_in=1')) {
+    showSignin();
+    return;
+  }
   const res = await fetch(`${API}/session`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (res.ok) {
     $('#nav').hidden = false;

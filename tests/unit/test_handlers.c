@@ -331,7 +331,9 @@ static const struct hcase cases[] = {
     {"GET", "/api/session", AUTH1, NULL, 0, 0, 200, "Cache-Control: no-store",
      "{\"via\":\"key\",\"expires_at\":null}", NULL},
     {"DELETE", "/api/session", AUTH1, NULL, 0, 0, 204,
-     "Set-Cookie: hop_session=; Max-Age=0; Path=/api; HttpOnly; Secure; SameSite=Strict", "", NULL},
+     "Set-Cookie: hop_session=; Max-Age=0; Path=/api; HttpOnly; Secure; SameSite=Strict\n"
+     "Set-Cookie: hop_signed_in=; Max-Age=0; Path=/_hop/app/; Secure; SameSite=Strict",
+     "", NULL},
     {"PUT", "/api/session", AUTH1, NULL, 0, 0, 405, "Allow: GET, HEAD, POST, DELETE", NULL, NULL},
     {"GET", "/api/links", "HTTP_COOKIE=hop_session=zz", NULL, 0, 0, 401, "WWW-Authenticate: Bearer",
      "not one hop gave", NULL},
@@ -517,6 +519,8 @@ START_TEST(session_cookie_stands_for_the_key)
     const char *a = status_of("POST", "/api/session", AUTH1, NULL);
     expect_status(a, 201);
     ck_assert_ptr_nonnull(strstr(a, "; Max-Age=604800; Path=/api; HttpOnly; Secure; SameSite=Strict\r\n"));
+    ck_assert_ptr_nonnull(strstr(
+        a, "\r\nSet-Cookie: hop_signed_in=1; Max-Age=604800; Path=/_hop/app/; Secure; SameSite=Strict\r\n"));
     const char *cookie = header_value(a, "Set-Cookie");
     ck_assert_int_eq(strlen(cookie), strlen("hop_session=") + 64);
     const char *env = arena_printf(arena, "HTTP_COOKIE=theme=dark; %s", cookie);
