@@ -2,7 +2,7 @@
 
 CC       ?= cc
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-PKGS     := json-c libpq liburiparser libsystemd libcrypto libsodium libpcre2-8 libmaxminddb
+PKGS     := json-c libpq liburiparser libsystemd libcrypto libsodium libpcre2-8 libmaxminddb libqrencode libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lcsv
 # The runtime (fcgi-app/) needs only these: it knows nothing of PostgreSQL, URLs or keys.

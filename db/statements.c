@@ -301,6 +301,26 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "UPDATE api_keys SET revoked_at = now() FROM owners o WHERE api_keys.owner_id = o.id "
          "AND o.name = $1 AND api_keys.revoked_at IS NULL RETURNING api_keys.id",
          1, STMT_APP},
+    /* $1 SHA-256 of the key the session is made from, $2 SHA-256 of the session id, $3 its lifetime in
+     * seconds. Nothing is made for an unknown or revoked key; expired sessions of anyone are swept here, so
+     * the table holds live sessions and the ones of the last lifetime at most. */
+    [STMT_SESSION_CREATE] = {"session_create",
+                             "WITH gone AS (DELETE FROM sessions WHERE expires_at < now()) "
+                             "INSERT INTO sessions (hash, key_id, owner_id, expires_at) "
+                             "SELECT $2, k.id, k.owner_id, now() + make_interval(secs => $3::int) "
+                             "FROM api_keys k WHERE k.hash = $1 AND k.revoked_at IS NULL "
+                             "RETURNING owner_id, " RFC3339("expires_at"),
+                             3, STMT_APP},
+    /* $1 SHA-256 of the session id: its owner while it is unexpired and its key unrevoked, and that key's
+     * number and scope (a session acts with the key it was made from) */
+    [STMT_SESSION_AUTH] =
+        {"session_auth",
+         "SELECT s.owner_id, " RFC3339(
+             "s.expires_at") ", s.key_id, k.scope FROM sessions s "
+                             "JOIN api_keys k ON k.id = s.key_id "
+                             "WHERE s.hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL",
+         1, STMT_APP},
+    [STMT_SESSION_DELETE] = {"session_delete", "DELETE FROM sessions WHERE hash = $1", 1, STMT_APP},
     /* One batch from the master: $1 link ids, $2 hours since the epoch, $3 dimensions, $4 values, $5 humans,
      * $6 bots. Rows with the same key are added up first (one row may be updated once per statement); rows of
      * links deleted meanwhile are dropped by the join. */

@@ -47,10 +47,14 @@ void links_get(struct req *r, struct resp *w);
 void links_patch(struct req *r, struct resp *w);
 void links_delete(struct req *r, struct resp *w);
 void links_stats(struct req *r, struct resp *w);
+void links_qr(struct req *r, struct resp *w);
 void tags_list(struct req *r, struct resp *w);
 /* GET /api/stats: all of the owner's links together (stats.c). */
 void stats_get(struct req *r, struct resp *w);
 /* The stats of one link the caller owns (stats.c). */
 void stats_link(struct req *r, struct resp *w, const struct link *l);
+void session_create(struct req *r, struct resp *w);
+void session_get(struct req *r, struct resp *w);
+void session_delete(struct req *r, struct resp *w);
 
 #endif

@@ -11,12 +11,15 @@
 #include "db_links.h"
 #include "domains.h"
 #include "handler.h"
+#include "hex.h"
+#include "qr.h"
 #include "req.h"
 #include "resp.h"
 #include "search.h"
 #include "validate.h"
 
 #include <json-c/json.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,4 +299,57 @@ void links_stats(struct req *r, struct resp *w)
     if (owned_link(r, w, &l) < 0)
         return;
     stats_link(r, w, &l);
+}
+
+/* ?format=svg|png (default svg); 0, or -1 with a 400 naming format answered. */
+static int qr_format_param(struct req *r, struct resp *w, enum qr_format *f)
+{
+    const char *v;
+    int found = req_query(r, "format", &v);
+    *f = QR_SVG;
+    if (found == 0 || (found == 1 && strcmp(v, "svg") == 0))
+        return 0;
+    if (found == 1 && strcmp(v, "png") == 0) {
+        *f = QR_PNG;
+        return 0;
+    }
+    handler_param_error(w, "format", "format must be given once, as svg or png");
+    return -1;
+}
+
+void links_qr(struct req *r, struct resp *w)
+{
+    struct link l;
+    enum qr_format format;
+    int scale, margin;
+    if (owned_link(r, w, &l) < 0 || qr_format_param(r, w, &format) < 0 ||
+        handler_int_param(r, w, "size", QR_SCALE_MIN, QR_SCALE_MAX, QR_SCALE_DEF, &scale) < 0 ||
+        handler_int_param(r, w, "margin", 0, QR_MARGIN_MAX, QR_MARGIN_DEF, &margin) < 0)
+        return;
+    const char *url = arena_printf(r->arena, "%s/%s", app_domain_base_url(r, l.domain), l.slug);
+    const char *ext = format == QR_PNG ? "png" : "svg";
+    /* The image depends only on these: the same ETag is the same picture, and a slug never changes its URL */
+    unsigned char digest[32];
+    const char *what = arena_printf(r->arena, "%s %d %d %s", ext, scale, margin, url);
+    SHA256((const unsigned char *)what, strlen(what), digest);
+    char hex[17];
+    hex_encode(digest, 8, hex);
+    const char *etag = arena_printf(r->arena, "\"qr-%s\"", hex);
+    resp_header(w, "ETag", etag);
+    /* private: it answers an authenticated request; an hour, then one revalidation that costs no drawing */
+    resp_header(w, "Cache-Control", "private, max-age=3600");
+    resp_header(w, "Content-Disposition",
+                arena_printf(r->arena, "attachment; filename=\"%s.%s\"", l.slug, ext));
+    const char *inm = req_env(r, "HTTP_IF_NONE_MATCH");
+    if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
+        resp_body(w, 304, NULL, NULL, 0);
+        return;
+    }
+    const char *img;
+    size_t len;
+    if (qr_render(r->arena, url, format, scale, margin, &img, &len) < 0) {
+        resp_problem(w, 500, "the QR code could not be drawn");
+        return;
+    }
+    resp_body(w, 200, format == QR_PNG ? "image/png" : "image/svg+xml", img, len);
 }

@@ -1,6 +1,7 @@
 # Installing and deploying hop.
-#   make install PREFIX=/usr/local DESTDIR=   the binary, the systemd units, the production Caddyfile and its
-#                                             page for "/", the remote-database drop-in example, the man page
+#   make install PREFIX=/usr/local DESTDIR=   the binary, the systemd units, the production Caddyfile, its
+#                                             page for "/", the web page (/_hop/app/), the remote-database
+#                                             drop-in example, the man page
 #   make deploy HOST=user@server              build, copy the binary to HOST, reload hop there (SIGHUP: the
 #                                             master re-executes the new binary on the same socket; no request
 #                                             is refused)
@@ -17,7 +18,7 @@ DEPLOY_ACTION ?= reload
 
 install: install-all
 
-install-all: build/hop
+install-all: build/hop build/web/index.html
 	install -D -m 0755 build/hop $(DESTDIR)$(PREFIX)/bin/hop
 	install -D -m 0644 systemd/hop.socket $(DESTDIR)$(UNITDIR)/hop.socket
 	@mkdir -p $(DESTDIR)$(UNITDIR)
@@ -25,9 +26,13 @@ install-all: build/hop
 	chmod 0644 $(DESTDIR)$(UNITDIR)/hop.service
 	install -D -m 0644 systemd/hop-remote-db.conf $(DESTDIR)$(SHAREDIR)/hop-remote-db.conf
 	@mkdir -p $(DESTDIR)$(SHAREDIR)
-	sed 's#/usr/local/share/hop/site#$(SHAREDIR)/site#g' caddy/Caddyfile >$(DESTDIR)$(SHAREDIR)/Caddyfile
+	sed 's#/usr/local/share/hop/site#$(SHAREDIR)/site#g; s#/usr/local/share/hop/app#$(SHAREDIR)/app#g' \
+	  caddy/Caddyfile >$(DESTDIR)$(SHAREDIR)/Caddyfile
 	chmod 0644 $(DESTDIR)$(SHAREDIR)/Caddyfile
 	install -D -m 0644 caddy/site/index.html $(DESTDIR)$(SHAREDIR)/site/index.html
+	install -d $(DESTDIR)$(SHAREDIR)/app/vendor
+	install -m 0644 build/web/*.html build/web/*.css build/web/*.js build/web/*.svg $(DESTDIR)$(SHAREDIR)/app/
+	install -m 0644 build/web/vendor/* $(DESTDIR)$(SHAREDIR)/app/vendor/
 	install -D -m 0644 docs/hop.1 $(DESTDIR)$(MANDIR)/man1/hop.1
 
 # The binary goes next to the old one, then is renamed over it (atomic): the running master then sees its own

@@ -78,6 +78,7 @@ cleanup() {
 }
 
 [[ -x $hop ]] || die "$hop does not exist: build it first (make)"
+[[ -f $repo/build/web/index.html ]] || die "the web page is not built: make web"
 
 # True when nothing listens on TCP port $1 of the loopback.
 port_free() {
@@ -146,7 +147,7 @@ grep -q 'msg=ready' "$run/hop.log" || die "hop serve did not log msg=ready withi
 
 # Caddy: its (JSON) log goes to .run/caddy.log.
 XDG_DATA_HOME=$caddy_data XDG_CONFIG_HOME=$caddy_data/config HOP_SOCKET=$sock HOP_HTTPS_PORT=$port \
-  caddy run --adapter caddyfile --config "$repo/caddy/Caddyfile.dev" >"$run/caddy.log" 2>&1 &
+  HOP_APP_ROOT=$repo/build/web caddy run --adapter caddyfile --config "$repo/caddy/Caddyfile.dev" >"$run/caddy.log" 2>&1 &
 caddy_pid=$!
 ready=""
 for ((i = 0; i < 150; i++)); do
@@ -170,6 +171,8 @@ elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 cat <<EOF
 
 hop is ready at $base (in $elapsed s)
+  open the web page and sign in with the key below: $base/_hop/app/
+    (Caddy's local CA signs the certificate: trust $cacert in the browser, or accept its warning once)
   an API key for owner "dev" (make more with: HOP_DB='$HOP_DB' $hop keys create NAME):
     $key
   create a link:

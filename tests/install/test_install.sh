@@ -46,6 +46,9 @@ expect_file "$d/usr/local/lib/systemd/system/hop.service" 644
 expect_file "$d/usr/local/share/hop/hop-remote-db.conf" 644
 expect_file "$d/usr/local/share/hop/Caddyfile" 644
 expect_file "$d/usr/local/share/hop/site/index.html" 644
+for f in index.html app.js app.css icon.svg vendor/uPlot.iife.min.js vendor/uPlot.min.css; do
+  expect_file "$d/usr/local/share/hop/app/$f" 644
+done
 expect_file "$d/usr/local/share/man/man1/hop.1" 644
 if cmp -s "$d/usr/local/lib/systemd/system/hop.service" "$repo/systemd/hop.service" &&
   cmp -s "$d/usr/local/share/hop/Caddyfile" "$repo/caddy/Caddyfile"; then
@@ -76,6 +79,12 @@ if grep -qF "{\$HOP_SITE_ROOT:/opt/hop/share/hop/site}" "$o/opt/hop/share/hop/Ca
   ok "PREFIX=/opt/hop: the Caddyfile serves / from /opt/hop/share/hop/site"
 else
   fail "PREFIX=/opt/hop: the Caddyfile serves / from /opt/hop/share/hop/site" "$(grep HOP_SITE_ROOT "$o/opt/hop/share/hop/Caddyfile")"
+fi
+
+if grep -qF "{\$HOP_APP_ROOT:/opt/hop/share/hop/app}" "$o/opt/hop/share/hop/Caddyfile"; then
+  ok "PREFIX=/opt/hop: the Caddyfile serves the web page from /opt/hop/share/hop/app"
+else
+  fail "PREFIX=/opt/hop: the Caddyfile serves the web page from /opt/hop/share/hop/app" "$(grep HOP_APP_ROOT "$o/opt/hop/share/hop/Caddyfile")"
 fi
 
 # ---- the man page ------------------------------------------------------------------------------------------

@@ -78,6 +78,8 @@ create() {
 L=/api/links
 S='/api/links/{slug}'
 ST='/api/links/{slug}/stats'
+QR='/api/links/{slug}/qr'
+SE=/api/session
 R='/{slug}'
 
 # ---- create ----------------------------------------------------------------------------------------------
@@ -268,6 +270,60 @@ API_KEY='' rec "export, no key" 401 GET $E $E
 rec "export (HEAD)" 200 HEAD $E $E
 API_KEY='' rec "export (HEAD), no key" 401 HEAD $E $E
 
+# ---- QR codes --------------------------------------------------------------------------------------------
+rec "qr, svg by default" 200 GET $QR "$L/$gen/qr"
+expect_header_is "qr: svg" content-type image/svg+xml
+rec "qr, png" 200 GET $QR "$L/$gen/qr?format=png&size=4&margin=2"
+etag=$(header etag)
+rec "qr, png again with its ETag" 304 GET $QR "$L/$gen/qr?format=png&size=4&margin=2" -H "If-None-Match: $etag"
+rec "qr, size 21" 400 GET $QR "$L/$gen/qr?size=21"
+rec "qr, format gif" 400 GET $QR "$L/$gen/qr?format=gif"
+rec "qr, unknown slug" 404 GET $QR "$L/oa-none/qr"
+API_KEY='' rec "qr, no key" 401 GET $QR "$L/$gen/qr"
+rec "qr (HEAD)" 200 HEAD $QR "$L/$gen/qr?format=png"
+rec "qr (HEAD), margin 11" 400 HEAD $QR "$L/$gen/qr?margin=11"
+rec "qr (HEAD), unknown slug" 404 HEAD $QR "$L/oa-none/qr"
+API_KEY='' rec "qr (HEAD), no key" 401 HEAD $QR "$L/$gen/qr"
+
+# ---- sessions --------------------------------------------------------------------------------------------
+rec "session, made from a key" 201 POST $SE $SE
+cookie=$(header set-cookie)
+cookie=${cookie%%;*}
+CK=(-H "Cookie: $cookie")
+CSRF=(-H "X-Hop-CSRF: 1")
+API_KEY='' rec "session, no key" 401 POST $SE $SE
+API_KEY=$KEY_R rec "session, a revoked key" 401 POST $SE $SE
+API_KEY='' rec "session, from a session" 400 POST $SE $SE "${CK[@]}" "${CSRF[@]}"
+API_KEY='' rec "session, from a session without the CSRF header" 403 POST $SE $SE "${CK[@]}"
+API_KEY='' rec "session, read with the cookie" 200 GET $SE $SE "${CK[@]}"
+expect_json "session: via the cookie" .via session
+rec "session, read with the key" 200 GET $SE $SE
+API_KEY='' rec "session (HEAD), with the cookie" 200 HEAD $SE $SE "${CK[@]}"
+API_KEY='' rec "session, none" 401 GET $SE $SE
+API_KEY='' rec "session (HEAD), none" 401 HEAD $SE $SE
+API_KEY='' rec "list with the cookie" 200 GET $L $L "${CK[@]}"
+API_KEY='' rec "create with the cookie, no CSRF header" 403 POST $L $L "${CK[@]}" "${JSON[@]}" --data-binary '{"url":"https://example.com/csrf"}'
+API_KEY='' rec "create with the cookie and the CSRF header" 201 POST $L $L "${CK[@]}" "${CSRF[@]}" "${JSON[@]}" --data-binary '{"url":"https://example.com/csrf"}'
+API_KEY='' rec "patch with the cookie, no CSRF header" 403 PATCH $S "$L/$gen" "${CK[@]}" "${JSON[@]}" --data-binary '{}'
+API_KEY='' rec "delete with the cookie, no CSRF header" 403 DELETE $S "$L/$gen" "${CK[@]}"
+API_KEY='' rec "qr with the cookie" 200 GET $QR "$L/$gen/qr" "${CK[@]}"
+API_KEY='' rec "sign out without the CSRF header" 403 DELETE $SE $SE "${CK[@]}"
+API_KEY='' rec "sign out" 204 DELETE $SE $SE "${CK[@]}" "${CSRF[@]}"
+API_KEY='' rec "the old cookie after signing out" 401 GET $L $L "${CK[@]}"
+API_KEY='' rec "sign out again, the old cookie" 401 DELETE $SE $SE "${CK[@]}" "${CSRF[@]}"
+rec "sign out with a key" 204 DELETE $SE $SE
+# revoking the key ends the sessions made from it
+KEY_S=$(make_key oa-dave)
+API_KEY=$KEY_S rec "session of a key to revoke" 201 POST $SE $SE
+cookie=$(header set-cookie)
+CK=(-H "Cookie: ${cookie%%;*}")
+API_KEY='' req GET $SE "${CK[@]}"
+expect_status "the session works before its key is revoked" 200
+"$HOP_BIN" keys revoke oa-dave >/dev/null
+API_KEY='' req GET $SE "${CK[@]}"
+expect_status "revoking the key ends the session" 401
+API_KEY=$KEY_S rec "session, made then revoked key" 401 POST $SE $SE
+
 # ---- health ----------------------------------------------------------------------------------------------
 rec "healthz" 200 GET /healthz /healthz
 rec "healthz (HEAD)" 200 HEAD /healthz /healthz
@@ -371,6 +427,12 @@ rec "owner stats, database away" 503 GET /api/stats /api/stats
 rec "owner stats (HEAD), database away" 503 HEAD /api/stats /api/stats
 rec "bulk, database away" 503 POST /api/links/bulk /api/links/bulk "${JSON[@]}" --data-binary '{"links":[{"url":"https://example.com/x"}]}'
 rec "export, database away" 503 GET /api/links/export /api/links/export
+rec "qr, database away" 503 GET $QR "$L/$gen/qr"
+rec "qr (HEAD), database away" 503 HEAD $QR "$L/$gen/qr"
+rec "session, database away" 503 POST $SE $SE
+rec "session read, database away" 503 GET $SE $SE
+rec "session read (HEAD), database away" 503 HEAD $SE $SE
+rec "sign out, database away" 503 DELETE $SE $SE
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
 rec "password to a slug never looked up, database away" 503 POST $R /oa-never3 "${FORM[@]}" --data-binary 'password=x'

@@ -141,8 +141,8 @@ function checkOne(method, template, status, headersFile, bodyFile) {
     return problems;
   }
   let value = body;
-  // text (the HTML pages, robots.txt) is checked as a string; everything else is JSON
-  if (!ctype.startsWith('text/')) try {
+  // text (the HTML pages, robots.txt) and images (QR codes) are checked as strings; everything else is JSON
+  if (!ctype.startsWith('text/') && !ctype.startsWith('image/')) try {
     value = JSON.parse(body);
   } catch {
     problems.push(`the body is not JSON: ${body.slice(0, 200)}`);

@@ -262,7 +262,7 @@ stack_start() {
     done
     _stack_metrics_port $((port + 10000))
     XDG_DATA_HOME=$T/caddy XDG_CONFIG_HOME=$T/caddy-config HOP_SOCKET=$T/hop.sock HOP_HTTPS_PORT=$port \
-      HOP_METRICS_PORT=${METRICS_BASE##*:} \
+      HOP_METRICS_PORT=${METRICS_BASE##*:} HOP_APP_ROOT=${HOP_APP_ROOT:-$STACK_REPO/build/web} \
       caddy run --adapter caddyfile --config "$STACK_REPO/caddy/Caddyfile.dev" >"$T/caddy.log" 2>&1 &
     STACK_CADDY_PID=$!
     BASE=https://localhost:$port

@@ -11,6 +11,7 @@
 #include "db_links.h"
 #include "db_stats.h"
 #include "xalloc.h"
+#include "db_sessions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ enum {
     MAX_LINKS = 256,
     MAX_KEYS = 16,
     MAX_NOTES = 16,
+    MAX_SESSIONS = 16,
     VISIT_ROWS = 1 << 19, /* a row per dimension of each key: 30,000 keys make 270,000 */
     VISIT_INDEX = 1 << 20,
     VALUE_MAX = 63
@@ -48,6 +50,13 @@ static unsigned char key_hash[MAX_KEYS][KEY_HASH_LEN];
 static enum key_scope key_scope[MAX_KEYS];
 static long long key_touched[MAX_KEYS]; /* the last use db_keys_touch wrote, 0 for none */
 static int nkeys;
+static bool key_revoked[MAX_KEYS];
+/* a session: the hash of its id and the key (index + 1) it was made from; 0 once deleted */
+static struct {
+    unsigned char hash[SESSION_HASH_LEN];
+    int key;
+} sessions[MAX_SESSIONS];
+static int nsessions;
 static int fail_rc;
 static unsigned long fail_after;
 static int fail_visits;
@@ -79,6 +88,9 @@ void fake_db_reset(void)
     fail_visits = 0;
     queries = listens = batches = 0;
     generation++;
+    memset(key_revoked, 0, sizeof(key_revoked));
+    memset(sessions, 0, sizeof(sessions));
+    nsessions = 0;
 }
 
 void fake_db_fail(int rc, unsigned long after)
@@ -279,7 +291,7 @@ int db_key_find(const unsigned char hash[KEY_HASH_LEN], struct key_grant *grant)
     if (rc != DB_OK)
         return rc;
     for (int i = 0; i < nkeys; i++) {
-        if (memcmp(key_hash[i], hash, KEY_HASH_LEN) == 0) {
+        if (!key_revoked[i] && memcmp(key_hash[i], hash, KEY_HASH_LEN) == 0) {
             *grant = (struct key_grant){.owner_id = i + 1, .key_id = i + 1, .scope = key_scope[i]};
             return DB_OK;
         }
@@ -336,6 +348,69 @@ int db_keys_touch(const long long *ids, const long long *epochs, size_t n)
         if (ids[i] >= 1 && ids[i] <= nkeys && epochs[i] > key_touched[ids[i] - 1])
             key_touched[ids[i] - 1] = epochs[i];
     }
+    return rc;
+}
+
+void fake_db_revoke_key(long long owner)
+{
+    key_revoked[owner - 1] = true;
+}
+
+int fake_db_sessions(void)
+{
+    int n = 0;
+    for (int i = 0; i < nsessions; i++)
+        n += sessions[i].key != 0;
+    return n;
+}
+
+/* ---- db_sessions.h ---- */
+
+int db_session_create(struct arena *a, const unsigned char key_hash_in[KEY_HASH_LEN],
+                      const unsigned char sid_hash[SESSION_HASH_LEN], int ttl, long long *owner_id,
+                      const char **expires_at)
+{
+    (void)ttl;
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    for (int i = 0; i < nkeys; i++) {
+        if (key_revoked[i] || memcmp(key_hash[i], key_hash_in, KEY_HASH_LEN) != 0)
+            continue;
+        if (nsessions == MAX_SESSIONS)
+            abort();
+        memcpy(sessions[nsessions].hash, sid_hash, SESSION_HASH_LEN);
+        sessions[nsessions++].key = i + 1;
+        *owner_id = i + 1;
+        *expires_at = arena_strdup(a, "2026-01-09T03:04:05Z");
+        return DB_OK;
+    }
+    return DB_NOT_FOUND;
+}
+
+int db_session_find(struct arena *a, const unsigned char sid_hash[SESSION_HASH_LEN], struct key_grant *grant,
+                    const char **expires_at)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    for (int i = 0; i < nsessions; i++) {
+        int k = sessions[i].key;
+        if (k && !key_revoked[k - 1] && memcmp(sessions[i].hash, sid_hash, SESSION_HASH_LEN) == 0) {
+            *grant = (struct key_grant){.owner_id = k, .key_id = k, .scope = key_scope[k - 1]};
+            *expires_at = arena_strdup(a, "2026-01-09T03:04:05Z");
+            return DB_OK;
+        }
+    }
+    return DB_NOT_FOUND;
+}
+
+int db_session_delete(const unsigned char sid_hash[SESSION_HASH_LEN])
+{
+    int rc = query();
+    for (int i = 0; rc == DB_OK && i < nsessions; i++)
+        if (memcmp(sessions[i].hash, sid_hash, SESSION_HASH_LEN) == 0)
+            sessions[i].key = 0;
     return rc;
 }
 

@@ -26,6 +26,10 @@ long long fake_db_add_key(const char *token);
 long long fake_db_add_key_scoped(const char *token, enum key_scope scope);
 /* The last use db_keys_touch wrote for key key_id (seconds since the epoch), 0 for none. */
 long long fake_db_key_touched(long long key_id);
+/* Revokes the key of owner (the id fake_db_add_key returned): it and its sessions are refused from now on. */
+void fake_db_revoke_key(long long owner);
+/* Sessions stored and not deleted. */
+int fake_db_sessions(void);
 /* Stores a link of owner as db_link_create would and returns the stored copy, which a test may change. */
 struct link *fake_db_add_link(long long owner, const char *slug, const char *url);
 

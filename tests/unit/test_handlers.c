@@ -30,6 +30,7 @@
 #define PROBLEM     "Content-Type: application/problem+json"
 #define RETRY       "Retry-After: 1"
 #define PASSWORD    "open sesame"
+#define SID0        "00000000000000000000000000000000000000000000000000000000000000ff"
 
 /* a person's browser: without a User-Agent a visitor is a bot, which uses no visit up */
 #define BROWSER "HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -319,6 +320,46 @@ static const struct hcase cases[] = {
     {"GET", "/api/stats?bots=maybe", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"bots\"", NULL},
     {"GET", "/api/stats", NULL, NULL, 0, 0, 401, PROBLEM, NULL, NULL},
     {"GET", "/api/stats", AUTH1, NULL, UNAV, 2, 503, RETRY, NULL, NULL},
+    /* GET /api/links/:slug/qr */
+    {"GET", "/api/links/abc/qr", AUTH1, NULL, 0, 0, 200,
+     "Content-Type: image/svg+xml\nContent-Disposition: attachment; filename=\"abc.svg\"\n"
+     "Cache-Control: private, max-age=3600",
+     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"264\"", NULL},
+    {"GET", "/api/links/abc/qr?format=svg&size=1&margin=0", AUTH1, NULL, 0, 0, 200, NULL,
+     "viewBox=\"0 0 25 25\"", NULL},
+    {"GET", "/api/links/abc/qr?format=png&size=2&margin=0", AUTH1, NULL, 0, 0, 200,
+     "Content-Type: image/png\nContent-Disposition: attachment; filename=\"abc.png\"", "\x89PNG", NULL},
+    {"GET", "/api/links/abc/qr?format=gif", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"format\"", NULL},
+    {"GET", "/api/links/abc/qr?format=png&format=svg", AUTH1, NULL, 0, 0, 400, PROBLEM, "svg or png", NULL},
+    {"GET", "/api/links/abc/qr?size=0", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"size\"", NULL},
+    {"GET", "/api/links/abc/qr?size=21", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"size\"", NULL},
+    {"GET", "/api/links/abc/qr?margin=11", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"margin\"", NULL},
+    {"GET", "/api/links/abc/qr?margin=-1", AUTH1, NULL, 0, 0, 400, PROBLEM, "\"field\":\"margin\"", NULL},
+    {"GET", "/api/links/theirs/qr", AUTH1, NULL, 0, 0, 404, PROBLEM, "you have no link", NULL},
+    {"GET", "/api/links/abc/qr", NULL, NULL, 0, 0, 401, "WWW-Authenticate: Bearer", NULL, NULL},
+    {"GET", "/api/links/abc/qr", AUTH1, NULL, UNAV, 2, 503, RETRY, NULL, NULL},
+    {"POST", "/api/links/abc/qr", AUTH1, NULL, 0, 0, 405, "Allow: GET, HEAD", NULL, NULL},
+
+    /* /api/session */
+    {"POST", "/api/session", NULL, NULL, 0, 0, 401, "WWW-Authenticate: Bearer", "Authorization: Bearer",
+     NULL},
+    {"POST", "/api/session", "HTTP_AUTHORIZATION=Bearer " KEY_UNKNOWN, NULL, 0, 0, 401, NULL,
+     "unknown or revoked", NULL},
+    {"POST", "/api/session", AUTH1, NULL, 0, 0, 201, "Cache-Control: no-store", "\"via\":\"session\"", NULL},
+    {"POST", "/api/session", AUTH1, NULL, UNAV, 1, 503, RETRY, NULL, NULL},
+    {"GET", "/api/session", AUTH1, NULL, 0, 0, 200, "Cache-Control: no-store",
+     "{\"via\":\"key\",\"expires_at\":null}", NULL},
+    {"DELETE", "/api/session", AUTH1, NULL, 0, 0, 204,
+     "Set-Cookie: hop_session=; Max-Age=0; Path=/api; HttpOnly; Secure; SameSite=Strict\n"
+     "Set-Cookie: hop_signed_in=; Max-Age=0; Path=/_hop/app/; Secure; SameSite=Strict",
+     "", NULL},
+    {"PUT", "/api/session", AUTH1, NULL, 0, 0, 405, "Allow: GET, HEAD, POST, DELETE", NULL, NULL},
+    {"GET", "/api/links", "HTTP_COOKIE=hop_session=zz", NULL, 0, 0, 401, "WWW-Authenticate: Bearer",
+     "not one hop gave", NULL},
+    {"GET", "/api/links", "HTTP_COOKIE=a=b; hop_session=" SID0, NULL, 0, 0, 401, "WWW-Authenticate: Bearer",
+     "has ended", NULL},
+    {"GET", "/api/links", "HTTP_COOKIE=other=1", NULL, 0, 0, 401, NULL, "session cookie", NULL},
+    {"GET", "/api/links", "HTTP_COOKIE=hop_session=" SID0, NULL, UNAV, 0, 503, RETRY, NULL, NULL},
 
     /* GET /:slug, the redirect */
     {"GET", "/abc", NULL, NULL, 0, 0, 302,
@@ -486,6 +527,76 @@ START_TEST(list_pages_follow_cursor)
 }
 END_TEST
 
+/* The value of header name in answer a, from the arena; fails the test when absent. */
+static const char *header_value(const char *a, const char *name)
+{
+    const char *line = arena_printf(arena, "\r\n%s: ", name);
+    const char *p = strstr(a, line);
+    ck_assert_msg(p != NULL, "no %s in:\n%s", name, a);
+    p += strlen(line);
+    return arena_strndup(arena, p, strcspn(p, "\r;"));
+}
+
+START_TEST(session_cookie_stands_for_the_key)
+{
+    const char *a = status_of("POST", "/api/session", AUTH1, NULL);
+    expect_status(a, 201);
+    ck_assert_ptr_nonnull(strstr(a, "; Max-Age=604800; Path=/api; HttpOnly; Secure; SameSite=Strict\r\n"));
+    ck_assert_ptr_nonnull(strstr(
+        a, "\r\nSet-Cookie: hop_signed_in=1; Max-Age=604800; Path=/_hop/app/; Secure; SameSite=Strict\r\n"));
+    const char *cookie = header_value(a, "Set-Cookie");
+    ck_assert_int_eq(strlen(cookie), strlen("hop_session=") + 64);
+    const char *env = arena_printf(arena, "HTTP_COOKIE=theme=dark; %s", cookie);
+    const char *csrf = arena_printf(arena, "%s\nHTTP_X_HOP_CSRF=1", env);
+    expect_status(status_of("GET", "/api/links", env, NULL), 200);
+    ck_assert_ptr_nonnull(strstr(status_of("GET", "/api/session", env, NULL), "\"via\":\"session\""));
+    /* a change needs the header a cross-site form cannot send */
+    const char *body = "{\"url\":\"https://example.org/c\",\"slug\":\"c1\"}";
+    expect_status(status_of("POST", "/api/links", arena_printf(arena, "%s" JSON, env), body), 403);
+    expect_status(status_of("PATCH", "/api/links/abc", arena_printf(arena, "%s" JSON, env), "{}"), 403);
+    expect_status(
+        status_of("POST", "/api/links", arena_printf(arena, "%s\nHTTP_X_HOP_CSRF=0" JSON, env), body), 403);
+    expect_status(status_of("POST", "/api/links", arena_printf(arena, "%s" JSON, csrf), body), 201);
+    /* a session does not make sessions: only the key does */
+    expect_status(status_of("POST", "/api/session", csrf, NULL), 400);
+    /* signing out forgets the session */
+    expect_status(status_of("DELETE", "/api/session", env, NULL), 403);
+    ck_assert_int_eq(fake_db_sessions(), 1);
+    expect_status(status_of("DELETE", "/api/session", csrf, NULL), 204);
+    ck_assert_int_eq(fake_db_sessions(), 0);
+    expect_status(status_of("GET", "/api/links", env, NULL), 401);
+}
+END_TEST
+
+START_TEST(revoking_the_key_ends_its_sessions)
+{
+    const char *a = status_of("POST", "/api/session", AUTH1, NULL);
+    expect_status(a, 201);
+    const char *env = arena_printf(arena, "HTTP_COOKIE=%s", header_value(a, "Set-Cookie"));
+    expect_status(status_of("GET", "/api/links", env, NULL), 200);
+    fake_db_revoke_key(1);
+    a = status_of("GET", "/api/links", env, NULL);
+    expect_status(a, 401);
+    ck_assert_ptr_nonnull(strstr(a, "has ended or was revoked"));
+}
+END_TEST
+
+START_TEST(qr_etag_answers_not_modified)
+{
+    const char *a = status_of("GET", "/api/links/abc/qr?format=png", AUTH1, NULL);
+    expect_status(a, 200);
+    const char *etag = header_value(a, "ETag");
+    ck_assert_int_eq(etag[0], '"');
+    const char *env = arena_printf(arena, AUTH1 "\nHTTP_IF_NONE_MATCH=%s", etag);
+    a = status_of("GET", "/api/links/abc/qr?format=png", env, NULL);
+    expect_status(a, 304);
+    ck_assert_str_eq(header_value(a, "ETag"), etag);
+    /* another drawing is another picture */
+    expect_status(status_of("GET", "/api/links/abc/qr?format=png&size=3", env, NULL), 200);
+    expect_status(status_of("GET", "/api/links/abc/qr", env, NULL), 200);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("handlers");
@@ -496,6 +607,9 @@ Suite *unit_suite(void)
     tcase_add_test(tc, password_link_claims_after_right_password);
     tcase_add_test(tc, created_link_is_served);
     tcase_add_test(tc, list_pages_follow_cursor);
+    tcase_add_test(tc, session_cookie_stands_for_the_key);
+    tcase_add_test(tc, revoking_the_key_ends_its_sessions);
+    tcase_add_test(tc, qr_etag_answers_not_modified);
     /* one case hashes a password at full cost (Argon2id, 19 MiB) */
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
