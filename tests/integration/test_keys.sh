@@ -32,7 +32,6 @@ key_id() {
 # ---- creating keys with scopes -----------------------------------------------------------------------------
 create_key alice
 FULL=$NEWKEY
-FULL_ID=$(key_id)
 if [[ $OUT =~ ^created\ key\ [0-9]+\ \(scope\ full\)\ for\ owner\ alice ]]; then
   ok "keys create: full is the default, and the key's number is printed"
 else
