@@ -413,6 +413,17 @@ static const struct hcase cases[] = {
     {"POST", "/off", FORM, "password=open+sesame", 0, 0, 410, PROBLEM, "disabled", NULL},
     {"POST", "/none", FORM, "password=open+sesame", 0, 0, 404, PROBLEM, NULL, NULL},
     {"POST", "/secret", FORM, "password=open+sesame", UNAV, 0, 503, RETRY, NULL, NULL},
+
+    /* POST /api/links/bulk: one result per item, in order */
+    {"POST", "/api/links/bulk", AUTH1 JSON,
+     "{\"links\":[{\"url\":\"https://example.org/b1\",\"slug\":\"b1\"},{\"url\":\"nope\"},"
+     "{\"url\":\"https://example.org/x\",\"slug\":\"abc\"}]}",
+     0, 0, 200, "Content-Type: application/json", "\"results\":[{\"status\":201,\"link\":{\"slug\":\"b1\"",
+     NULL},
+    {"POST", "/api/links/bulk", AUTH1 JSON, "{\"links\":[]}", 0, 0, 422, PROBLEM,
+     "links must be an array of 1 to 1000 links", NULL},
+    {"POST", "/api/links/bulk", AUTH1 JSON, "{\"links\":[{\"url\":\"https://example.org/b1\"}]}", UNAV, 2,
+     503, RETRY, NULL, NULL},
 };
 
 enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
@@ -597,6 +608,29 @@ START_TEST(qr_etag_answers_not_modified)
 }
 END_TEST
 
+/* A database failure in the middle of a bulk create rolls back the items before it. */
+START_TEST(bulk_failure_makes_nothing)
+{
+    /* the key, the domain list, BEGIN and the first create work; the second create fails */
+    struct hcase c = {"POST",
+                      "/api/links/bulk",
+                      AUTH1 JSON,
+                      "{\"links\":[{\"url\":\"https://example.org/1\",\"slug\":\"bulk1\"},"
+                      "{\"url\":\"https://example.org/2\",\"slug\":\"bulk2\"}]}",
+                      UNAV,
+                      4,
+                      0,
+                      NULL,
+                      NULL,
+                      NULL};
+    expect_status(send(&c, "POST"), 503);
+    expect_status(status_of("GET", "/api/links/bulk1", AUTH1, NULL), 404);
+    c.fail = 0;
+    expect_status(send(&c, "POST"), 200);
+    expect_status(status_of("GET", "/api/links/bulk2", AUTH1, NULL), 200);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("handlers");
@@ -610,6 +644,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, session_cookie_stands_for_the_key);
     tcase_add_test(tc, revoking_the_key_ends_its_sessions);
     tcase_add_test(tc, qr_etag_answers_not_modified);
+    tcase_add_test(tc, bulk_failure_makes_nothing);
     /* one case hashes a password at full cost (Argon2id, 19 MiB) */
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
