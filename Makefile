@@ -170,9 +170,13 @@ unit-valgrind: $(addprefix build/tests/test_,$(UNIT_TESTS))
 	  CK_FORK=no valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$t; done
 
 # Each suite runs against the plain binary and again against the ASan+UBSan build (the suite fails on any
-# sanitizer report in the pool's log), except those of INTEGRATION_ONCE, which build and run their own
-# binary (test_anywhere.sh: make run and a suite from a fresh checkout) and run once.
-INTEGRATION_ONCE := tests/integration/test_anywhere.sh
+# sanitizer report in the pool's log), except those of INTEGRATION_ONCE, which run once, with the plain
+# binary, to keep `make check` within 25 minutes: test_anywhere.sh builds and runs its own binary (make run
+# and a suite from a fresh checkout); test_migrate_domains.sh spends its time building the previous release;
+# test_browser.sh and test_threehosts.sh drive code paths (sessions, QR codes, the TCP listener) that the unit
+# tests also run under ASan+UBSan and valgrind.
+INTEGRATION_ONCE := tests/integration/test_anywhere.sh tests/integration/test_migrate_domains.sh \
+  tests/integration/test_browser.sh tests/integration/test_threehosts.sh
 integration: build/hop build/hop-san
 	@set -e; for t in tests/integration/test_*.sh; do \
 	  echo "== $$t"; HOP_BIN=build/hop bash $$t; \

@@ -7,15 +7,15 @@
 #   - `make run` (with its own HOP_HTTPS_PORT) builds, prints its ready line, and the printed URL answers: a
 #     link is created with the printed key and followed; the dev cluster lives where the server can reach
 #     it (.pgres links to it, as root);
-#   - `make run` is stopped 6 times with SIGTERM to its process group (as timeout(1), a supervisor or a CI
-#     job does) and 6 times with SIGINT to it (as Ctrl-C does): 3 times each at moments from early start-up
-#     to after the ready line, and 3 times each with a second signal following the first by 20 ms to 400 ms,
+#   - `make run` is stopped 4 times with SIGTERM to its process group (as timeout(1), a supervisor or a CI
+#     job does) and 4 times with SIGINT to it (as Ctrl-C does): twice each during start-up and after the
+#     ready line, and twice each with a second signal following the first by 20 ms or 400 ms,
 #     landing while scripts/run.sh stops what it started (see "stopping" below). Each time make exits within
 #     30 s, no process it started is left (every process carries a marker in its environment), the port is
 #     free and the dev cluster is stopped;
 #   - build/hop and tests/integration/test_skeleton.sh run from there, with TMPDIR inside the 0700 folder.
-# Runs once in `make integration` (it builds its own binary; HOP_BIN is not used). 11 minutes on a loaded
-# 2-core machine (13 starts and stops of make run, a build, test_skeleton.sh).
+# Runs once in `make integration` (it builds its own binary; HOP_BIN is not used). About 8 minutes on a
+# loaded 2-core machine (9 starts and stops of make run, a build, test_skeleton.sh).
 set -euo pipefail
 
 # shellcheck source=tests/lib/stack.sh
@@ -204,8 +204,8 @@ stop_run "after the first start, SIGTERM to the process group" TERM
 # land in the cleanup, as make's would under load, and as an impatient second Ctrl-C does.
 # Moments are seconds after make starts (start-up takes about 2-3 s here: deps check, make, PostgreSQL, hop,
 # Caddy), or "ready": when the ready line is printed.
-moments=(0.3 1.8 ready)
-agains=(0.02 0.1 0.4)
+moments=(1.8 ready)
+agains=(0.02 0.4)
 for sig in TERM INT; do
   for m in "${moments[@]}" "${agains[@]/#/again}"; do
     again=""
