@@ -150,7 +150,7 @@ deps-run:
 	@scripts/deps.sh build run
 
 run: deps-run
-	@$(MAKE) --no-print-directory build/hop
+	@$(MAKE) --no-print-directory build/hop build/web/index.html
 	@scripts/run.sh
 
 # Every test: unit tests plain, under ASan+UBSan and under valgrind; the integration suites against a real
