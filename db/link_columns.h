@@ -32,14 +32,14 @@ enum link_col {
 /* RFC 3339 in UTC, formatted by the database so that C never parses timestamps */
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* The visit totals, humans then bots. Humans are the sum of the total rows plus the total an import brought
- * (the one place that adds them). The redirect's lookup, which needs no totals, passes "0, 0". */
+/* The visit totals, humans then bots, from the day rows (visit_days keeps every day for ever; the hours of
+ * visit_counts are dropped after HOP_ANALYTICS_HOURLY_DAYS). Humans include the total an import brought (the
+ * one place that adds them). The redirect's lookup, which needs no totals, passes "0, 0". */
 #define LINK_HUMANS                                                                                          \
-    "(coalesce((SELECT sum(v.humans) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), 0) + "       \
+    "(coalesce((SELECT sum(v.humans) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), 0) + "         \
     "l.imported_visits)"
 #define LINK_VISITS                                                                                          \
-    LINK_HUMANS ", coalesce((SELECT sum(v.bots) FROM visit_counts v WHERE v.link_id = l.id AND v.dim = 0), " \
-                "0)"
+    LINK_HUMANS ", coalesce((SELECT sum(v.bots) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), 0)"
 
 /* clang-format off */
 /* One line per column, in enum link_col order, read from the table (or CTE) aliased "l". */

@@ -84,11 +84,14 @@ for ((i = 0; i < 200; i++)); do
 done
 
 # start_run: `make run` in the copy, in a process group of its own (job control on, so SIGINT is not ignored
-# in it, as it would be for a background job of a script); RUN_PID is make's pid and process group.
+# in it, as it would be for a background job of a script); RUN_PID is make's pid and process group. When this
+# suite itself was started with SIGINT ignored (from a background job: make check run with `&`), its children
+# inherit that, and job control cannot undo it: env --default-signal gives make run a default SIGINT, as a
+# terminal's would be.
 start_run() {
   : >"$W/run.out"
   set -m
-  (cd "$W/hop" && exec env HOP_ANYWHERE_MARK="$MARK" HOP_HTTPS_PORT="$port" MAKEFLAGS=-j2 make run) >"$W/run.out" 2>&1 &
+  (cd "$W/hop" && exec env --default-signal=INT HOP_ANYWHERE_MARK="$MARK" HOP_HTTPS_PORT="$port" MAKEFLAGS=-j2 make run) >"$W/run.out" 2>&1 &
   RUN_PID=$!
   set +m
 }

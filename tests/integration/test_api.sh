@@ -342,7 +342,7 @@ if [[ $G1 =~ ^[A-Za-z0-9]{7}$ ]]; then ok "create generated: 7 base62"; else fai
 expect_header_is "create generated: Location" location "/api/links/$G1"
 expect_header "create generated: application/json" '^content-type: application/json'
 expect_json "create generated: exactly the link fields" 'keys_unsorted | sort | join(",")' \
-  "bot_visits,created_at,disabled,domain,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
+  "bot_visits,created_at,disabled,domain,expired_url,expires_at,forward_query,imported_visits,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "create generated: url as given" .url "$URL1"
 expect_json "create generated: short_url from Host" .short_url "$BASE/$G1"
 expect_json "create generated: redirect 302, not disabled, 0 visits, no expiry" \
@@ -716,7 +716,7 @@ call lister GET /api/links
 expect_json "list default: 50 newest first" "$SLUGS" "$(seq_slugs "$NL" $((NL - 49)))"
 expect_json "list default: next_cursor a string" '.next_cursor | type' string
 expect_json "list items are whole links" \
-  '[.links[] | keys | sort | join(",")] | unique | join(" ")' "bot_visits,created_at,disabled,domain,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
+  '[.links[] | keys | sort | join(",")] | unique | join(" ")' "bot_visits,created_at,disabled,domain,expired_url,expires_at,forward_query,imported_visits,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "list item: short_url, url" '.links[0] | [.short_url, .url] | join(" ")' "$BASE/$LNEWEST https://example.com/list/$LNEWEST"
 call lister GET '/api/links?limit=1'
 expect_json "limit=1: the newest" "$SLUGS" "$LNEWEST"

@@ -89,10 +89,10 @@ links_of() { # KEY: every link of KEY's owner, projected to what the previous re
     echo "no JSON: $(_stack_last)"
 }
 visit_rows() { psql_q "SELECT l.slug, v.day, v.host, v.n FROM visits v JOIN links l ON l.id = v.link_id ORDER BY 1, 2, 3"; }
-# the same rows as this release keeps them (0006): per day and referrer host, as humans
+# the same rows as this release keeps them (0006): day rows per referrer host, as humans
 visit_rows_now() {
-  psql_q "SELECT l.slug, (v.bucket AT TIME ZONE 'UTC')::date, v.value, v.humans FROM visit_counts v
-          JOIN links l ON l.id = v.link_id WHERE v.dim = 1 AND NOT v.hourly ORDER BY 1, 2, 3"
+  psql_q "SELECT l.slug, v.day, v.value, v.humans FROM visit_days v
+          JOIN links l ON l.id = v.link_id WHERE v.dim = 1 ORDER BY 1, 2, 3"
 }
 # this release counts curl as a bot: the checks below follow links as a browser, so they count as visits
 BROWSER_UA='Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0'
@@ -114,7 +114,7 @@ else
   fail "this release's hop migrate on $OLD_REV's database" "$(tail -n 3 "$T/migrate-new.log" | tr '\n' '|')"
 fi
 expect_eq "the migrations are recorded (domains among them)" "$(psql_q "SELECT count(*) FROM domains")" 0
-expect_eq "visit rows carried into visit_counts by the migration" "$(visit_rows_now)" "$VROWS"
+expect_eq "visit rows carried into visit_days by the migration" "$(visit_rows_now)" "$VROWS"
 expect_eq "link ids, slugs and owners unchanged" "$(ids)" "$IDS"
 
 # start this release on the same socket, behind the same Caddy; the old links need no domain

@@ -72,7 +72,7 @@ fi
 expect_header_is "create: Location" location "/api/links/$slug1"
 expect_header "create: JSON content type" '^content-type: application/json'
 expect_json "create: fields" 'keys | sort | join(",")' \
-  "bot_visits,created_at,disabled,domain,expired_url,expires_at,forward_query,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
+  "bot_visits,created_at,disabled,domain,expired_url,expires_at,forward_query,imported_visits,max_visits,password_protected,redirect,short_url,slug,tags,targets,title,url,visits,visits_left"
 expect_json "create: url as given" '.url' "$url1"
 expect_json "create: redirect 302" '.redirect' 302
 expect_json "create: short_url" '.short_url' "$BASE/$slug1"
