@@ -30,6 +30,19 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# free_ports N LO HI: N free loopback ports in [LO, HI) into the array `ports`, starting at a place this
+# process's pid picks (so that two benchmarks at once start apart) and wrapping around.
+free_ports() {
+  local n=$1 lo=$2 hi=$3 p
+  ports=()
+  p=$((lo + $$ % (hi - lo)))
+  while ((${#ports[@]} < n)); do
+    ((p < hi)) || p=$lo
+    port_free "$p" && ports+=("$p")
+    p=$((p + 1))
+  done
+}
+
 # CPU ticks (user + system) of a process tree: the root, the children it reaped, and its live children.
 tree_ticks() {
   local root=$1 total=0 kids=() k line f

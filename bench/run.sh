@@ -95,14 +95,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 
-# Five free loopback ports.
-ports=()
-p=$((30000 + $$ % 10000))
-while ((${#ports[@]} < 5)); do
-  ((p < 40000)) || p=30000
-  port_free "$p" && ports+=("$p")
-  p=$((p + 1))
-done
+free_ports 5 30000 40000
 port_hop=${ports[0]} port_triv=${ports[1]} port_resp=${ports[2]} port_http=${ports[3]} port_before=${ports[4]}
 
 # ---- PostgreSQL, the key, 10,000 links ------------------------------------------------------------------

@@ -68,13 +68,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-ports=()
-p=$((40000 + $$ % 9000))
-while ((${#ports[@]} < 4)); do
-  ((p < 49000)) || p=40000
-  port_free "$p" && ports+=("$p")
-  p=$((p + 1))
-done
+free_ports 4 40000 49000
 port_hop=${ports[0]} port_pgb=${ports[1]} port_tx=${ports[2]} port_bouncer=${ports[3]}
 workers_env=()
 [[ -n ${SCALE_WORKERS:-} ]] && workers_env=(HOP_WORKERS="$SCALE_WORKERS")
