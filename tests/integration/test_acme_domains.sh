@@ -17,21 +17,12 @@ set -euo pipefail
 MAIN=hop.test
 VALIDITY=${PEBBLE_VALIDITY:-30}
 
-for tool in pebble pebble-challtestsrv openssl; do
-  command -v "$tool" >/dev/null 2>&1 || {
-    echo "FAIL - $tool is not installed (scripts/deps.sh installs it)"
-    echo "0 passed, 1 failed"
-    exit 1
-  }
-done
+prod_require pebble pebble-challtestsrv openssl
 
 prod_init
 prod_pg
 export HOP_WORKERS=2
-SOCK=$T/hop.sock
-prod_spawn hop env HOP_LISTEN="$SOCK" "$HOP_BIN" serve
-HOP_PID=$PROD_PID
-prod_wait_log "$T/hop.log" 'msg=ready' 1 20 "$HOP_PID" || prod_abort "hop serve was not ready within 20 s"
+prod_pool
 API_KEY=$(make_key acme) || prod_abort "hop keys create failed"
 "$HOP_BIN" domains add "$MAIN" >/dev/null || prod_abort "hop domains add $MAIN failed"
 

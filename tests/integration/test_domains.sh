@@ -16,10 +16,7 @@ MAIN=hop.test # HOP_DOMAIN: the site with the static page at /
 prod_init
 prod_pg
 export HOP_WORKERS=2
-SOCK=$T/hop.sock
-prod_spawn hop env HOP_LISTEN="$SOCK" "$HOP_BIN" serve
-HOP_PID=$PROD_PID
-prod_wait_log "$T/hop.log" 'msg=ready' 1 20 "$HOP_PID" || prod_abort "hop serve was not ready within 20 s"
+prod_pool
 API_KEY=$(make_key alice) || prod_abort "hop keys create failed"
 
 if ! { P_HTTP=$(prod_port) && P_HTTPS=$(prod_port) && P_ASK=$(prod_port); }; then

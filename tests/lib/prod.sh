@@ -36,6 +36,26 @@ prod_abort() {
   prod_finish
 }
 
+# prod_require TOOL...: every TOOL is on PATH, or the suite fails at once saying who installs it.
+prod_require() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "FAIL - $tool is not installed (scripts/deps.sh installs it)"
+      echo "0 passed, 1 failed"
+      exit 1
+    }
+  done
+}
+
+# prod_pool: `hop serve` on $T/hop.sock (SOCK), its master's pid in HOP_PID, ready within 20 s.
+prod_pool() {
+  SOCK=$T/hop.sock
+  prod_spawn hop env HOP_LISTEN="$SOCK" "$HOP_BIN" serve
+  HOP_PID=$PROD_PID
+  prod_wait_log "$T/hop.log" 'msg=ready' 1 20 "$HOP_PID" || prod_abort "hop serve was not ready within 20 s"
+}
+
 # prod_pg: a throwaway cluster in $T/pg, HOP_DB pointing at it, and the schema migrated.
 prod_pg() {
   if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
