@@ -123,48 +123,27 @@ sleep 1
 before=$(prod_count "$T/hop-a.log" 'msg=access method="GET" .* status=302')
 start_pool a "$SOCK_A" 2
 PID_A=$PROD_PID
-back_ms=""
-t0=$EPOCHREALTIME
-for ((i = 0; i < 100; i++)); do
-  if (($(prod_count "$T/hop-a.log" 'msg=access method="GET" .* status=302') > before)); then
-    back_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
-    break
-  fi
-  _stack_alive "$WRK_PID" || break
-  sleep 0.05
-done
-if [[ -n $back_ms ]]; then
-  ok "the restarted pool a is taken back under load (after ${back_ms} ms)"
+prod_taken_back "$T/hop-a.log" "$before" 100
+if [[ -n $BACK_MS ]]; then
+  ok "the restarted pool a is taken back under load (after ${BACK_MS} ms)"
 else
   fail "the restarted pool a is taken back under load" "pool a served no redirect while the load lasted"
 fi
 prod_wrk_wait
 
 # the per-second counts: the second of the kill may lose the requests that were in flight on pool a
-window_bad=0 late_bad=0 late_good=0 before_bad=0
-while read -r _ sec _ good _ bad; do
-  echo "  second $((sec - kill_sec)) from the kill: $good good, $bad failed"
-  if ((sec < kill_sec)); then
-    before_bad=$((before_bad + bad))
-  elif ((sec == kill_sec)); then
-    window_bad=$bad
-  else
-    late_bad=$((late_bad + bad))
-    late_good=$((late_good + good))
-  fi
-done < <(grep '^second ' "$WRK_OUT")
-sock_errs=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' "$WRK_OUT")
-echo "fail-over: $WRK_REQS requests in $LOAD_SECS s, slowest ${WRK_MAX_MS} ms; failed: $before_bad before the kill," \
-  "$window_bad in the second of the kill, $late_bad after it; socket errors: $WRK_ERRORS"
-if ((before_bad == 0 && late_bad == 0 && late_good > 0 && ${sock_errs:-0} == 0)); then
-  ok "fail-over: 0 failed except in the second of the kill ($late_good good after it)"
+prod_failover_tally "$kill_sec"
+echo "fail-over: $WRK_REQS requests in $LOAD_SECS s, slowest ${WRK_MAX_MS} ms; failed: $BEFORE_BAD before the kill," \
+  "$WINDOW_BAD in the second of the kill, $LATE_BAD after it; socket errors: $WRK_ERRORS"
+if ((BEFORE_BAD == 0 && LATE_BAD == 0 && LATE_GOOD > 0 && ${SOCK_ERRS:-0} == 0)); then
+  ok "fail-over: 0 failed except in the second of the kill ($LATE_GOOD good after it)"
 else
-  fail "fail-over: 0 failed except in the second of the kill" "before: $before_bad, after: $late_bad of $((late_good + late_bad)), socket errors: ${sock_errs:-0}"
+  fail "fail-over: 0 failed except in the second of the kill" "before: $BEFORE_BAD, after: $LATE_BAD of $((LATE_GOOD + LATE_BAD)), socket errors: ${SOCK_ERRS:-0}"
 fi
-if ((window_bad <= CONNS)); then
-  ok "fail-over: at most the requests in flight failed in the second of the kill ($window_bad)"
+if ((WINDOW_BAD <= CONNS)); then
+  ok "fail-over: at most the requests in flight failed in the second of the kill ($WINDOW_BAD)"
 else
-  fail "fail-over: at most the requests in flight failed in the second of the kill" "$window_bad failed"
+  fail "fail-over: at most the requests in flight failed in the second of the kill" "$WINDOW_BAD failed"
 fi
 
 prod_stop "$PID_B" TERM 15

@@ -306,47 +306,26 @@ echo "killed host b (pids ${victims[*]}) at second $kill_sec"
 sleep 1
 back_before=$(prod_count "$T/hop-b.log" 'msg=access method="GET" .* status=302')
 start_pool b 2
-back_ms=""
-t0=$EPOCHREALTIME
-for ((i = 0; i < 80; i++)); do
-  if (($(prod_count "$T/hop-b.log" 'msg=access method="GET" .* status=302') > back_before)); then
-    back_ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
-    break
-  fi
-  _stack_alive "$WRK_PID" || break
-  sleep 0.05
-done
-if [[ -n $back_ms ]]; then
-  ok "the restarted host b is taken back under load (after ${back_ms} ms)"
+prod_taken_back "$T/hop-b.log" "$back_before" 80
+if [[ -n $BACK_MS ]]; then
+  ok "the restarted host b is taken back under load (after ${BACK_MS} ms)"
 else
   fail "the restarted host b is taken back under load" "host b served no redirect while the load lasted"
 fi
 prod_wrk_wait
-window_bad=0 late_bad=0 late_good=0 before_bad=0
-while read -r _ sec _ good _ bad; do
-  echo "  second $((sec - kill_sec)) from the kill: $good good, $bad failed"
-  if ((sec < kill_sec)); then
-    before_bad=$((before_bad + bad))
-  elif ((sec == kill_sec)); then
-    window_bad=$bad
-  else
-    late_bad=$((late_bad + bad))
-    late_good=$((late_good + good))
-  fi
-done < <(grep '^second ' "$WRK_OUT")
-sock_errs=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' "$WRK_OUT")
-echo "fail-over: $WRK_REQS requests in $LOAD_SECS s, slowest ${WRK_MAX_MS} ms; failed: $before_bad before the kill," \
-  "$window_bad in its second, $late_bad after; socket errors: $WRK_ERRORS"
-if ((WRK_REQS > 0 && before_bad == 0 && late_bad == 0 && late_good > 0 && ${sock_errs:-0} == 0)); then
-  ok "host killed mid-load: 0 failed outside the second of the kill ($late_good good after it)"
+prod_failover_tally "$kill_sec"
+echo "fail-over: $WRK_REQS requests in $LOAD_SECS s, slowest ${WRK_MAX_MS} ms; failed: $BEFORE_BAD before the kill," \
+  "$WINDOW_BAD in its second, $LATE_BAD after; socket errors: $WRK_ERRORS"
+if ((WRK_REQS > 0 && BEFORE_BAD == 0 && LATE_BAD == 0 && LATE_GOOD > 0 && ${SOCK_ERRS:-0} == 0)); then
+  ok "host killed mid-load: 0 failed outside the second of the kill ($LATE_GOOD good after it)"
 else
   fail "host killed mid-load: 0 failed outside the second of the kill" \
-    "before: $before_bad, after: $late_bad of $((late_good + late_bad)), socket errors: ${sock_errs:-0}"
+    "before: $BEFORE_BAD, after: $LATE_BAD of $((LATE_GOOD + LATE_BAD)), socket errors: ${SOCK_ERRS:-0}"
 fi
-if ((window_bad <= CONNS)); then
-  ok "host killed mid-load: at most the requests in flight failed in its second ($window_bad)"
+if ((WINDOW_BAD <= CONNS)); then
+  ok "host killed mid-load: at most the requests in flight failed in its second ($WINDOW_BAD)"
 else
-  fail "host killed mid-load: at most the requests in flight failed in its second" "$window_bad failed"
+  fail "host killed mid-load: at most the requests in flight failed in its second" "$WINDOW_BAD failed"
 fi
 for h in "${HOSTS[@]}"; do
   prod_stop "${PID[$h]}" TERM 15

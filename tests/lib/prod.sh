@@ -56,6 +56,42 @@ prod_pool() {
   prod_wait_log "$T/hop.log" 'msg=ready' 1 20 "$HOP_PID" || prod_abort "hop serve was not ready within 20 s"
 }
 
+# prod_taken_back LOG BEFORE TRIES: polls every 50 ms, at most TRIES times and while the wrk load lives,
+# until LOG counts more 302 redirects than BEFORE (a restarted pool serving again); BACK_MS is how long that
+# took, empty when it never did.
+prod_taken_back() {
+  local log=$1 before=$2 tries=$3 t0=$EPOCHREALTIME i
+  BACK_MS=""
+  for ((i = 0; i < tries; i++)); do
+    if (($(prod_count "$log" 'msg=access method="GET" .* status=302') > before)); then
+      BACK_MS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+      return 0
+    fi
+    _stack_alive "$WRK_PID" || return 0
+    sleep 0.05
+  done
+}
+
+# prod_failover_tally KILL_SEC: reads the wrk run's per-second counts around a kill at wall-clock second
+# KILL_SEC (printing each) into BEFORE_BAD, WINDOW_BAD (the second of the kill), LATE_BAD and LATE_GOOD,
+# and wrk's socket errors into SOCK_ERRS.
+prod_failover_tally() {
+  local kill_sec=$1 sec good bad
+  BEFORE_BAD=0 WINDOW_BAD=0 LATE_BAD=0 LATE_GOOD=0
+  while read -r _ sec _ good _ bad; do
+    echo "  second $((sec - kill_sec)) from the kill: $good good, $bad failed"
+    if ((sec < kill_sec)); then
+      BEFORE_BAD=$((BEFORE_BAD + bad))
+    elif ((sec == kill_sec)); then
+      WINDOW_BAD=$bad
+    else
+      LATE_BAD=$((LATE_BAD + bad))
+      LATE_GOOD=$((LATE_GOOD + good))
+    fi
+  done < <(grep '^second ' "$WRK_OUT")
+  SOCK_ERRS=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' "$WRK_OUT")
+}
+
 # prod_pg: a throwaway cluster in $T/pg, HOP_DB pointing at it, and the schema migrated.
 prod_pg() {
   if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
