@@ -85,6 +85,12 @@ sql_list=$(stmt_sql 'k\.id < \$2 ORDER BY k\.id DESC LIMIT \$3\)\) ORDER BY l\.i
 sql_tagged=$(stmt_sql 'l\.tags @> \$3::text\[\] ORDER BY l\.id DESC LIMIT \$4$')
 # shellcheck disable=SC2016
 sql_search=$(stmt_sql 'LIKE \$3 AND l\.tags @> \$4::text\[\] ORDER BY')
+# hop's session settings (STMT_SESSION_SETUP: set_config(name, value, false) on each connection as it
+# opens), applied to the psql and pgbench sessions below too, so that they plan as hop's do
+sql_session=$(stmt_sql "^SELECT set_config\\('[a-z_]+', '[^']*', false\\)$")
+pg_session=$(sed -E "s/^SELECT set_config\\('([a-z_]+)', '([^']*)', false\\)$/-c \\1=\\2/" <<<"$sql_session")
+export PGOPTIONS="${PGOPTIONS:+$PGOPTIONS }$pg_session"
+say "hop's session: $pg_session"
 
 # name|statement|owner; before; then the statement's own parameters (SQL literals, ';' between)|path and query for hop|target ms
 max=9223372036854775807

@@ -102,6 +102,21 @@ int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
     return 0;
 }
 
+/* The session's settings (STMT_SESSION_SETUP), once per connection: 0 or -1. */
+static int session_setup(PGconn *c, bool quiet)
+{
+    PGresult *res = PQexecPrepared(c, stmt_table[STMT_SESSION_SETUP].name, 0, NULL, NULL, NULL, 0);
+    int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc < 0 && !quiet) {
+        char msg[512];
+        const char *e = PQresultErrorMessage(res);
+        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+        log_error("cannot set up the session", "error=%s", msg);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int db_connect(void)
 {
     if (conn && PQstatus(conn) == CONNECTION_OK)
@@ -115,7 +130,7 @@ int db_connect(void)
     if (!quiet)
         failure_logged_ms = now;
     PGconn *c = db_open_conn(quiet);
-    if (c && db_prepare_group(c, STMT_APP, quiet) < 0) {
+    if (c && (db_prepare_group(c, STMT_APP, quiet) < 0 || session_setup(c, quiet) < 0)) {
         PQfinish(c);
         c = NULL;
     }

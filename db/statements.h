@@ -25,6 +25,7 @@ enum stmt_id {
     STMT_MIG_RECORD,
     /* the application */
     STMT_PING,
+    STMT_SESSION_SETUP,
     STMT_LISTEN,
     STMT_LISTEN_DOMAINS,
     STMT_DOMAINS_LIST,
