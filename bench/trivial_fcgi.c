@@ -12,12 +12,14 @@
 
 enum { MAX_WORKERS = 64, BACKLOG = 4096 };
 
-/* The same head hop sends for a redirect, so that both move the same bytes through Caddy. */
+/* The same head hop sends for a redirect, header for header and in its order (X-Robots-Tag since issue 11),
+ * so that both move the same bytes through Caddy and Caddy parses the same header lines for each. */
 static const char response[] = "Status: 302 Found\r\n"
-                               "Location: https://example.com/popular\r\n"
-                               "Cache-Control: private, max-age=0\r\n"
-                               "X-Request-Id: 00000000-1\r\n"
                                "Content-Length: 0\r\n"
+                               "X-Request-Id: 00000000-1\r\n"
+                               "Cache-Control: private, max-age=0\r\n"
+                               "X-Robots-Tag: noindex\r\n"
+                               "Location: https://example.com/popular\r\n"
                                "\r\n";
 
 static volatile sig_atomic_t stopping; /* in a worker */
