@@ -418,20 +418,15 @@ function loadChartLibrary() {
   }));
 }
 
-// The stats answer in either shape: series of humans and bots (analytics), or visits per day (before it).
+// The stats series as chart rows: one per day, people and bots apart.
 function seriesOf(st) {
-  if (Array.isArray(st.series)) {
-    return st.series.map((b) => ({ label: b.start.slice(0, 10), t: Date.parse(b.start) / 1000, humans: b.humans, bots: b.bots }));
-  }
-  return st.days.map((d) => ({ label: d.date, t: Date.parse(`${d.date}T00:00:00Z`) / 1000, humans: d.visits, bots: 0 }));
+  return st.series.map((b) => ({ label: b.start.slice(0, 10), t: Date.parse(b.start) / 1000, humans: b.humans, bots: b.bots }));
 }
 
 function topsOf(st) {
   const lists = [['Referrers', 'referrers'], ['Countries', 'countries'], ['Devices', 'devices'],
     ['Browsers', 'browsers'], ['Operating systems', 'operating_systems']];
-  if (st.top) return lists.map(([title, k]) => [title, st.top[k] || []]);
-  // before analytics: only referrers, as {host, visits}
-  return lists.map(([title, k]) => [title, k === 'referrers' ? st.referrers.map((r) => ({ value: r.host, visits: r.visits })) : null]);
+  return lists.map(([title, k]) => [title, st.top[k] || []]);
 }
 
 async function showStats(slug, domain) {
@@ -453,9 +448,6 @@ async function showStats(slug, domain) {
     const humans = rows.reduce((n, r) => n + r.humans, 0);
     const bots = rows.reduce((n, r) => n + r.bots, 0);
     $('.totals').textContent = `${humans} visits by people, ${bots} by bots, in the last ${days.value} days.`;
-    const note = $('#stats-note');
-    note.hidden = Array.isArray(st.series);
-    note.textContent = 'This server does not tell bots apart yet: every visit is counted as a person’s.';
     const chart = $('#chart');
     chart.setAttribute('aria-label', `Chart of visits per day: ${humans} by people and ${bots} by bots in all; the numbers are in the table below.`);
     chart.replaceChildren();
@@ -475,9 +467,8 @@ async function showStats(slug, domain) {
     const tops = $('.tops');
     tops.replaceChildren(...topsOf(st).map(([title, list]) => el('section', { class: 'card' },
       el('h2', {}, title),
-      list === null ? el('p', { class: 'note' }, 'Not recorded by this server yet.')
-        : list.length === 0 ? el('p', { class: 'note' }, 'No visits in this window.')
-          : el('ol', {}, ...list.map((e) => el('li', {}, el('span', {}, e.value || '(none)'), el('span', { class: 'num' }, String(e.visits))))))));
+      list.length === 0 ? el('p', { class: 'note' }, 'No visits in this window.')
+        : el('ol', {}, ...list.map((e) => el('li', {}, el('span', {}, e.value || '(none)'), el('span', { class: 'num' }, String(e.visits))))))));
   };
   days.addEventListener('change', draw);
   await draw();

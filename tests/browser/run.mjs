@@ -355,8 +355,10 @@ await step('stats', async () => {
   await page.waitForFunction(() => window.hop && window.hop.chart && window.hop.chart.data, { timeout: 10000 });
   const data = await page.evaluate(() => window.hop.chart.data.map((s) => Array.from(s)));
   const sum = (a) => a.reduce((n, x) => n + (x || 0), 0);
-  check("stats: the chart's data holds the 3 visits", sum(data[1]) + sum(data[2]) === 3 && data[0].length === 30, JSON.stringify(data.map((s) => s.slice(-3))));
-  check("stats: today's point is the last", data[1][data[1].length - 1] + data[2][data[2].length - 1] === 3, JSON.stringify(data[1].slice(-2)));
+  check("stats: the chart's data holds the 3 visits, all by people", sum(data[1]) === 3 && sum(data[2]) === 0 && data[0].length === 30, JSON.stringify(data.map((s) => s.slice(-3))));
+  check("stats: today's point is the last", data[1][data[1].length - 1] === 3, JSON.stringify(data[1].slice(-2)));
+  await waitText('.totals', /^3 visits by people, 0 by bots/);
+  ok('stats: the totals say 3 by people and 0 by bots');
   await waitText('.tops', /news\.example\.org/);
   ok('stats: the top referrers list the Referer host');
   await shots('stats');
