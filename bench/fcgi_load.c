@@ -1,5 +1,7 @@
 /* A FastCGI load generator: drives a responder's socket directly, one new connection per request as Caddy
  * does, and prints throughput, a status histogram, latency percentiles and errors. */
+#include "fcgirec.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,18 +21,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-enum {
-    FCGI_BEGIN_REQUEST = 1,
-    FCGI_END_REQUEST = 3,
-    FCGI_PARAMS = 4,
-    FCGI_STDIN = 5,
-    FCGI_STDOUT = 6,
-    FCGI_STDERR = 7,
-    FCGI_RESPONDER = 1,
-    /* a record's content is at most 65535 bytes; whole chunks of 8 need no padding */
-    REC_CHUNK = 65528,
-};
 
 enum {
     MAX_CONNS = 10000,
@@ -138,37 +128,9 @@ static uint64_t rng_next(uint64_t *s)
 
 /* ---- the request ------------------------------------------------------------------------------------ */
 
-static size_t put_len(unsigned char *p, size_t n)
-{
-    if (n < 128) {
-        p[0] = (unsigned char)n;
-        return 1;
-    }
-    p[0] = (unsigned char)(0x80 | (n >> 24));
-    p[1] = (unsigned char)(n >> 16);
-    p[2] = (unsigned char)(n >> 8);
-    p[3] = (unsigned char)n;
-    return 4;
-}
-
-/* Append one name-value pair; -1 when it does not fit in cap. */
-static int put_param(unsigned char *buf, size_t *len, size_t cap, const char *name, size_t nlen,
-                     const char *value, size_t vlen)
-{
-    if (nlen + vlen + 8 > cap - *len)
-        return -1;
-    *len += put_len(buf + *len, nlen);
-    *len += put_len(buf + *len, vlen);
-    memcpy(buf + *len, name, nlen);
-    *len += nlen;
-    memcpy(buf + *len, value, vlen);
-    *len += vlen;
-    return 0;
-}
-
 static int param(unsigned char *buf, size_t *len, const char *name, const char *value)
 {
-    return put_param(buf, len, PARAMS_CAP, name, strlen(name), value, strlen(value));
+    return fcgirec_param(buf, len, PARAMS_CAP, name, strlen(name), value, strlen(value));
 }
 
 /* "User-Agent: x" becomes HTTP_USER_AGENT=x. */
@@ -185,33 +147,7 @@ static int header_param(unsigned char *buf, size_t *len, const char *header)
     const char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
         v++;
-    return put_param(buf, len, PARAMS_CAP, name, n, v, strlen(v));
-}
-
-static size_t put_record(unsigned char *p, int type, const unsigned char *content, size_t n)
-{
-    p[0] = 1;
-    p[1] = (unsigned char)type;
-    p[2] = 0;
-    p[3] = 1; /* request id 1: one request per connection, as Caddy does */
-    p[4] = (unsigned char)(n >> 8);
-    p[5] = (unsigned char)n;
-    p[6] = 0;
-    p[7] = 0;
-    if (n)
-        memcpy(p + 8, content, n);
-    return 8 + n;
-}
-
-/* A stream (PARAMS or STDIN): its content in records of at most REC_CHUNK bytes, then the empty record. */
-static size_t put_stream(unsigned char *p, int type, const unsigned char *content, size_t n)
-{
-    size_t o = 0;
-    for (size_t off = 0; off < n; off += REC_CHUNK) {
-        size_t k = n - off < REC_CHUNK ? n - off : REC_CHUNK;
-        o += put_record(p + o, type, content + off, k);
-    }
-    return o + put_record(p + o, type, NULL, 0);
+    return fcgirec_param(buf, len, PARAMS_CAP, name, n, v, strlen(v));
 }
 
 /* Build the records of one request into c->out, with the params Caddy 2.6 sends for the same request. */
@@ -272,10 +208,9 @@ static int build_request(struct worker *w, struct conn *c)
     if (rc)
         return -1;
 
-    unsigned char begin[8] = {0, FCGI_RESPONDER, 0, 0, 0, 0, 0, 0};
-    size_t o = put_record(c->out, FCGI_BEGIN_REQUEST, begin, sizeof(begin));
-    o += put_stream(c->out + o, FCGI_PARAMS, pb, pl);
-    o += put_stream(c->out + o, FCGI_STDIN, cfg.body, cfg.body_len);
+    size_t o = fcgirec_begin(c->out);
+    o += fcgirec_stream(c->out + o, FCGIREC_PARAMS, pb, pl);
+    o += fcgirec_stream(c->out + o, FCGIREC_STDIN, cfg.body, cfg.body_len);
     c->out_len = o;
     c->out_off = 0;
     return 0;
@@ -338,16 +273,17 @@ static int feed(struct conn *c, struct stats *st, const unsigned char *p, size_t
             c->rec_type = c->hdr[1];
             c->rec_left = (size_t)c->hdr[4] << 8 | c->hdr[5];
             c->pad_left = c->hdr[6];
-            if (c->rec_type == FCGI_END_REQUEST && c->rec_left != 8)
+            if (c->rec_type == FCGIREC_END_REQUEST && c->rec_left != 8)
                 return -1;
-            if (c->rec_type != FCGI_STDOUT && c->rec_type != FCGI_STDERR && c->rec_type != FCGI_END_REQUEST)
+            if (c->rec_type != FCGIREC_STDOUT && c->rec_type != FCGIREC_STDERR &&
+                c->rec_type != FCGIREC_END_REQUEST)
                 return -1;
         }
         size_t k = c->rec_left < n ? c->rec_left : n;
-        if (c->rec_type == FCGI_STDOUT) {
+        if (c->rec_type == FCGIREC_STDOUT) {
             head_add(c, p, k);
             st->stdout_bytes += (long long)k;
-        } else if (c->rec_type == FCGI_END_REQUEST) {
+        } else if (c->rec_type == FCGIREC_END_REQUEST) {
             memcpy(c->end + c->end_have, p, k);
             c->end_have += k;
         }
@@ -360,7 +296,7 @@ static int feed(struct conn *c, struct stats *st, const unsigned char *p, size_t
         n -= k;
         if (c->rec_left == 0 && c->pad_left == 0) {
             c->hdr_have = 0;
-            if (c->rec_type == FCGI_END_REQUEST)
+            if (c->rec_type == FCGIREC_END_REQUEST)
                 return c->end[4] == 0 ? 1 : -1; /* protocolStatus: REQUEST_COMPLETE */
         }
     }
@@ -771,8 +707,8 @@ int main(int argc, char **argv)
     if (!cfg.content_type)
         cfg.content_type = body_file ? "application/json" : "";
     /* BEGIN_REQUEST, params and body in whole records, each stream's empty record */
-    out_cap = 16 + PARAMS_CAP + 8 * (PARAMS_CAP / REC_CHUNK + 2) + cfg.body_len +
-              8 * (cfg.body_len / REC_CHUNK + 2);
+    out_cap = FCGIREC_BEGIN_SIZE + PARAMS_CAP + 8 * (PARAMS_CAP / FCGIREC_MAX + 2) + cfg.body_len +
+              8 * (cfg.body_len / FCGIREC_MAX + 2);
 
     struct worker *ws = xcalloc((size_t)cfg.threads, sizeof(*ws));
     uint64_t t0 = now_ns();

@@ -1,6 +1,7 @@
 /* One FastCGI request as a client; see fcgiclient.h. */
 #include "fcgiclient.h"
 
+#include "fcgirec.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -15,11 +16,6 @@
 #include <unistd.h>
 
 enum {
-    REC_BEGIN = 1,
-    REC_END = 3,
-    REC_PARAMS = 4,
-    REC_STDIN = 5,
-    REC_STDOUT = 6,
     PARAMS_CAP = 8192,
     REPLY_MAX = 16 * 1024 * 1024, /* more than any status or scrape; a bound for a peer that never stops */
 };
@@ -77,41 +73,6 @@ static int dial(const char *addr, int timeout_ms)
     return fd;
 }
 
-static size_t put_len(unsigned char *p, size_t n)
-{
-    if (n < 128) {
-        p[0] = (unsigned char)n;
-        return 1;
-    }
-    p[0] = (unsigned char)(0x80 | (n >> 24));
-    p[1] = (unsigned char)(n >> 16);
-    p[2] = (unsigned char)(n >> 8);
-    p[3] = (unsigned char)n;
-    return 4;
-}
-
-static int put_param(unsigned char *buf, size_t *len, const char *name, const char *value)
-{
-    size_t nl = strlen(name), vl = strlen(value);
-    if (nl + vl + 8 > PARAMS_CAP - *len)
-        return -1;
-    *len += put_len(buf + *len, nl);
-    *len += put_len(buf + *len, vl);
-    memcpy(buf + *len, name, nl);
-    memcpy(buf + *len + nl, value, vl);
-    *len += nl + vl;
-    return 0;
-}
-
-static size_t put_record(unsigned char *p, int type, const unsigned char *content, size_t n)
-{
-    unsigned char h[8] = {1, (unsigned char)type, 0, 1, (unsigned char)(n >> 8), (unsigned char)n, 0, 0};
-    memcpy(p, h, 8);
-    if (n)
-        memcpy(p + 8, content, n);
-    return 8 + n;
-}
-
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
@@ -124,6 +85,11 @@ static int write_all(int fd, const unsigned char *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+static int put_param(unsigned char *buf, size_t *len, const char *name, const char *value)
+{
+    return fcgirec_param(buf, len, PARAMS_CAP, name, strlen(name), value, strlen(value));
 }
 
 static int send_request(int fd, const char *path, const char *const *params)
@@ -142,11 +108,9 @@ static int send_request(int fd, const char *path, const char *const *params)
             return -1;
     }
     static unsigned char out[PARAMS_CAP + 64];
-    static const unsigned char begin[8] = {0, 1, 0, 0, 0, 0, 0, 0}; /* role responder, no keep-alive */
-    size_t o = put_record(out, REC_BEGIN, begin, sizeof(begin));
-    o += put_record(out + o, REC_PARAMS, pbuf, plen);
-    o += put_record(out + o, REC_PARAMS, NULL, 0);
-    o += put_record(out + o, REC_STDIN, NULL, 0);
+    size_t o = fcgirec_begin(out);
+    o += fcgirec_stream(out + o, FCGIREC_PARAMS, pbuf, plen);
+    o += fcgirec_stream(out + o, FCGIREC_STDIN, NULL, 0);
     return write_all(fd, out, o);
 }
 
@@ -180,7 +144,7 @@ static int read_stdout(int fd, char **data, size_t *len, const char **err)
             return -1;
         }
         size_t n = (size_t)h[4] << 8 | h[5];
-        bool out = h[1] == REC_STDOUT;
+        bool out = h[1] == FCGIREC_STDOUT;
         if (out && *len + n + 1 > cap) {
             while (*len + n + 1 > cap)
                 cap *= 2;
@@ -197,7 +161,7 @@ static int read_stdout(int fd, char **data, size_t *len, const char **err)
         }
         if (out)
             *len += n;
-        else if (h[1] == REC_END)
+        else if (h[1] == FCGIREC_END_REQUEST)
             break;
     }
     (*data)[*len] = '\0';

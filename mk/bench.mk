@@ -6,10 +6,11 @@ BENCH_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS)
 
 .PHONY: bench bench-tools bench-smoke bench-search
 
-build/bench/fcgi_load: bench/fcgi_load.c
+# the load generator encodes its records with the runtime's fcgirec (the same encoding as `hop status`)
+build/bench/fcgi_load: bench/fcgi_load.c build/libfcgiapp.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< -pthread
+	$(Q)$(CC) $(BENCH_CFLAGS) -Ifcgi-app -o $@ $< build/libfcgiapp.a -pthread
 build/bench/trivial_fcgi: bench/trivial_fcgi.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
