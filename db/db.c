@@ -337,26 +337,64 @@ static PGresult *run_primary(enum stmt_id id, const char *const *params, int *rc
     return res;
 }
 
-/* A statement on the replica, or NULL when it failed: a failure is never the request's (the primary answers
- * instead), so it is logged as a warning, and a broken connection is closed to be reopened by the next read.
- */
-static PGresult *run_replica(enum stmt_id id, const char *const *params)
+/* A statement of the pipeline below, queued: 1, or 0 when it could not be. */
+static int send_stmt(PGconn *c, enum stmt_id id, const char *const *params)
 {
-    PGresult *res = exec_stmt(replica.conn, &stmt_table[id], params);
+    const struct stmt *s = &stmt_table[id];
+    return s->group == STMT_APP_REPLAN ? PQsendQueryParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
+                                       : PQsendQueryPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
+}
+
+/* The replica's stamp and the read in one round trip (libpq's pipeline mode), in res[0] and res[1]: 0, each
+ * result to be checked, or -1 when the exchange itself broke (the connection is then closed, to be reopened
+ * by the next read). The read is wasted when the stamp says the replica is behind, which is rare. */
+static int replica_pair(enum stmt_id check, const char *const *key, enum stmt_id id,
+                        const char *const *params, PGresult *res[2])
+{
+    PGconn *c = replica.conn;
+    res[0] = res[1] = NULL;
+    bool ok =
+        PQenterPipelineMode(c) && send_stmt(c, check, key) && send_stmt(c, id, params) && PQpipelineSync(c);
+    /* each statement's result is followed by a NULL, and the sync's result ends the exchange: anything else
+     * is a broken connection (a bounded number of calls, whatever the server does) */
+    for (int i = 0; ok && i < 2; i++) {
+        res[i] = PQgetResult(c);
+        PGresult *end = res[i] ? PQgetResult(c) : NULL;
+        ok = res[i] && !end;
+        PQclear(end);
+    }
+    PGresult *sync = ok ? PQgetResult(c) : NULL;
+    ok = ok && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (ok && PQexitPipelineMode(c))
+        return 0;
+    char msg[512];
+    log_quote(msg, sizeof(msg), PQerrorMessage(c), strcspn(PQerrorMessage(c), "\n"));
+    log_warn("replica connection broke, the primary answers", "statement=%s error=%s", stmt_table[id].name,
+             msg);
+    PQclear(res[0]);
+    PQclear(res[1]);
+    res[0] = res[1] = NULL;
+    conn_close(&replica);
+    replica.last_attempt_ms = 0;
+    return -1;
+}
+
+/* Whether a statement of the pair succeeded; a failure is never the request's (the primary answers instead),
+ * so it is logged as a warning. A statement after a failed one reports the first failure only. */
+static bool replica_ok(enum stmt_id id, const PGresult *res)
+{
     if (result_ok(res))
-        return res;
+        return true;
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+        return false;
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     char msg[512];
     const char *e = PQresultErrorMessage(res);
     log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
     log_warn("replica statement failed, the primary answers", "name=%s sqlstate=%s error=%s",
              stmt_table[id].name, state ? state : "none", msg);
-    if (PQstatus(replica.conn) != CONNECTION_OK) {
-        conn_close(&replica);
-        replica.last_attempt_ms = 0;
-    }
-    PQclear(res);
-    return NULL;
+    return false;
 }
 
 /* The stamp in a result of read_lsn_owner or read_lsn_link as one number (0: no row, never stamped). */
@@ -370,8 +408,10 @@ static unsigned long long stamp_of(const PGresult *res)
 
 /* A replica-safe read on the replica, when it shows the last change of the owner that $1 names: the primary
  * tells the stamp of that change (one index lookup), and a replica whose read_lsn row has reached it has
- * replayed the change's commit. NULL with *rc DB_OK: the primary must answer (the replica is behind, down or
- * failed); NULL with *rc set otherwise: the primary could not tell the stamp. */
+ * replayed the change's commit. The replica's stamp and the read go together: the read's snapshot is taken
+ * after the stamp's, so it sees at least what the stamp showed. NULL with *rc DB_OK: the primary must answer
+ * (the replica is behind, down or failed); NULL with *rc set otherwise: the primary could not tell the stamp.
+ */
 static PGresult *read_replica(enum stmt_id id, const char *const *params, int *rc)
 {
     enum stmt_id check = stmt_table[id].read == STMT_READ_LINK ? STMT_READ_LSN_LINK : STMT_READ_LSN_OWNER;
@@ -381,23 +421,22 @@ static PGresult *read_replica(enum stmt_id id, const char *const *params, int *r
         return NULL;
     unsigned long long want = stamp_of(res);
     PQclear(res);
-    if (conn_open(&replica, replica_conninfo(), prepare_reads) != DB_OK || !(res = run_replica(check, key))) {
+    PGresult *pair[2];
+    if (conn_open(&replica, replica_conninfo(), prepare_reads) != DB_OK ||
+        replica_pair(check, key, id, params, pair) < 0) {
         metrics_add(m_read_unavailable, 1);
         return NULL;
     }
-    unsigned long long have = stamp_of(res);
-    PQclear(res);
-    if (have < want) {
-        metrics_add(m_read_behind, 1);
-        return NULL;
+    bool ok = replica_ok(check, pair[0]) && replica_ok(id, pair[1]);
+    bool behind = ok && stamp_of(pair[0]) < want;
+    PQclear(pair[0]);
+    if (ok && !behind) {
+        metrics_add(m_read_replica, 1);
+        return pair[1];
     }
-    /* a later statement sees a later snapshot of the replica: at least what the check saw */
-    if (!(res = run_replica(id, params))) {
-        metrics_add(m_read_unavailable, 1);
-        return NULL;
-    }
-    metrics_add(m_read_replica, 1);
-    return res;
+    PQclear(pair[1]);
+    metrics_add(behind ? m_read_behind : m_read_unavailable, 1);
+    return NULL;
 }
 
 PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)
