@@ -93,8 +93,8 @@ for ((i = 0; i < 51; i++)); do
 done >"$T/explain.sql"
 psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -f "$T/explain.sql" >"$T/explain.json"
 read -r trig_us exec_us < <(jq -s -r '[.[1:][] | .[0]] |
-  [map([.Triggers[] | select(."Trigger Name" == "links_read_lsn_insert") | .Time] | add * 1000) | sort | .[length / 2 | floor],
-   map(."Execution Time" * 1000) | sort | .[length / 2 | floor]] | map(floor) | join(" ")' "$T/explain.json")
+  [(map([.Triggers[] | select(."Trigger Name" == "links_read_lsn_insert") | .Time] | add * 1000) | sort | .[length / 2 | floor]),
+   (map(."Execution Time" * 1000) | sort | .[length / 2 | floor])] | map(floor | tostring) | join(" ")' "$T/explain.json")
 load_pg=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- end to end -------------------------------------------------------------------------------------------
