@@ -192,6 +192,14 @@ else
 fi
 API_KEY=$KEY req POST /api/links "${JSON[@]}" -d '{"url":"https://example.com/three","slug":"r3"}'
 expect_status "replica stopped: writes still work" 201
+if command -v promtool >/dev/null 2>&1; then
+  curl -sS --max-time 10 "$METRICS_BASE/metrics" >"$T/metrics.txt"
+  if promtool check metrics <"$T/metrics.txt" >"$T/promtool.out" 2>&1; then
+    ok "promtool check metrics: the replica's series are well formed"
+  else
+    fail "promtool check metrics: the replica's series are well formed" "$(head -n 5 "$T/promtool.out" | tr '\n' '|')"
+  fi
+fi
 
 # ---- the replica back: reads go to it again ---------------------------------------------------------------
 replica_restart || fail "the replica starts again" "$(tail -n 5 "$R/log" | tr '\n' '|')"
