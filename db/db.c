@@ -1,4 +1,4 @@
-/* The per-process connection; see db.h. */
+/* The per-process connections, the primary's and, when HOP_DB_READ names one, a read replica's; see db.h. */
 #include "db.h"
 
 #include "clock.h"
@@ -6,6 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -13,14 +14,56 @@
 
 enum { RETRY_MS = 200, FAILURE_LOG_MS = 30 * 1000 };
 
-static PGconn *conn;
-static long long last_attempt_ms;
-/* an outage is logged when it starts and then every FAILURE_LOG_MS, not on every retry */
-static long long failing_since_ms, failure_logged_ms;
+/* One connection and its reconnects: the primary (HOP_DB) or the read replica (HOP_DB_READ), each with the
+ * same retry interval and the same quiet outage logging. */
+struct conn_state {
+    const char *role; /* in log lines */
+    const char *env;  /* the variable that holds its connection string */
+    PGconn *conn;
+    long long last_attempt_ms;
+    /* an outage is logged when it starts and then every FAILURE_LOG_MS, not on every retry */
+    long long failing_since_ms, failure_logged_ms;
+    bool opened_here; /* this process has had a connection (a fork's inherited one does not count) */
+    int m_up,
+        m_down; /* metric ids (metrics.h); -1 until db_metrics_define, and in commands that run no pool */
+};
+
+static struct conn_state primary = {.role = "primary", .env = "HOP_DB", .m_up = -1, .m_down = -1};
+static struct conn_state replica = {.role = "replica", .env = "HOP_DB_READ", .m_up = -1, .m_down = -1};
 static unsigned long generation;
-static bool opened_here; /* this process has had a connection (a fork's inherited one does not count) */
-/* metric ids (metrics.h); -1 until db_metrics_define, and in commands that run no pool */
-static int m_up = -1, m_down = -1, m_reconnects = -1, m_errors = -1, m_unavailable = -1;
+static int m_reconnects = -1, m_errors = -1, m_unavailable = -1;
+/* reads of replica-safe statements: answered by the replica, or by the primary because the replica had not
+ * yet replayed the owner's last change (behind) or could not answer (unavailable) */
+static int m_read_replica = -1, m_read_behind = -1, m_read_unavailable = -1;
+
+/* HOP_DB_READ, or NULL when reads stay on the primary. */
+static const char *replica_conninfo(void)
+{
+    const char *s = getenv(replica.env);
+    return s && *s ? s : NULL;
+}
+
+static int replica_metrics_define(void)
+{
+    static const char conn_help[] = "Pool processes whose read replica connection (HOP_DB_READ) is up, or "
+                                    "down (failed or broken; opened at the first read).";
+    static const char read_help[] =
+        "List, export and stats reads when HOP_DB_READ is set: answered by the replica, or by the primary "
+        "because the replica had not yet replayed the owner's last change (behind) or could not answer "
+        "(unavailable).";
+    replica.m_up =
+        metrics_define("hop_postgres_replica_connections", "state=\"up\"", METRICS_GAUGE, conn_help);
+    replica.m_down =
+        metrics_define("hop_postgres_replica_connections", "state=\"down\"", METRICS_GAUGE, conn_help);
+    m_read_replica = metrics_define("hop_postgres_replica_reads_total", "answered_by=\"replica\"",
+                                    METRICS_COUNTER, read_help);
+    m_read_behind = metrics_define("hop_postgres_replica_reads_total",
+                                   "answered_by=\"primary\",reason=\"behind\"", METRICS_COUNTER, read_help);
+    m_read_unavailable =
+        metrics_define("hop_postgres_replica_reads_total", "answered_by=\"primary\",reason=\"unavailable\"",
+                       METRICS_COUNTER, read_help);
+    return replica.m_up < 0 || m_read_unavailable < 0 ? -1 : 0;
+}
 
 int db_metrics_define(void)
 {
@@ -29,8 +72,8 @@ int db_metrics_define(void)
     static const char err_help[] = "Statements that failed: kind=\"error\" is hop's or the schema's fault "
                                    "(500), kind=\"unavailable\" the "
                                    "database going away (503).";
-    m_up = metrics_define("hop_postgres_connections", "state=\"up\"", METRICS_GAUGE, conn_help);
-    m_down = metrics_define("hop_postgres_connections", "state=\"down\"", METRICS_GAUGE, conn_help);
+    primary.m_up = metrics_define("hop_postgres_connections", "state=\"up\"", METRICS_GAUGE, conn_help);
+    primary.m_down = metrics_define("hop_postgres_connections", "state=\"down\"", METRICS_GAUGE, conn_help);
     m_reconnects =
         metrics_define("hop_postgres_reconnects_total", NULL, METRICS_COUNTER,
                        "Connections to PostgreSQL opened again after one broke or could not be opened.");
@@ -38,13 +81,16 @@ int db_metrics_define(void)
         metrics_define("hop_postgres_statement_errors_total", "kind=\"error\"", METRICS_COUNTER, err_help);
     m_unavailable = metrics_define("hop_postgres_statement_errors_total", "kind=\"unavailable\"",
                                    METRICS_COUNTER, err_help);
-    return m_up < 0 || m_unavailable < 0 ? -1 : 0;
+    if (primary.m_up < 0 || m_unavailable < 0)
+        return -1;
+    /* an instance without a replica shows no replica series */
+    return replica_conninfo() ? replica_metrics_define() : 0;
 }
 
-static void conn_state(bool up)
+static void conn_state(struct conn_state *d, bool up)
 {
-    metrics_set(m_up, up);
-    metrics_set(m_down, !up);
+    metrics_set(d->m_up, up);
+    metrics_set(d->m_down, !up);
 }
 
 /* libpq prints notices, and errors that arrive between statements (a server shutting down), on stderr as
@@ -57,11 +103,11 @@ static void notice_to_log(void *arg, const char *message)
     log_warn("database notice", "notice=%s", msg);
 }
 
-PGconn *db_open_conn(bool quiet)
+static PGconn *open_conn(const char *conninfo, const char *role, bool quiet)
 {
-    /* connect_timeout comes first so that HOP_DB, expanded from dbname, may override it */
+    /* connect_timeout comes first so that the connection string, expanded from dbname, may override it */
     const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *vals[] = {"2", "hop", getenv("HOP_DB"), NULL};
+    const char *vals[] = {"2", "hop", conninfo, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(c) != CONNECTION_OK) {
         if (quiet) {
@@ -70,7 +116,7 @@ PGconn *db_open_conn(bool quiet)
         }
         char msg[512];
         log_quote(msg, sizeof(msg), PQerrorMessage(c), strcspn(PQerrorMessage(c), "\n"));
-        log_warn("database connection failed", "error=%s", msg);
+        log_warn("database connection failed", "role=%s error=%s", role, msg);
         PQfinish(c);
         return NULL;
     }
@@ -78,26 +124,31 @@ PGconn *db_open_conn(bool quiet)
     return c;
 }
 
+PGconn *db_open_conn(bool quiet)
+{
+    return open_conn(getenv(primary.env), primary.role, quiet);
+}
+
+static int prepare(PGconn *c, int i, bool quiet)
+{
+    PGresult *res = PQprepare(c, stmt_table[i].name, stmt_table[i].sql, stmt_table[i].nparams, NULL);
+    int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc < 0 && !quiet) {
+        char msg[512];
+        const char *e = PQresultErrorMessage(res);
+        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+        log_error("cannot prepare statement", "name=%s error=%s", stmt_table[i].name, msg);
+    }
+    PQclear(res);
+    return rc;
+}
+
 int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
 {
     for (int i = 0; i < STMT_COUNT; i++) {
         enum stmt_group g = stmt_table[i].group == STMT_APP_REPLAN ? STMT_APP : stmt_table[i].group;
-        if (g != group)
-            continue;
-        PGresult *res = PQprepare(c, stmt_table[i].name, stmt_table[i].sql, stmt_table[i].nparams, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && quiet) {
-            PQclear(res);
+        if (g == group && prepare(c, i, quiet) < 0)
             return -1;
-        }
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            char msg[512];
-            const char *e = PQresultErrorMessage(res);
-            log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
-            log_error("cannot prepare statement", "name=%s error=%s", stmt_table[i].name, msg);
-            PQclear(res);
-            return -1;
-        }
-        PQclear(res);
     }
     return 0;
 }
@@ -117,56 +168,91 @@ static int session_setup(PGconn *c, bool quiet)
     return rc;
 }
 
-int db_connect(void)
+/* The replica runs only the replica-safe statements and the stamp lookups, in a session set up as the
+ * primary's. */
+static int prepare_reads(PGconn *c, bool quiet)
 {
-    if (conn && PQstatus(conn) == CONNECTION_OK)
+    for (int i = 0; i < STMT_COUNT; i++) {
+        bool wanted = stmt_table[i].read != STMT_PRIMARY || i == STMT_READ_LSN_OWNER ||
+                      i == STMT_READ_LSN_LINK || i == STMT_SESSION_SETUP;
+        if (wanted && prepare(c, i, quiet) < 0)
+            return -1;
+    }
+    return session_setup(c, quiet);
+}
+
+static void conn_close(struct conn_state *d)
+{
+    if (d->conn) {
+        PQfinish(d->conn);
+        conn_state(d, false);
+    }
+    d->conn = NULL;
+}
+
+/* Opens d's connection if there is none or it broke: at most one attempt per RETRY_MS. */
+static int conn_open(struct conn_state *d, const char *conninfo, int (*prep)(PGconn *, bool))
+{
+    if (d->conn && PQstatus(d->conn) == CONNECTION_OK)
         return DB_OK;
-    db_disconnect();
+    conn_close(d);
     long long now = clock_ms();
-    if (last_attempt_ms && now - last_attempt_ms < RETRY_MS)
+    if (d->last_attempt_ms && now - d->last_attempt_ms < RETRY_MS)
         return DB_UNAVAILABLE;
-    last_attempt_ms = now;
-    bool quiet = failing_since_ms && now - failure_logged_ms < FAILURE_LOG_MS;
+    d->last_attempt_ms = now;
+    bool quiet = d->failing_since_ms && now - d->failure_logged_ms < FAILURE_LOG_MS;
     if (!quiet)
-        failure_logged_ms = now;
-    PGconn *c = db_open_conn(quiet);
-    if (c && (db_prepare_group(c, STMT_APP, quiet) < 0 || session_setup(c, quiet) < 0)) {
+        d->failure_logged_ms = now;
+    PGconn *c = open_conn(conninfo, d->role, quiet);
+    if (c && prep(c, quiet) < 0) {
         PQfinish(c);
         c = NULL;
     }
     if (!c) {
-        if (!failing_since_ms)
-            failing_since_ms = now;
-        conn_state(false);
+        if (!d->failing_since_ms)
+            d->failing_since_ms = now;
+        conn_state(d, false);
         return DB_UNAVAILABLE;
     }
     PQsetnonblocking(c, 0);
-    conn = c;
-    last_attempt_ms = 0;
-    if (opened_here || failing_since_ms)
+    d->conn = c;
+    d->last_attempt_ms = 0;
+    if (d == &primary && (d->opened_here || d->failing_since_ms))
         metrics_add(m_reconnects, 1);
-    opened_here = true;
-    generation++;
-    conn_state(true);
-    if (failing_since_ms)
-        log_info("database reachable again", "down_ms=%lld", now - failing_since_ms);
-    failing_since_ms = 0;
-    log_debug("database connected", "generation=%lu", generation);
+    d->opened_here = true;
+    conn_state(d, true);
+    if (d->failing_since_ms)
+        log_info("database reachable again", "role=%s down_ms=%lld", d->role, now - d->failing_since_ms);
+    d->failing_since_ms = 0;
     return DB_OK;
+}
+
+static int prepare_app(PGconn *c, bool quiet)
+{
+    return db_prepare_group(c, STMT_APP, quiet) < 0 ? -1 : session_setup(c, quiet);
+}
+
+int db_connect(void)
+{
+    if (primary.conn && PQstatus(primary.conn) == CONNECTION_OK)
+        return DB_OK;
+    int rc = conn_open(&primary, getenv(primary.env), prepare_app);
+    if (rc == DB_OK) {
+        generation++;
+        log_debug("database connected", "generation=%lu", generation);
+    }
+    return rc;
 }
 
 void db_disconnect(void)
 {
-    if (conn) {
-        PQfinish(conn);
-        conn_state(false);
-    }
-    conn = NULL;
+    conn_close(&primary);
+    conn_close(&replica);
 }
 
 int db_socket(void)
 {
-    return conn ? PQsocket(conn) : -1;
+    return primary.conn ? PQsocket(primary.conn) : -1;
 }
 
 unsigned long db_generation(void)
@@ -174,45 +260,60 @@ unsigned long db_generation(void)
     return generation;
 }
 
-void db_forget(void)
+static void conn_forget(struct conn_state *d)
 {
     /* the parent's history of connections is not this process's */
-    opened_here = false;
-    failing_since_ms = 0;
-    if (!conn)
+    d->opened_here = false;
+    d->failing_since_ms = 0;
+    if (!d->conn)
         return;
     /* closing the descriptor first makes PQfinish's goodbye fail here instead of reaching the server */
-    close(PQsocket(conn));
-    PQfinish(conn);
-    conn = NULL;
+    close(PQsocket(d->conn));
+    PQfinish(d->conn);
+    d->conn = NULL;
+}
+
+void db_forget(void)
+{
+    conn_forget(&primary);
+    conn_forget(&replica);
 }
 
 void db_consume(void (*fn)(const char *channel, const char *payload), bool read_socket)
 {
-    if (!conn)
+    if (!primary.conn)
         return;
-    if ((read_socket && !PQconsumeInput(conn)) || PQstatus(conn) != CONNECTION_OK) {
+    if ((read_socket && !PQconsumeInput(primary.conn)) || PQstatus(primary.conn) != CONNECTION_OK) {
         log_warn("database connection lost", "%s", "");
-        db_disconnect();
+        conn_close(&primary);
         return;
     }
     PGnotify *n;
-    while ((n = PQnotifies(conn)) != NULL) {
+    while ((n = PQnotifies(primary.conn)) != NULL) {
         fn(n->relname, n->extra);
         PQfreemem(n);
     }
 }
 
+static PGresult *exec_stmt(PGconn *c, const struct stmt *s, const char *const *params)
+{
+    /* an unnamed statement is planned with its parameters' values every time; the named one that
+     * db_prepare_group made for it still proved the SQL at connect time */
+    return s->group == STMT_APP_REPLAN ? PQexecParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
+                                       : PQexecPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
+}
+
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType st = PQresultStatus(res);
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
 {
     const struct stmt *s = &stmt_table[id];
-    /* an unnamed statement is planned with its parameters' values every time; the named one that
-     * db_prepare_group made for it still proved the SQL at connect time */
-    PGresult *res = s->group == STMT_APP_REPLAN
-                        ? PQexecParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
-                        : PQexecPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+    PGresult *res = exec_stmt(c, s, params);
+    if (result_ok(res)) {
         *rc = DB_OK;
         return res;
     }
@@ -238,18 +339,131 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
     return NULL;
 }
 
-PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)
+static PGresult *run_primary(enum stmt_id id, const char *const *params, int *rc)
 {
     if ((*rc = db_connect()) != DB_OK)
         return NULL;
-    PGresult *res = db_run_on(conn, id, params, rc);
+    PGresult *res = db_run_on(primary.conn, id, params, rc);
     if (*rc == DB_UNAVAILABLE) {
         /* the request that hit the break gets a 503; the next one reconnects at once */
         log_warn("database connection broke", "statement=%s", stmt_table[id].name);
-        db_disconnect();
-        last_attempt_ms = 0;
+        conn_close(&primary);
+        primary.last_attempt_ms = 0;
     }
     return res;
+}
+
+/* A statement of the pipeline below, queued: 1, or 0 when it could not be. */
+static int send_stmt(PGconn *c, enum stmt_id id, const char *const *params)
+{
+    const struct stmt *s = &stmt_table[id];
+    return s->group == STMT_APP_REPLAN ? PQsendQueryParams(c, s->sql, s->nparams, NULL, params, NULL, NULL, 0)
+                                       : PQsendQueryPrepared(c, s->name, s->nparams, params, NULL, NULL, 0);
+}
+
+/* The replica's stamp and the read in one round trip (libpq's pipeline mode), in res[0] and res[1]: 0, each
+ * result to be checked, or -1 when the exchange itself broke (the connection is then closed, to be reopened
+ * by the next read). The read is wasted when the stamp says the replica is behind, which is rare. */
+static int replica_pair(enum stmt_id check, const char *const *key, enum stmt_id id,
+                        const char *const *params, PGresult *res[2])
+{
+    PGconn *c = replica.conn;
+    res[0] = res[1] = NULL;
+    bool ok =
+        PQenterPipelineMode(c) && send_stmt(c, check, key) && send_stmt(c, id, params) && PQpipelineSync(c);
+    /* each statement's result is followed by a NULL, and the sync's result ends the exchange: anything else
+     * is a broken connection (a bounded number of calls, whatever the server does) */
+    for (int i = 0; ok && i < 2; i++) {
+        res[i] = PQgetResult(c);
+        PGresult *end = res[i] ? PQgetResult(c) : NULL;
+        ok = res[i] && !end;
+        PQclear(end);
+    }
+    PGresult *sync = ok ? PQgetResult(c) : NULL;
+    ok = ok && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    if (ok && PQexitPipelineMode(c))
+        return 0;
+    char msg[512];
+    log_quote(msg, sizeof(msg), PQerrorMessage(c), strcspn(PQerrorMessage(c), "\n"));
+    log_warn("replica connection broke, the primary answers", "statement=%s error=%s", stmt_table[id].name,
+             msg);
+    PQclear(res[0]);
+    PQclear(res[1]);
+    res[0] = res[1] = NULL;
+    conn_close(&replica);
+    replica.last_attempt_ms = 0;
+    return -1;
+}
+
+/* Whether a statement of the pair succeeded; a failure is never the request's (the primary answers instead),
+ * so it is logged as a warning. A statement after a failed one reports the first failure only. */
+static bool replica_ok(enum stmt_id id, const PGresult *res)
+{
+    if (result_ok(res))
+        return true;
+    if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED)
+        return false;
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    char msg[512];
+    const char *e = PQresultErrorMessage(res);
+    log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+    log_warn("replica statement failed, the primary answers", "name=%s sqlstate=%s error=%s",
+             stmt_table[id].name, state ? state : "none", msg);
+    return false;
+}
+
+/* The stamp in a result of read_lsn_owner or read_lsn_link as one number (0: no row, never stamped). */
+static unsigned long long stamp_of(const PGresult *res)
+{
+    unsigned int hi = 0, lo = 0;
+    if (PQntuples(res) != 1 || sscanf(PQgetvalue(res, 0, 0), "%X/%X", &hi, &lo) != 2)
+        return 0;
+    return (unsigned long long)hi << 32 | lo;
+}
+
+/* A replica-safe read on the replica, when it shows the last change of the owner that $1 names: the primary
+ * tells the stamp of that change (one index lookup), and a replica whose read_lsn row has reached it has
+ * replayed the change's commit. The replica's stamp and the read go together: the read's snapshot is taken
+ * after the stamp's, so it sees at least what the stamp showed. NULL with *rc DB_OK: the primary must answer
+ * (the replica is behind, down or failed); NULL with *rc set otherwise: the primary could not tell the stamp.
+ */
+static PGresult *read_replica(enum stmt_id id, const char *const *params, int *rc)
+{
+    enum stmt_id check = stmt_table[id].read == STMT_READ_LINK ? STMT_READ_LSN_LINK : STMT_READ_LSN_OWNER;
+    const char *key[] = {params[0]};
+    PGresult *res = run_primary(check, key, rc);
+    if (!res)
+        return NULL;
+    unsigned long long want = stamp_of(res);
+    PQclear(res);
+    PGresult *pair[2];
+    if (conn_open(&replica, replica_conninfo(), prepare_reads) != DB_OK ||
+        replica_pair(check, key, id, params, pair) < 0) {
+        metrics_add(m_read_unavailable, 1);
+        return NULL;
+    }
+    bool ok = replica_ok(check, pair[0]) && replica_ok(id, pair[1]);
+    bool behind = ok && stamp_of(pair[0]) < want;
+    PQclear(pair[0]);
+    if (ok && !behind) {
+        metrics_add(m_read_replica, 1);
+        return pair[1];
+    }
+    PQclear(pair[1]);
+    metrics_add(behind ? m_read_behind : m_read_unavailable, 1);
+    return NULL;
+}
+
+PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)
+{
+    /* a replica-safe statement always has its $1 (tests/unit/test_statements.c) */
+    if (stmt_table[id].read != STMT_PRIMARY && params && replica_conninfo()) {
+        PGresult *res = read_replica(id, params, rc);
+        if (res || *rc != DB_OK)
+            return res;
+    }
+    return run_primary(id, params, rc);
 }
 
 int db_ping(void)

@@ -202,12 +202,12 @@ const struct stmt stmt_table[STMT_COUNT] = {
                         " FROM links l WHERE l.id = ANY (ARRAY(SELECT k.id FROM links k "
                         "WHERE k.owner_id = $1 AND k.id < $2 ORDER BY k.id DESC LIMIT $3)) "
                         "ORDER BY l.id DESC LIMIT $3",
-                        3, STMT_APP},
+                        3, STMT_APP, STMT_READ_OWNER},
     /* $3 the tags every link must carry (links_owner_tags) */
     [STMT_LINK_LIST_TAGGED] = {"link_list_tagged",
                                "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND l.id < $2 "
                                "AND l.tags @> $3::text[] ORDER BY l.id DESC LIMIT $4",
-                               4, STMT_APP_REPLAN},
+                               4, STMT_APP_REPLAN, STMT_READ_OWNER},
     /* $3 a LIKE pattern in lower case, on search_text: slug, url and title folded to lower case once,
      * when the link is written (0010), and indexed by links_owner_search. A q of 2 characters cannot use
      * that index and reads every one of the owner's links, so no per-row work is left but the match.
@@ -216,12 +216,12 @@ const struct stmt stmt_table[STMT_COUNT] = {
                           "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND l.id < $2 "
                           "AND l.search_text LIKE $3 "
                           "AND l.tags @> $4::text[] ORDER BY l.id DESC LIMIT $5",
-                          5, STMT_APP_REPLAN},
+                          5, STMT_APP_REPLAN, STMT_READ_OWNER},
     /* the owner's tags by name, each with the number of links that carry it */
     [STMT_TAGS_COUNT] = {"tags_count",
                          "SELECT t, count(*) FROM links l CROSS JOIN LATERAL unnest(l.tags) AS t "
                          "WHERE l.owner_id = $1 GROUP BY t ORDER BY t",
-                         1, STMT_APP},
+                         1, STMT_APP, STMT_READ_OWNER},
     [STMT_LINK_UPDATE] =
         {"link_update",
          "WITH l AS (UPDATE links SET url = coalesce($3, url), redirect = coalesce($4::int, redirect), "
@@ -250,22 +250,24 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * hours step by an hour from the zone's hour, so none repeats or goes missing. */
     [STMT_STATS_SERIES_LINK] = {"stats_series_link",
                                 STATS_SERIES(SERIES_ROWS("visit_counts", "visit_days", "link_id", "$9")), 9,
-                                STMT_APP},
+                                STMT_APP, STMT_READ_LINK},
     /* Days of UTC (tz=UTC, granularity=day): whole days from the day tables, $1..$8 as above. */
     [STMT_STATS_SERIES_LINK_DAYS] = {"stats_series_link_days",
-                                     STATS_SERIES(SERIES_DAYS("visit_days", "link_id")), 8, STMT_APP},
+                                     STATS_SERIES(SERIES_DAYS("visit_days", "link_id")), 8, STMT_APP,
+                                     STMT_READ_LINK},
     [STMT_STATS_SERIES_OWNER_DAYS] = {"stats_series_owner_days",
-                                      STATS_SERIES(SERIES_DAYS("owner_days", "owner_id")), 8, STMT_APP},
+                                      STATS_SERIES(SERIES_DAYS("owner_days", "owner_id")), 8, STMT_APP,
+                                      STMT_READ_OWNER},
     /* The same for every link of owner $1, from the owner's summaries. */
     [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
                                  STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9")), 9,
-                                 STMT_APP},
+                                 STMT_APP, STMT_READ_OWNER},
     /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too; $5 the
      * hourly retention. */
     [STMT_STATS_TOP_LINK] = {"stats_top_link", STATS_TOP(TOP_ROWS("visit_counts", "visit_days", "link_id")),
-                             5, STMT_APP},
+                             5, STMT_APP, STMT_READ_LINK},
     [STMT_STATS_TOP_OWNER] = {"stats_top_owner", STATS_TOP(TOP_ROWS("owner_hours", "owner_days", "owner_id")),
-                              5, STMT_APP},
+                              5, STMT_APP, STMT_READ_OWNER},
     /* The owner's 20 most visited links over [$2, $3); $4: bots count too; $5 the hourly retention. Whole
      * days from visit_days (an index-only scan of the owner's totals), the ends' hours from visit_counts. */
     [STMT_STATS_TOP_LINKS] =
@@ -283,7 +285,7 @@ const struct stmt stmt_table[STMT_COUNT] = {
                        "v.bucket") ")) s GROUP BY s.link_id) x "
                                    "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER BY x.n DESC, l.slug "
                                    "LIMIT 20",
-         5, STMT_APP},
+         5, STMT_APP, STMT_READ_OWNER},
     /* the zones tz= may name (each worker reads them once) */
     [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
                        STMT_APP},
@@ -414,7 +416,7 @@ const struct stmt stmt_table[STMT_COUNT] = {
                              "l.android_url, array_to_string(l.tags, ','), l.title, "
                              "l.expired_url FROM links l WHERE l.owner_id = $1 AND l.id > $2 "
                              "ORDER BY l.id LIMIT $3",
-         3, STMT_APP},
+         3, STMT_APP, STMT_READ_OWNER},
     [STMT_OWNER_ID] = {"owner_id", "SELECT id FROM owners WHERE name = $1", 1, STMT_APP},
     /* a bulk create is one transaction on a worker's connection */
     [STMT_TX_BEGIN] = {"tx_begin", "BEGIN", 0, STMT_APP},
@@ -431,4 +433,13 @@ const struct stmt stmt_table[STMT_COUNT] = {
                          "UPDATE api_keys k SET last_used_at = greatest(k.last_used_at, to_timestamp(u.t)) "
                          "FROM unnest($1::bigint[], $2::bigint[]) AS u(id, t) WHERE k.id = u.id",
                          2, STMT_APP},
+    /* Read-your-writes (db.c, 0014_read_lsn.sql): the stamp of the owner's last change, asked of the primary
+     * and then of the replica; the replica may answer once its stamp has reached the primary's. */
+    [STMT_READ_LSN_OWNER] = {"read_lsn_owner", "SELECT lsn FROM read_lsn WHERE owner_id = $1", 1, STMT_APP},
+    /* the same for a link id: its owner's stamp (no row: no such link there yet, or an owner never stamped)
+     */
+    [STMT_READ_LSN_LINK] = {"read_lsn_link",
+                            "SELECT w.lsn FROM links l JOIN read_lsn w ON w.owner_id = l.owner_id "
+                            "WHERE l.id = $1",
+                            1, STMT_APP},
 };

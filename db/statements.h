@@ -73,7 +73,19 @@ enum stmt_id {
     STMT_SESSION_CREATE,
     STMT_SESSION_AUTH,
     STMT_SESSION_DELETE,
+    /* read-your-writes with a read replica (db.c) */
+    STMT_READ_LSN_OWNER,
+    STMT_READ_LSN_LINK,
     STMT_COUNT
+};
+
+/* Where a statement may run when a read replica is configured (HOP_DB_READ, db.c): on the primary (the
+ * default, and all that is not a read of an owner's links or stats), or on the replica once it has the
+ * latest change of the owner that $1 names, an owner id or a link id. */
+enum stmt_read {
+    STMT_PRIMARY = 0,
+    STMT_READ_OWNER, /* $1 is an owner id */
+    STMT_READ_LINK,  /* $1 is a link id: its owner's changes count */
 };
 
 struct stmt {
@@ -81,6 +93,7 @@ struct stmt {
     const char *sql;
     int nparams;
     enum stmt_group group;
+    enum stmt_read read;
 };
 
 extern const struct stmt stmt_table[STMT_COUNT];

@@ -61,6 +61,8 @@ static const char usage[] =
     "\n"
     "environment:\n"
     "  HOP_DB             libpq connection string or URI (else libpq's PGHOST, PGDATABASE, ...)\n"
+    "  HOP_DB_READ        a read replica's connection string: list, search, tags, export and stats reads\n"
+    "                     go to it once it has the owner's last change, else to HOP_DB (default: unset)\n"
     "  HOP_LISTEN         Unix socket path or host:port when no socket is inherited (default "
     "/run/hop/hop.sock);\n"
     "                     a socket from systemd (LISTEN_FDS) or spawn-fcgi (fd 0) is used when present;\n"

@@ -51,3 +51,9 @@ bench-import: build/hop
 bench-scale: deps
 	@$(MAKE) --no-print-directory build/hop
 	@bash bench/scale.sh
+
+# `make bench-replica`: a read replica (HOP_DB_READ) and its read-your-writes, in PostgreSQL alone and end to
+# end through Caddy (bench/replica.sh, about a minute; writes build/bench/replica.md). Not part of make check.
+.PHONY: bench-replica
+bench-replica: build/hop
+	@bash bench/replica.sh

@@ -41,12 +41,30 @@ START_TEST(names_are_unique)
 }
 END_TEST
 
+/* What may run on a read replica (HOP_DB_READ) only reads, and names its owner or link in $1 (db.c). */
+START_TEST(replica_statements_only_read)
+{
+    static const char *const writes[] = {"INSERT", "UPDATE", "DELETE", "CREATE", "COPY", "LISTEN"};
+    for (int i = 0; i < STMT_COUNT; i++) {
+        const struct stmt *s = &stmt_table[i];
+        if (s->read == STMT_PRIMARY)
+            continue;
+        ck_assert_msg(strncmp(s->sql, "SELECT ", 7) == 0 || strncmp(s->sql, "WITH ", 5) == 0,
+                      "%s: not a SELECT", s->name);
+        ck_assert_msg(s->nparams >= 1, "%s: no $1 to name the owner", s->name);
+        for (size_t w = 0; w < sizeof(writes) / sizeof(writes[0]); w++)
+            ck_assert_msg(!strstr(s->sql, writes[w]), "%s: has %s", s->name, writes[w]);
+    }
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("statements");
     TCase *tc = tcase_create("statements");
     tcase_add_test(tc, param_counts_match_the_sql);
     tcase_add_test(tc, names_are_unique);
+    tcase_add_test(tc, replica_statements_only_read);
     suite_add_tcase(s, tc);
     return s;
 }
