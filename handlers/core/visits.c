@@ -306,7 +306,7 @@ static long long new_id(void)
 
 static void forget_add(long long id)
 {
-    /* when the list is full the oldest are left to the 30-day prune: harmless, only less tidy */
+    /* when the list is full, the ids in it are left to the 30-day prune: harmless, only less tidy */
     if (nforget == FORGET_MAX)
         nforget = 0;
     forget[nforget++] = id;

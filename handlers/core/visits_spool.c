@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,36 +76,34 @@ static int spool_filter(const struct dirent *d)
 }
 
 /* Reads a file's header (and with recs, its records, checksum checked): 0, or -1 when it is not whole. */
-static int read_file(const char *name, struct header *h, void **recs)
+static int read_fp(FILE *f, struct header *h, void **recs)
+{
+    if (fread(h, sizeof(*h), 1, f) != 1 || memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 ||
+        h->version != SPOOL_VERSION || h->rec_size != rec_size || h->nrecs < 0 || h->visits < 0 ||
+        memchr(h->db_id, '\0', sizeof(h->db_id)) == NULL)
+        return -1;
+    if (!recs)
+        return 0;
+    size_t size = (size_t)h->nrecs * rec_size;
+    void *r = xmalloc(size ? size : 1);
+    uint64_t sum;
+    if (fread(r, 1, size, f) != size || fread(&sum, sizeof(sum), 1, f) != 1 ||
+        sum != checksum(checksum(0xcbf29ce484222325ULL, h, sizeof(*h)), r, size) || fgetc(f) != EOF) {
+        free(r);
+        return -1;
+    }
+    *recs = r;
+    return 0;
+}
+
+static int read_file(const char *name, struct header *h)
 {
     char path[4096 + NAME_MAX_LEN];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
-    int rc = -1;
-    void *r = NULL;
-    if (fread(h, sizeof(*h), 1, f) != 1 || memcmp(h->magic, MAGIC, sizeof(MAGIC)) != 0 ||
-        h->version != SPOOL_VERSION || h->rec_size != rec_size || h->nrecs < 0 || h->visits < 0 ||
-        memchr(h->db_id, '\0', sizeof(h->db_id)) == NULL)
-        goto out;
-    if (!recs) {
-        rc = 0;
-        goto out;
-    }
-    size_t size = (size_t)h->nrecs * rec_size;
-    r = xmalloc(size ? size : 1);
-    uint64_t sum, want = checksum(checksum(0xcbf29ce484222325ULL, h, sizeof(*h)), r, 0);
-    if (fread(r, 1, size, f) != size || fread(&sum, sizeof(sum), 1, f) != 1)
-        goto out;
-    want = checksum(want, r, size);
-    if (sum != want || fgetc(f) != EOF)
-        goto out;
-    *recs = r;
-    r = NULL;
-    rc = 0;
-out:
-    free(r);
+    int rc = read_fp(f, h, NULL);
     fclose(f);
     return rc;
 }
@@ -128,7 +127,7 @@ static void scan(const char *db_id)
             continue;
         files++;
         bytes += st.st_size;
-        if (read_file(e->d_name, &h, NULL) == 0) {
+        if (read_file(e->d_name, &h) == 0) {
             visits_held += h.visits;
             replayable += !db_id || !h.db_id[0] || strcmp(h.db_id, db_id) == 0;
         } else {
@@ -255,47 +254,59 @@ static void set_aside(const char *name, void (*dropped)(long long visits))
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     snprintf(bad, sizeof(bad), "%s.bad", path);
     struct header h;
-    long long lost = read_file(name, &h, NULL) == 0 ? h.visits : 0;
+    long long lost = read_file(name, &h) == 0 ? h.visits : 0;
     rename(path, bad);
     log_error("visit spool file unreadable", "file=\"%s\" visits=%lld", bad, lost);
     dropped(lost);
 }
 
-/* Replays one file: 1 replayed, 0 not this database's, -1 stop. */
+/* Replays one file: 1 replayed, 0 not this database's (or another pool's just now), -1 stop. The file is
+ * locked from before it is read until after it is removed, and one found removed once locked is skipped:
+ * two pools that share the directory (an overlap during a deploy) never send the same file twice. */
 static int replay_one(const char *name, const char *db_id, vspool_apply_fn apply,
                       void (*removed)(long long id), void (*dropped)(long long visits))
 {
+    char path[4096 + NAME_MAX_LEN];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    struct stat st;
+    if (flock(fileno(f), LOCK_EX | LOCK_NB) < 0 || fstat(fileno(f), &st) < 0 || st.st_nlink == 0) {
+        fclose(f);
+        return 0;
+    }
     struct header h;
     void *recs = NULL;
-    if (read_file(name, &h, &recs) < 0) {
+    int rc = read_fp(f, &h, &recs);
+    if (rc < 0) {
+        fclose(f);
         set_aside(name, dropped);
         return 0;
     }
     if (h.db_id[0] && strcmp(h.db_id, db_id) != 0) {
         free(recs);
+        fclose(f);
         return 0;
     }
-    int rc = apply(h.id, recs, (size_t)h.nrecs, h.visits);
+    rc = apply(h.id, recs, (size_t)h.nrecs, h.visits);
     free(recs);
-    if (rc < 0)
-        return -1;
-    char path[4096 + NAME_MAX_LEN];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    struct stat st;
-    long long size = stat(path, &st) == 0 ? st.st_size : 0;
-    if (unlink(path) < 0) {
+    if (rc == 0 && unlink(path) < 0) {
         /* replayed again later, it adds nothing: PostgreSQL keeps the id until it is confirmed */
         log_error("cannot remove a replayed visit spool file", "file=\"%s\" error=\"%s\"", path,
                   strerror(errno));
-        return -1;
+        rc = -1;
     }
+    fclose(f);
+    if (rc < 0)
+        return -1;
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
     files--;
-    bytes -= size;
+    bytes -= st.st_size;
     visits_held -= h.visits;
     removed(h.id);
     return 1;
