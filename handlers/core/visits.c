@@ -201,8 +201,10 @@ void visits_attach(int slot)
     /* the master's sums are not the worker's business */
     free(sums);
     free(sum_index);
+    free(doubt);
     sums = NULL;
     sum_index = NULL;
+    doubt = NULL;
     if (mine) {
         /* a worker that died while switching left the other table taken but unused: count it as left */
         uint32_t o = 1 - atomic_load(&mine->active);
