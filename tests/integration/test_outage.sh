@@ -5,8 +5,9 @@
 #   a. a real minute of outage under a bounded load of redirects of links cached before it;
 #   b. a tiny memory bound (HOP_VISITS_MEMORY_KB): the master's sums spill to the spool during the outage;
 #   c. a graceful stop of the pool while the database is away: the spool is on disk, a new pool counts it;
-#   d. batches whose COMMIT landed but whose answer was lost (the test seam HOP_TEST_VISITS_LOST_ANSWERS, and
-#      the master's backends terminated in a loop) are not counted twice;
+#   d. batches whose COMMIT landed but whose answer was lost (the test seam HOP_TEST_VISITS_LOST_ANSWERS; a
+#      proxy that cuts the connection once PostgreSQL said ReadyForQuery after a batch; the pool's backends
+#      terminated in a loop) are not counted twice;
 #   e. an unwritable spool directory: drops are counted and logged, the pool keeps serving, and what was
 #      written plus what was dropped is exactly what was answered.
 # OUTAGE_S (default 60) sets the length of a.
@@ -212,6 +213,108 @@ for i in 1 2 3 4; do load d-cut 1; done
 wait "$killer" || true
 check_exact "d: backends terminated in a loop"
 echo "# d: batches found applied already after a cut: $(metric hop_visit_batches_repeated_total)"
+
+# a proxy between the pool and PostgreSQL that, after a visits_add batch, waits for the server's ReadyForQuery
+# (the implicit transaction committed) and then cuts the client's connection instead of passing the answer on:
+# the commit landed and the answer was lost, on the wire, without any seam in hop
+stack_need_python test_outage.sh
+cat >"$T/cutproxy.py" <<'PY'
+import os, socket, struct, sys, threading
+listen, upstream, cuts_file, budget = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+lock = threading.Lock()
+state = {"left": budget, "done": 0}
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return b
+
+def serve(client):
+    server = socket.socket(socket.AF_UNIX)
+    server.connect(upstream)
+    armed = threading.Event()
+    def up():  # client -> server: the startup message, then typed messages; a Bind of visits_add arms
+        try:
+            n = struct.unpack("!i", recv_exact(client, 4))[0]
+            server.sendall(struct.pack("!i", n) + recv_exact(client, n - 4))
+            while True:
+                t = recv_exact(client, 1)
+                n = struct.unpack("!i", recv_exact(client, 4))[0]
+                body = recv_exact(client, n - 4)
+                if t == b"B" and body.split(b"\0")[1] == b"visits_add":
+                    with lock:
+                        if state["left"] > 0:
+                            state["left"] -= 1
+                            armed.set()
+                server.sendall(t + struct.pack("!i", n) + body)
+        except (EOFError, OSError):
+            pass
+        for s in (server, client):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+    def down():  # server -> client: held back while armed, dropped at ReadyForQuery with the connection
+        held = b""
+        try:
+            while True:
+                t = recv_exact(server, 1)
+                n = struct.unpack("!i", recv_exact(server, 4))[0]
+                msg = t + struct.pack("!i", n) + recv_exact(server, n - 4)
+                if not armed.is_set():
+                    client.sendall(msg)
+                    continue
+                held += msg
+                if t == b"Z":
+                    with lock:
+                        state["done"] += 1
+                        with open(cuts_file, "w") as f:
+                            f.write(str(state["done"]))
+                    break
+        except (EOFError, OSError):
+            pass
+        for s in (server, client):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+    threading.Thread(target=up, daemon=True).start()
+    threading.Thread(target=down, daemon=True).start()
+
+lsock = socket.socket(socket.AF_UNIX)
+lsock.bind(listen)
+lsock.listen(64)
+while True:
+    c, _ = lsock.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+mkdir -p "$T/cut"
+sockdir=$(psql_q "SHOW unix_socket_directories" | cut -d, -f1)
+echo 0 >"$T/cut/cuts"
+python3 "$T/cutproxy.py" "$T/cut/.s.PGSQL.5432" "$sockdir/.s.PGSQL.5432" "$T/cut/cuts" 3 2>"$T/cut/proxy.log" &
+proxy=$!
+for ((i = 0; i < 50; i++)); do [[ -S $T/cut/.s.PGSQL.5432 ]] && break; sleep 0.1; done
+real_db=$HOP_DB
+HOP_DB="$real_db host=$T/cut"
+restart_pool
+for i in 1 2 3 4 5 6; do
+  load d-wire 1
+  sleep 0.3
+done
+HOP_DB=$real_db
+check_exact "d: answers cut on the wire after COMMIT (a proxy)"
+cuts=$(cat "$T/cut/cuts")
+repeated=$(metric hop_visit_batches_repeated_total)
+echo "# d: connections cut after a committed batch: $cuts; batches found applied when sent again: $repeated"
+expect_eq "d: the proxy cut 3 answers after COMMIT" "$cuts" 3
+expect_eq "d: and the batches sent again were found applied (hop_visit_batches_repeated_total >= 1)" "$((${repeated:-0} >= 1))" 1
+restart_pool # on the real database again, before the proxy goes
+kill "$proxy" 2>/dev/null || true
+wait "$proxy" 2>/dev/null || true
 
 # ---- e: an unwritable spool directory: drops counted and logged, the pool keeps serving -----------------------
 : >"$T/not-a-dir"
