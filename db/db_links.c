@@ -322,8 +322,8 @@ static void array_text(struct buf *b, const char *const *v, size_t n)
 int db_visits_add(const struct visit_rows *vb)
 {
     struct arena *a = arena_new(64 * 1024);
-    struct buf ids, hours, dims, values, humans, bots;
-    struct buf *all[] = {&ids, &hours, &dims, &values, &humans, &bots};
+    struct buf ids, hours, dims, values, humans, bots, forget;
+    struct buf *all[] = {&ids, &hours, &dims, &values, &humans, &bots, &forget};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         buf_init(all[i], a, 4096);
     array_ll(&ids, vb->link_id, vb->n);
@@ -332,11 +332,31 @@ int db_visits_add(const struct visit_rows *vb)
     array_text(&values, vb->value, vb->n);
     array_ll(&humans, vb->humans, vb->n);
     array_ll(&bots, vb->bots, vb->n);
-    const char *params[] = {buf_str(&ids),    buf_str(&hours),  buf_str(&dims),
-                            buf_str(&values), buf_str(&humans), buf_str(&bots)};
+    array_ll(&forget, vb->forget, vb->nforget);
+    char batch[24];
+    snprintf(batch, sizeof(batch), "%lld", vb->batch_id);
+    const char *params[] = {buf_str(&ids),    buf_str(&hours), buf_str(&dims), buf_str(&values),
+                            buf_str(&humans), buf_str(&bots),  batch,          buf_str(&forget)};
     int rc;
-    PQclear(db_run(STMT_VISITS_ADD, params, &rc));
+    PGresult *res = db_run(STMT_VISITS_ADD, params, &rc);
+    /* the count of ids the statement inserted: 0 when the batch was there already */
+    if (res && strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+        rc = DB_CONFLICT;
+    PQclear(res);
     arena_free(a);
+    return rc;
+}
+
+int db_visits_spool_id(char out[37])
+{
+    int rc;
+    PGresult *res = db_run(STMT_VISITS_SPOOL_ID, NULL, &rc);
+    if (!res)
+        return rc;
+    rc = PQntuples(res) == 1 ? DB_OK : DB_NOT_FOUND;
+    if (rc == DB_OK)
+        snprintf(out, 37, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
     return rc;
 }
 

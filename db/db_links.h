@@ -125,9 +125,15 @@ struct visit_rows {
     int *dim;  /* enum visit_dim */
     const char **value;
     long long *humans, *bots;
+    long long batch_id;      /* recorded with the rows, in the same statement: a batch is counted once */
+    const long long *forget; /* ids of batches that will never be sent again, nforget of them */
+    size_t nforget;
 };
-/* Adds a batch of counts in one statement. */
+/* Adds a batch of counts in one statement: DB_OK, DB_CONFLICT when the batch's id was applied already
+ * (nothing was added), or a failure. */
 int db_visits_add(const struct visit_rows *b);
+/* The database's spool identity (migration 0013), 36 characters and a NUL: DB_OK or a failure. */
+int db_visits_spool_id(char out[37]);
 /* Rolls hourly counts of days that ended more than days days ago into daily counts (UTC days). */
 int db_visits_rollup(int days);
 

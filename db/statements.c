@@ -332,17 +332,26 @@ const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_SESSION_DELETE] = {"session_delete", "DELETE FROM sessions WHERE hash = $1", 1, STMT_APP},
     /* One batch from the master: $1 link ids, $2 hours since the epoch, $3 dimensions, $4 values, $5 humans,
      * $6 bots. Rows with the same key are added up first (one row may be updated once per statement); rows of
-     * links deleted meanwhile are dropped by the join. */
+     * links deleted meanwhile are dropped by the join. $7 is the batch's id, recorded in the same statement
+     * (so the same transaction): a batch sent again after its first commit landed adds nothing, and the
+     * result's one row says 0. $8 are ids of batches that will never be sent again (forgotten), and ids
+     * older than 30 days are pruned (a master killed before it could confirm them). */
     [STMT_VISITS_ADD] =
         {"visits_add",
-         "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
+         "WITH batch AS (INSERT INTO visit_batches (id) VALUES ($7::bigint) ON CONFLICT (id) DO NOTHING "
+         "RETURNING id), "
+         "confirmed AS (DELETE FROM visit_batches WHERE id = ANY($8::bigint[]) AND id <> $7::bigint), "
+         "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days'), "
+         "added AS (INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
          "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
          "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
          "AS u(id, hour, dim, value, h, b) JOIN links ON links.id = u.id "
+         "WHERE EXISTS (SELECT 1 FROM batch) "
          "GROUP BY u.id, u.dim, u.hour, u.value "
          "ON CONFLICT (link_id, dim, bucket, hourly, value) "
-         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots",
-         6, STMT_APP},
+         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots) "
+         "SELECT count(*) FROM batch",
+         8, STMT_APP},
     /* The hours of days that ended more than $1 days ago are dropped, the link's and the owner's, in one
      * statement: visit_days and owner_days have held those days since their hours were written, and readers
      * take days from them before that cut and hours after it, so they see each visit once. */
@@ -442,4 +451,6 @@ const struct stmt stmt_table[STMT_COUNT] = {
                             "SELECT w.lsn FROM links l JOIN read_lsn w ON w.owner_id = l.owner_id "
                             "WHERE l.id = $1",
                             1, STMT_APP},
+    /* the database's own id, written into spool files (migration 0013) */
+    [STMT_VISITS_SPOOL_ID] = {"visits_spool_id", "SELECT id FROM visit_spool_identity LIMIT 1", 0, STMT_APP},
 };

@@ -76,6 +76,7 @@ enum stmt_id {
     /* read-your-writes with a read replica (db.c) */
     STMT_READ_LSN_OWNER,
     STMT_READ_LSN_LINK,
+    STMT_VISITS_SPOOL_ID,
     STMT_COUNT
 };
 

@@ -84,6 +84,10 @@ static const char usage[] =
     "  HOP_VISITS         off: count no visits (only to measure what counting costs; default on)\n"
     "  HOP_ANALYTICS_HOURLY_DAYS  days hourly visit counts are kept before they become daily (default 30)\n"
     "  HOP_GEOIP_DB       a MaxMind-format .mmdb of countries (without it, every country is unknown)\n"
+    "  HOP_SPOOL_DIR      where visits spill while PostgreSQL is away (default $STATE_DIRECTORY/spool,\n"
+    "                     else $XDG_STATE_HOME/hop/spool, else ~/.local/state/hop/spool; off: none)\n"
+    "  HOP_SPOOL_MB       the spool's bound in MB (default 256)\n"
+    "  HOP_VISITS_MEMORY_KB  the master's bound on unwritten visit counts in KB (default 4096)\n"
     "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n"
     "  HOP_ACCESS_LOG     on, off, or N for one access line in N (a 5xx is always logged; default on)\n";
 

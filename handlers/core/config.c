@@ -104,8 +104,65 @@ static int load_cors(void)
     return 0;
 }
 
+/* A whole number from lo to hi in the variable name, or def when it is unset: 0, or -1 (printed). */
+static int load_number(const char *name, long long lo, long long hi, long long def, long long *out)
+{
+    const char *s = getenv(name);
+    *out = def;
+    if (!s || !*s)
+        return 0;
+    char *end;
+    long long n = strtoll(s, &end, 10);
+    if (*end || n < lo || n > hi) {
+        fprintf(stderr, "hop: %s=%s is not a whole number from %lld to %lld\n", name, s, lo, hi);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* HOP_SPOOL_DIR, or the default described in config.h. */
+static int load_spool(void)
+{
+    static char *dir;
+    free(dir);
+    dir = NULL;
+    cfg.spool_dir = NULL;
+    long long mb, kb, lost;
+    if (load_number("HOP_SPOOL_MB", 1, 1024 * 1024, 256, &mb) < 0 ||
+        load_number("HOP_VISITS_MEMORY_KB", 16, 16 * 1024 * 1024, 4096, &kb) < 0 ||
+        load_number("HOP_TEST_VISITS_LOST_ANSWERS", 0, 1000000, 0, &lost) < 0)
+        return -1;
+    cfg.spool_max_bytes = mb * 1024 * 1024;
+    cfg.visits_mem_bytes = kb * 1024;
+    cfg.test_lost_answers = (int)lost;
+    const char *env = getenv("HOP_SPOOL_DIR"), *state = getenv("STATE_DIRECTORY");
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    int n;
+    if (env && strcmp(env, "off") == 0)
+        return 0;
+    if (env && *env)
+        n = asprintf(&dir, "%s", env);
+    else if (state && *state) /* systemd may list several directories, colon-separated: the first */
+        n = asprintf(&dir, "%.*s/spool", (int)strcspn(state, ":"), state);
+    else if (xdg && *xdg)
+        n = asprintf(&dir, "%s/hop/spool", xdg);
+    else if (home && *home)
+        n = asprintf(&dir, "%s/.local/state/hop/spool", home);
+    else
+        return 0;
+    if (n < 0) {
+        dir = NULL;
+        return -1;
+    }
+    cfg.spool_dir = dir;
+    return 0;
+}
+
 int config_load(void)
 {
+    if (load_spool() < 0)
+        return -1;
     const char *geoip = getenv("HOP_GEOIP_DB");
     cfg.geoip_db = geoip && *geoip ? geoip : NULL;
     if (load_hourly_days() < 0)

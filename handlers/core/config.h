@@ -13,10 +13,18 @@ struct app_config {
     /* HOP_CORS_ORIGINS: the browser origins that may call the API ("https://app.example", or "*" for any),
      * NULL-terminated; NULL when none may (the default) */
     const char *const *cors_origins;
+    /* HOP_SPOOL_DIR: where the master spills visit counts it cannot write (PostgreSQL away and its memory
+     * bound reached, or a graceful stop); default $STATE_DIRECTORY/spool (systemd's StateDirectory=), else
+     * $XDG_STATE_HOME/hop/spool, else ~/.local/state/hop/spool; NULL (HOP_SPOOL_DIR=off): no spool */
+    const char *spool_dir;
+    long long spool_max_bytes;  /* HOP_SPOOL_MB: the spool's bound on disk, default 256 MB */
+    long long visits_mem_bytes; /* HOP_VISITS_MEMORY_KB: the master's bound on pending visit counts */
+    int test_lost_answers;      /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
 };
 
-/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB and HOP_CORS_ORIGINS: 0, or -1 with
- * the reason printed on stderr. Called again (by tests), it reads the environment again. */
+/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB, HOP_CORS_ORIGINS and the spool's
+ * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB): 0, or -1 with the reason printed on stderr.
+ * Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */
 const struct app_config *config_get(void);

@@ -10,10 +10,12 @@
 
 #include "clock.h"
 #include "config.h"
+#include "db.h"
 #include "db_links.h"
 #include "log.h"
 #include "metrics.h"
 #include "ua.h"
+#include "visits_spool.h"
 #include "xalloc.h"
 
 #include <stdatomic.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +34,12 @@ enum {
     TABLE_SLOTS = 16384,
     SWITCH_AT = TABLE_SLOTS / 2,  /* move to the other table from here on, when it is empty */
     INDEX_SIZE = 2 * TABLE_SLOTS, /* the worker's private hash index over a table, a power of two */
-    AGG_SLOTS = 8192,             /* distinct keys the master holds while the database is away */
-    AGG_INDEX = 2 * AGG_SLOTS,
+    AGG_SLOTS =
+        8192, /* distinct keys the master holds while the database is away, without HOP_VISITS_MEMORY_KB */
     FINAL_TRIES = 25,
+    FORGET_MAX = 64,       /* confirmed batch ids told to PostgreSQL with the next batch */
+    REPLAY_PER_TICK = 8,   /* spool files replayed per tick, so that a long spool does not hold up the tick */
+    DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
 };
 
@@ -83,10 +89,22 @@ struct sum {
 };
 static struct sum *sums;
 static uint32_t *sum_index; /* sum number + 1 */
-static size_t nsums;
+static size_t nsums, agg_slots, agg_index;
 static long long sums_total; /* visits the sums hold */
+/* A batch whose statement failed after it was sent may have committed: it is set aside with its id and sent
+ * again exactly as it was (PostgreSQL then counts it once), or spooled with that id; the sums start afresh.
+ * One at most: no new batch is sent while one is in doubt. */
+static struct sum *doubt;
+static size_t ndoubt;
+static long long doubt_id, doubt_total, doubt_spill_ms;
+static long long forget[FORGET_MAX]; /* batches confirmed since the last statement */
+static size_t nforget;
+static char db_id[37];   /* the database's spool identity, "" until read */
+static int lost_answers; /* the test seam: answers to throw away (HOP_TEST_VISITS_LOST_ANSWERS) */
 static unsigned long long dropped_total;
 static int m_counted = -1, m_written = -1, m_pending = -1, m_dropped = -1;
+static int m_spooled = -1, m_replayed = -1, m_repeated = -1, m_spool_files = -1, m_spool_bytes = -1,
+           m_spool_visits = -1;
 
 static int define_metrics(void)
 {
@@ -97,10 +115,23 @@ static int define_metrics(void)
     m_pending = metrics_define(
         "hop_visits_pending", NULL, METRICS_GAUGE,
         "Visits the master holds that are not written yet (they grow while PostgreSQL is away).");
-    m_dropped =
-        metrics_define("hop_visits_dropped_total", NULL, METRICS_COUNTER,
-                       "Visits lost: a worker's table was full, or PostgreSQL stayed away at shutdown.");
-    return m_dropped < 0 ? -1 : 0;
+    m_dropped = metrics_define("hop_visits_dropped_total", NULL, METRICS_COUNTER,
+                               "Visits lost: a worker's table was full, the master's memory bound and the "
+                               "spool were full or the spool unwritable, or a spool file was unreadable.");
+    m_spooled = metrics_define("hop_visits_spooled_total", NULL, METRICS_COUNTER,
+                               "Visits the master wrote to its spool on disk (PostgreSQL away).");
+    m_replayed = metrics_define("hop_visits_replayed_total", NULL, METRICS_COUNTER,
+                                "Visits read back from the spool and written to PostgreSQL.");
+    m_repeated = metrics_define("hop_visit_batches_repeated_total", NULL, METRICS_COUNTER,
+                                "Batches PostgreSQL had applied already (sent again after an answer was "
+                                "lost): counted once.");
+    m_spool_files = metrics_define("hop_visits_spool_files", NULL, METRICS_GAUGE,
+                                   "Spool files waiting to be written to PostgreSQL.");
+    m_spool_bytes =
+        metrics_define("hop_visits_spool_bytes", NULL, METRICS_GAUGE, "Bytes of the spool files waiting.");
+    m_spool_visits =
+        metrics_define("hop_visits_spool_visits", NULL, METRICS_GAUGE, "Visits in the spool files waiting.");
+    return m_dropped < 0 || m_spool_visits < 0 ? -1 : 0;
 }
 
 _Static_assert(sizeof(struct key) % 8 == 0, "keys are hashed in 8-byte words");
@@ -135,8 +166,17 @@ int visits_init(int n)
     nslots = n;
     for (int i = 0; i < n; i++)
         atomic_store(&slots[i].tables[1].state, TABLE_EMPTY);
-    sums = xmalloc(AGG_SLOTS * sizeof(*sums));
-    sum_index = xcalloc(AGG_INDEX, sizeof(*sum_index));
+    const struct app_config *cfg = config_get();
+    agg_slots = cfg->visits_mem_bytes ? (size_t)cfg->visits_mem_bytes / sizeof(struct sum) : AGG_SLOTS;
+    if (agg_slots < 1)
+        agg_slots = 1;
+    for (agg_index = 2; agg_index < 2 * agg_slots;)
+        agg_index *= 2;
+    sums = xmalloc(agg_slots * sizeof(*sums));
+    sum_index = xcalloc(agg_index, sizeof(*sum_index));
+    lost_answers = cfg->test_lost_answers;
+    if (cfg->spool_dir)
+        vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
     return define_metrics();
 }
 
@@ -161,8 +201,10 @@ void visits_attach(int slot)
     /* the master's sums are not the worker's business */
     free(sums);
     free(sum_index);
+    free(doubt);
     sums = NULL;
     sum_index = NULL;
+    doubt = NULL;
     if (mine) {
         /* a worker that died while switching left the other table taken but unused: count it as left */
         uint32_t o = 1 - atomic_load(&mine->active);
@@ -227,8 +269,8 @@ void visits_add(long long link_id, const struct visit *v)
 /* Adds n visits of k to the sums; -1 when they are full. */
 static int sum_add(const struct key *k, long long n)
 {
-    size_t i = key_hash(k) & (AGG_INDEX - 1);
-    for (; sum_index[i]; i = (i + 1) & (AGG_INDEX - 1)) {
+    size_t i = key_hash(k) & (agg_index - 1);
+    for (; sum_index[i]; i = (i + 1) & (agg_index - 1)) {
         struct sum *s = &sums[sum_index[i] - 1];
         if (key_eq(&s->key, k)) {
             s->count += n;
@@ -236,7 +278,7 @@ static int sum_add(const struct key *k, long long n)
             return 0;
         }
     }
-    if (nsums == AGG_SLOTS)
+    if (nsums == agg_slots)
         return -1;
     sums_total += n;
     sums[nsums] = (struct sum){.key = *k, .count = n};
@@ -244,13 +286,213 @@ static int sum_add(const struct key *k, long long n)
     return 0;
 }
 
-/* Takes every count of a table; returns -1 when the sums filled up (what is left stays counted there). */
+static void sums_clear(void)
+{
+    sums_total = 0;
+    nsums = 0;
+    memset(sum_index, 0, agg_index * sizeof(*sum_index));
+}
+
+/* A batch id: random, so that ids from every master and every spool file never meet (63 bits: a positive
+ * bigint). */
+static long long new_id(void)
+{
+    uint64_t r = 0;
+    while (r == 0) {
+        if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+            r = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+        r &= INT64_MAX;
+    }
+    return (long long)r;
+}
+
+static void forget_add(long long id)
+{
+    /* when the list is full, the ids in it are left to the 30-day prune: harmless, only less tidy */
+    if (nforget == FORGET_MAX)
+        nforget = 0;
+    forget[nforget++] = id;
+}
+
+static void count_dropped(long long n)
+{
+    dropped_total += (unsigned long long)n;
+    metrics_add(m_dropped, (unsigned long long)n);
+}
+
+/* The rows of one sum, one per dimension (db_links.h's enum visit_dim): every dimension's rows add up to
+ * the total. Text values are NUL-terminated within their key. */
+static void explode(const struct sum *s, struct visit_rows *b)
+{
+    const struct visit *v = &s->key.v;
+    const char *values[VISIT_NDIMS] = {
+        [VISIT_DIM_TOTAL] = "",
+        [VISIT_DIM_REFERRER] = v->host,
+        [VISIT_DIM_COUNTRY] = v->country[0] ? v->country : "unknown",
+        [VISIT_DIM_DEVICE] = ua_device_name(v->device),
+        [VISIT_DIM_BROWSER] = ua_browser_name(v->browser),
+        [VISIT_DIM_OS] = ua_os_name(v->os),
+        [VISIT_DIM_UTM_SOURCE] = v->utm[VISITS_UTM_SOURCE],
+        [VISIT_DIM_UTM_MEDIUM] = v->utm[VISITS_UTM_MEDIUM],
+        [VISIT_DIM_UTM_CAMPAIGN] = v->utm[VISITS_UTM_CAMPAIGN],
+    };
+    for (int d = 0; d < VISIT_NDIMS; d++) {
+        size_t k = b->n++;
+        b->link_id[k] = s->key.link_id;
+        b->hour[k] = s->key.hour;
+        b->dim[k] = d;
+        b->value[k] = values[d];
+        b->humans[k] = v->bot ? 0 : s->count;
+        b->bots[k] = v->bot ? s->count : 0;
+    }
+}
+
+/* Writes n sums as batch id: DB_OK, DB_CONFLICT (PostgreSQL had it already: counted once), or a failure,
+ * after which the batch may or may not have committed. */
+static int write_rows(const struct sum *rows, size_t n, long long id)
+{
+    size_t nrows = n * VISIT_NDIMS;
+    struct visit_rows b = {
+        .link_id = xmalloc(nrows * sizeof(long long)),
+        .hour = xmalloc(nrows * sizeof(int)),
+        .dim = xmalloc(nrows * sizeof(int)),
+        .value = xmalloc(nrows * sizeof(char *)),
+        .humans = xmalloc(nrows * sizeof(long long)),
+        .bots = xmalloc(nrows * sizeof(long long)),
+        .batch_id = id,
+        .forget = forget,
+        .nforget = nforget,
+    };
+    for (size_t k = 0; k < n; k++)
+        explode(&rows[k], &b);
+    int rc = db_visits_add(&b);
+    if (rc == DB_OK || rc == DB_CONFLICT)
+        nforget = 0;
+    if (rc == DB_OK && lost_answers > 0) {
+        /* the test seam: the batch committed, and the master acts as if the connection broke before the
+         * answer came, as when PostgreSQL's backend is cut off right after COMMIT */
+        lost_answers--;
+        db_disconnect();
+        log_warn("visit batch answer thrown away (HOP_TEST_VISITS_LOST_ANSWERS)", "batch=%lld", id);
+        rc = DB_UNAVAILABLE;
+    }
+    if (rc == DB_CONFLICT) {
+        metrics_add(m_repeated, 1);
+        log_info("visit batch applied already", "batch=%lld", id);
+    }
+    free(b.link_id);
+    free(b.hour);
+    free(b.dim);
+    free(b.value);
+    free(b.humans);
+    free(b.bots);
+    return rc;
+}
+
+static void doubt_clear(void)
+{
+    free(doubt);
+    doubt = NULL;
+    ndoubt = 0;
+    doubt_id = doubt_total = 0;
+}
+
+/* Sends the batch in doubt again, and with spill (at most every DOUBT_SPILL_MS while the spool refuses it)
+ * writes it to the spool when that fails: 0 when no batch is in doubt any more. */
+static int resolve_doubt(bool spill)
+{
+    if (!doubt)
+        return 0;
+    if (db_connect() == DB_OK) {
+        int rc = write_rows(doubt, ndoubt, doubt_id);
+        if (rc == DB_OK || rc == DB_CONFLICT) {
+            if (rc == DB_OK)
+                metrics_add(m_written, (unsigned long long)doubt_total);
+            forget_add(doubt_id);
+            doubt_clear();
+            return 0;
+        }
+    }
+    long long now = clock_ms();
+    if (!spill || now < doubt_spill_ms)
+        return -1;
+    if (vspool_write(doubt_id, db_id, doubt, ndoubt, doubt_total) < 0) {
+        doubt_spill_ms = now + DOUBT_SPILL_MS;
+        return -1;
+    }
+    metrics_add(m_spooled, (unsigned long long)doubt_total);
+    log_info("visits spooled", "batch=%lld visits=%lld keys=%zu in_doubt=yes", doubt_id, doubt_total, ndoubt);
+    doubt_clear();
+    return 0;
+}
+
+/* Writes the sums: 0 when they are written (or empty). */
+static int write_sums(void)
+{
+    if (nsums == 0)
+        return 0;
+    /* not connected: nothing is sent, so the sums stay open to new counts */
+    if (resolve_doubt(false) < 0 || db_connect() != DB_OK)
+        return -1;
+    long long id = new_id();
+    int rc = write_rows(sums, nsums, id);
+    if (rc == DB_OK || rc == DB_CONFLICT) {
+        if (rc == DB_OK)
+            metrics_add(m_written, (unsigned long long)sums_total);
+        sums_clear();
+        forget_add(id);
+        return 0;
+    }
+    /* sent, and perhaps committed: set aside as they are, under their id */
+    doubt = sums;
+    ndoubt = nsums;
+    doubt_id = id;
+    doubt_total = sums_total;
+    doubt_spill_ms = 0;
+    sums = xmalloc(agg_slots * sizeof(*sums));
+    sums_clear();
+    return -1;
+}
+
+/* Writes the sums to the spool: 0, or -1 (logged). */
+static int spill_sums(void)
+{
+    if (nsums == 0)
+        return 0;
+    long long id = new_id();
+    if (vspool_write(id, db_id, sums, nsums, sums_total) < 0)
+        return -1;
+    metrics_add(m_spooled, (unsigned long long)sums_total);
+    log_info("visits spooled", "batch=%lld visits=%lld keys=%zu", id, sums_total, nsums);
+    sums_clear();
+    return 0;
+}
+
+/* The sums are full: written, else spooled, else dropped (counted and logged) so that the workers' tables
+ * keep draining and counting goes on past the master's bound. 0 when there is room again. */
+static int make_room(void)
+{
+    if (write_sums() == 0 || nsums == 0 || spill_sums() == 0)
+        return 0;
+    /* without a spool (HOP_SPOOL_DIR=off) the rest waits in the workers' tables, as before the spool */
+    if (!config_get()->spool_dir)
+        return -1;
+    log_error("visits dropped", "visits=%lld reason=\"memory bound reached and the spool refused them\"",
+              sums_total);
+    count_dropped(sums_total);
+    sums_clear();
+    return 0;
+}
+
+/* Takes every count of a table; returns -1 when no room could be made (what is left stays counted there). */
 static int drain_table(struct table *tb)
 {
     uint32_t used = atomic_load_explicit(&tb->used, memory_order_acquire);
     for (uint32_t c = 0; c < used; c++) {
         uint64_t n = atomic_exchange_explicit(&tb->counters[c].count, 0, memory_order_relaxed);
-        if (n && sum_add(&tb->counters[c].key, (long long)n) < 0) {
+        if (!n || sum_add(&tb->counters[c].key, (long long)n) == 0)
+            continue;
+        if (make_room() < 0 || sum_add(&tb->counters[c].key, (long long)n) < 0) {
             atomic_fetch_add_explicit(&tb->counters[c].count, n, memory_order_relaxed);
             return -1;
         }
@@ -281,64 +523,6 @@ static void drain_slot(int s)
     }
 }
 
-/* The rows of one sum, one per dimension (db_links.h's enum visit_dim): every dimension's rows add up to
- * the total. Text values are NUL-terminated within their key. */
-static void explode(const struct sum *s, struct visit_rows *b)
-{
-    const struct visit *v = &s->key.v;
-    const char *values[VISIT_NDIMS] = {
-        [VISIT_DIM_TOTAL] = "",
-        [VISIT_DIM_REFERRER] = v->host,
-        [VISIT_DIM_COUNTRY] = v->country[0] ? v->country : "unknown",
-        [VISIT_DIM_DEVICE] = ua_device_name(v->device),
-        [VISIT_DIM_BROWSER] = ua_browser_name(v->browser),
-        [VISIT_DIM_OS] = ua_os_name(v->os),
-        [VISIT_DIM_UTM_SOURCE] = v->utm[VISITS_UTM_SOURCE],
-        [VISIT_DIM_UTM_MEDIUM] = v->utm[VISITS_UTM_MEDIUM],
-        [VISIT_DIM_UTM_CAMPAIGN] = v->utm[VISITS_UTM_CAMPAIGN],
-    };
-    for (int d = 0; d < VISIT_NDIMS; d++) {
-        size_t k = b->n++;
-        b->link_id[k] = s->key.link_id;
-        b->hour[k] = s->key.hour;
-        b->dim[k] = d;
-        b->value[k] = values[d];
-        b->humans[k] = v->bot ? 0 : s->count;
-        b->bots[k] = v->bot ? s->count : 0;
-    }
-}
-
-static int write_batch(void)
-{
-    if (nsums == 0)
-        return 0;
-    size_t rows = nsums * VISIT_NDIMS;
-    struct visit_rows b = {
-        .link_id = xmalloc(rows * sizeof(long long)),
-        .hour = xmalloc(rows * sizeof(int)),
-        .dim = xmalloc(rows * sizeof(int)),
-        .value = xmalloc(rows * sizeof(char *)),
-        .humans = xmalloc(rows * sizeof(long long)),
-        .bots = xmalloc(rows * sizeof(long long)),
-    };
-    for (size_t k = 0; k < nsums; k++)
-        explode(&sums[k], &b);
-    int rc = db_visits_add(&b) == 0 ? 0 : -1;
-    if (rc == 0) {
-        metrics_add(m_written, (unsigned long long)sums_total);
-        sums_total = 0;
-        nsums = 0;
-        memset(sum_index, 0, AGG_INDEX * sizeof(*sum_index));
-    }
-    free(b.link_id);
-    free(b.hour);
-    free(b.dim);
-    free(b.value);
-    free(b.humans);
-    free(b.bots);
-    return rc;
-}
-
 static void drain_all(void)
 {
     for (int s = 0; s < nslots; s++)
@@ -347,9 +531,7 @@ static void drain_all(void)
 
 static long long pending(void)
 {
-    long long n = 0;
-    for (size_t k = 0; k < nsums; k++)
-        n += sums[k].count;
+    long long n = sums_total + doubt_total;
     for (int s = 0; s < nslots; s++) {
         for (int t = 0; t < 2; t++) {
             struct table *tb = &slots[s].tables[t];
@@ -361,26 +543,86 @@ static long long pending(void)
     return n;
 }
 
+static int replay_apply(long long id, const void *recs, size_t n, long long visits)
+{
+    int rc = write_rows(recs, n, id);
+    if (rc != DB_OK && rc != DB_CONFLICT)
+        return -1;
+    if (rc == DB_OK)
+        metrics_add(m_replayed, (unsigned long long)visits);
+    log_info("visit spool file replayed", "batch=%lld visits=%lld repeated=%s", id, visits,
+             rc == DB_CONFLICT ? "yes" : "no");
+    return 0;
+}
+
+/* Spool files are written back once PostgreSQL answers, a few per tick. */
+static void replay_spool(void)
+{
+    if (vspool_replayable() == 0 || db_connect() != DB_OK)
+        return;
+    /* the database's identity: spool files of another database are left alone */
+    if (!db_id[0] && db_visits_spool_id(db_id) != DB_OK) {
+        db_id[0] = '\0';
+        return;
+    }
+    vspool_replay(db_id, REPLAY_PER_TICK, replay_apply, forget_add, count_dropped);
+}
+
+static void set_gauges(void)
+{
+    long long f, b, v;
+    vspool_gauges(&f, &b, &v);
+    metrics_set(m_pending, sums_total);
+    metrics_set(m_spool_files, f);
+    metrics_set(m_spool_bytes, b);
+    metrics_set(m_spool_visits, v);
+}
+
+/* A graceful stop while the database is away: everything counted goes to the spool; what cannot is lost
+ * (counted and logged). */
+static void stop_to_spool(void)
+{
+    doubt_spill_ms = 0;
+    resolve_doubt(true);
+    for (int i = 0; i < FINAL_TRIES && (nsums || pending() > doubt_total); i++) {
+        if (spill_sums() < 0)
+            break;
+        drain_all();
+    }
+    long long lost = pending();
+    if (lost == 0)
+        return;
+    metrics_add(m_dropped, (unsigned long long)lost);
+    log_error("visits lost at shutdown",
+              "visits=%lld in_doubt=%lld reason=\"database unavailable and the spool refused them\"", lost,
+              doubt_total);
+}
+
 void visits_flush(bool final)
 {
     if (!sums)
         return;
     drain_all();
-    int rc = write_batch();
-    metrics_set(m_pending, sums_total);
+    int rc = write_sums();
+    if (rc == 0 && !final)
+        replay_spool();
+    if (rc < 0)
+        resolve_doubt(true); /* the database is away: the batch in doubt is safer on disk */
+    set_gauges();
     if (rc < 0 && !final)
         return;
     /* at a graceful stop, keep at it until every count is written, or the database stays away */
     for (int i = 0; final && i < FINAL_TRIES; i++) {
         drain_all();
-        if (write_batch() == 0 && pending() == 0)
+        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0) {
+            set_gauges();
             return;
+        }
         usleep(200 * 1000);
     }
     if (final) {
-        long long lost = pending();
-        metrics_add(m_dropped, (unsigned long long)lost);
-        log_error("visits lost at shutdown", "visits=%lld reason=\"database unavailable\"", lost);
+        stop_to_spool();
+        set_gauges();
     }
 }
 

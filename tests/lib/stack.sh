@@ -235,6 +235,8 @@ stack_start() {
   STACK_PG_STARTED=1
   HOP_DB=$(PGDEV_DIR=$pgdir "$STACK_REPO/db/pgdev.sh" url)
   export HOP_DB
+  # the visit spool (issue 17) of this stack's pools, not the user's state directory
+  export HOP_SPOOL_DIR=${HOP_SPOOL_DIR:-$T/spool}
 
   # hop
   [[ -x $HOP_BIN ]] || _stack_abort "$HOP_BIN is not an executable (build it first: make)"

@@ -119,13 +119,13 @@ START_TEST(failed_writes_lose_and_double_nothing)
     ck_assert_int_eq(fake_db_visits_total(), 0);
     /* more visits while the master still holds the unwritten ones */
     reap(worker(1, 600, KEYS, false), 0);
+    /* the batch that failed after it was sent may have committed: it is set aside and sent again as it was
+     * (the same id, counted once by PostgreSQL) before the new visits go in a batch of their own */
     visits_flush(false);
-    visits_flush(false);
-    ck_assert_int_eq(fake_db_visits_total(), 0);
-    ck_assert_uint_eq(fake_db_visit_batches(), 0);
+    ck_assert_int_le(fake_db_visits_total(), 900);
     visits_flush(false);
     ck_assert_int_eq(fake_db_visits_total(), 1500);
-    ck_assert_uint_eq(fake_db_visit_batches(), 1);
+    ck_assert_uint_eq(fake_db_visit_batches(), 2);
     for (int k = 0; k < KEYS; k++)
         ck_assert_int_eq(fake_db_visits(1 + k % LINKS, hosts[k % NHOSTS]), 100);
     visits_flush(false);
