@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Analytics benchmark (issue 13): storage per row, per link per active day and per million visits, and the
-# stats API's times over data generated with SQL: one link with a year of hourly rows, and an owner with
-# 10,000 links active for 30 days. Prints EXPLAIN ANALYZE of the statements and the timings beside the
-# targets. A real stack (PostgreSQL, hop, Caddy over HTTPS) from tests/lib/stack.sh; loopback only; bounded
-# (about a minute). Usage: bash bench/analytics.sh (HOP_BIN=build/hop by default).
+# Analytics benchmark (issue 13), `make bench-stats`: storage per row, per link per active day and per million
+# visits, and the stats API's times over data generated with SQL: one link with a year of hourly rows, and an
+# owner with 10,000 links active for 30 days. Prints each figure beside its target: the requests' times
+# through Caddy (curl, median), the PostgreSQL time of their statements (EXPLAIN ANALYZE, median), the
+# master's batch write with 0011's triggers and with 0006's (same data, same run), and the plans
+# (EXPLAIN (ANALYZE, BUFFERS)) of the statements of the three figures. A real stack (PostgreSQL, hop, Caddy
+# over HTTPS) from tests/lib/stack.sh; loopback only; bounded (about five minutes, most of it generating
+# the data through the triggers). Usage: bash bench/analytics.sh (HOP_BIN=build/hop by default; BENCH_RUNS).
 set -euo pipefail
 
 # shellcheck source=tests/lib/stack.sh
@@ -12,7 +15,8 @@ set -euo pipefail
 # keep a year of hourly rows (the roll-up would otherwise turn all but 30 days into daily rows)
 export HOP_ANALYTICS_HOURLY_DAYS=400
 export HOP_WORKERS=${HOP_WORKERS:-2}
-RUNS=${BENCH_RUNS:-7}
+RUNS=${BENCH_RUNS:-9}
+echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 stack_start
 API_KEY=$(make_key bench)
 OWNER=$(psql_q "SELECT id FROM owners WHERE name = 'bench'")
@@ -39,7 +43,7 @@ psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, b
   FROM links l, generate_series(0, 29) k,
   (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)
   WHERE l.owner_id = $OWNER AND l.slug LIKE 'b%'"
-psql_q "VACUUM ANALYZE visit_counts, visit_days, owner_hours, owner_days"
+psql_q "VACUUM ANALYZE visit_counts, visit_days, owner_hours, owner_days, visit_months, owner_months, owner_link_spans, owner_link_hours"
 echo "# data generated in $(($(now_ms) - t0)) ms"
 
 # ---- storage ------------------------------------------------------------------------------------------------
@@ -47,20 +51,30 @@ echo "# data generated in $(($(now_ms) - t0)) ms"
 size() { psql_q "SELECT count(*), pg_total_relation_size('$1') FROM $1" | tr '|' ' '; }
 read -r rows bytes < <(size visit_counts)
 read -r drows dbytes < <(size visit_days)
+read -r mrows mbytes < <(size visit_months)
+read -r srows sbytes < <(size owner_link_spans)
+read -r lrows lbytes < <(size owner_link_hours)
 read -r orows obytes < <(size owner_days)
 read -r hrows hbytes < <(size owner_hours)
-per_row=$((bytes / rows)) per_day_row=$((dbytes / drows))
+read -r omrows ombytes < <(size owner_months)
+per_row=$((bytes / rows)) per_day_row=$((dbytes / drows)) per_month_row=$((mbytes / mrows))
+per_span=$((sbytes / srows)) per_lhour=$((lbytes / lrows))
 echo "storage: visit_counts $rows rows, $bytes bytes ($per_row per row); visit_days $drows rows, $dbytes bytes" \
-  "($per_day_row per row); owner_hours $hrows rows, $hbytes bytes; owner_days $orows rows, $obytes bytes"
-echo "  a link active in one hour of a day, one value per dimension (9 hour rows, 9 day rows):" \
-  "$((9 * (per_row + per_day_row))) bytes per active day while hourly, $((9 * per_day_row)) after the roll-up" \
-  "(plus its owner's summaries, shared by all of the owner's links)"
-echo "  a busy link, every hour, 31 rows an hour: $((744 * per_row + 31 * per_day_row)) bytes per day while hourly," \
-  "$((31 * per_day_row)) bytes per day after the roll-up"
-echo "  a million visits cost what their distinct (hour, dimension, value) rows cost, whatever the count:" \
-  "from $((9 * (per_row + per_day_row))) bytes (all in one hour, one value each) to" \
-  "$((744 * per_row + 31 * per_day_row)) bytes (every hour of a day with the busy profile;" \
-  "$((31 * per_day_row)) after the roll-up)"
+  "($per_day_row per row); visit_months $mrows rows, $mbytes bytes ($per_month_row per row);" \
+  "owner_link_spans $srows rows, $sbytes bytes ($per_span per row); owner_link_hours $lrows rows, $lbytes bytes" \
+  "($per_lhour per row); owner_hours $hrows rows, $hbytes bytes; owner_days $orows rows, $obytes bytes;" \
+  "owner_months $omrows rows, $ombytes bytes"
+# A link visited in one hour of a day, one value per dimension: 9 hour rows and an owner_link_hours row while
+# its hours are kept, 9 day rows, 9 month rows (shared by the month's active days) and one span per level 1..10
+# (shared by the active days of the span: about one per day for a link visited every day).
+hourly=$((9 * per_row + per_lhour)) lone=$((9 * per_day_row + 9 * per_month_row + 10 * per_span))
+daily=$((9 * per_day_row + 9 * per_month_row / 30 + per_span))
+echo "  a link active in one hour of a day, one value per dimension: $((hourly + lone)) bytes per active day" \
+  "while hourly and $lone after the roll-up when it is its month's only active day; $((hourly + daily)) and" \
+  "$daily for a link visited every day (plus its owner's summaries, shared by all of the owner's links)"
+echo "  a busy link, every hour, 31 rows an hour: $((744 * per_row + 24 * per_lhour + 31 * per_day_row + 31 * per_month_row / 30 + per_span))" \
+  "bytes per day while hourly, $((31 * per_day_row + 31 * per_month_row / 30 + per_span)) bytes per day after the roll-up"
+echo "  a million visits cost what their distinct (hour, dimension, value) rows cost, whatever the count"
 
 # ---- timings through Caddy -----------------------------------------------------------------------------------
 # median NAME TARGET_MS PATH: the median of RUNS requests' total times (curl), beside the target
@@ -71,7 +85,8 @@ median() {
   done
   local med
   med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[int((NR + 1) / 2)] * 1000}')
-  printf '%-58s median %7s ms over %d runs (target <= %s ms)\n' "$name" "$med" "$RUNS" "$target"
+  printf '%-58s median %7s ms over %d runs (target <= %s ms; load %s)\n' "$name" "$med" "$RUNS" "$target" \
+    "$(cut -d' ' -f1 /proc/loadavg)"
 }
 from=$(date -u -d '365 days ago' +%F)
 today=$(date -u +%F)
@@ -82,33 +97,138 @@ median "one link, the last 31 days per hour" 20 "/api/links/year/stats?granulari
 median "GET /api/stats, owner of 10,001 links, last 30 days" 100 "/api/stats"
 median "GET /api/stats, the same per day of Europe/Paris" 100 "/api/stats?tz=Europe/Paris"
 
-# ---- EXPLAIN ANALYZE of the statements, from the strings compiled into hop ------------------------------------
+# ---- PostgreSQL's time of each statement, and the plans --------------------------------------------------------
 strings -n 6 "$HOP_BIN" >"$T/strings.txt"
-explain() {
-  local name=$1 re=$2 params=$3 sql
+# pg NAME RE PARAMS: the statement of hop's strings matching RE, prepared, run RUNS times with PARAMS: the
+# median of its planning and execution time (EXPLAIN ANALYZE, TIMING OFF; hop's prepared statements are
+# planned for their parameters each time too) in PG_MS, printed; its plan with buffers in $T/plan.txt
+pg() {
+  local name=$1 re=$2 params=$3 sql i
   sql=$(grep -m 1 -E "$re" "$T/strings.txt")
-  echo "---- EXPLAIN ANALYZE: $name"
-  psql -X -q -d "$HOP_DB" -c "PREPARE s AS $sql" -c "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF) EXECUTE s($params)" |
-    grep -E 'Execution Time|Planning Time|^ *(->|[A-Z])' | awk '/Time:/ || n++ < 30'
+  [[ -n $sql ]] || {
+    echo "no statement matches $re" >&2
+    return 1
+  }
+  {
+    echo "PREPARE s AS $sql;"
+    for ((i = 0; i < RUNS; i++)); do echo "EXPLAIN (ANALYZE, TIMING OFF) EXECUTE s($params);"; done
+  } | psql -X -q -At -d "$HOP_DB" | awk '/^Planning Time/ {p = $3} /^Execution Time/ {print p + $3}' |
+    sort -n >"$T/times.txt"
+  PG_MS=$(awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}' "$T/times.txt")
+  printf '  %-56s %8s ms (median of %d; load %s)\n' "$name" "$PG_MS" "$RUNS" "$(cut -d' ' -f1 /proc/loadavg)"
+  psql -X -q -d "$HOP_DB" -c "PREPARE s AS $sql" -c "EXPLAIN (ANALYZE, BUFFERS) EXECUTE s($params)" >"$T/plan.txt"
 }
+# figure NAME TARGET STATEMENT...: each statement ("name|re|params") with pg, then their sum beside the target
+figure() {
+  local name=$1 target=$2 sum=0 st n re p
+  shift 2
+  echo "$name (PostgreSQL's time, target <= $target ms for the request):"
+  for st in "$@"; do
+    IFS='|' read -r n re p <<<"$st"
+    pg "$n" "$re" "$p"
+    sum=$(awk -v a="$sum" -v b="$PG_MS" 'BEGIN {print a + b}')
+    cp "$T/plan.txt" "$T/plan-${n//[^a-z0-9]/_}.txt"
+  done
+  printf '  %-56s %8s ms (target <= %s ms)\n' "together" "$sum" "$target"
+}
+# calibrate: a fixed amount of PostgreSQL CPU work, timed the same way, to scale the figures below by how busy
+# the shared machine is (in one run after another, not against an idle machine)
+calibrate() {
+  psql -X -q -At -d "$HOP_DB" -c "EXPLAIN (ANALYZE, TIMING OFF) SELECT count(*) FROM generate_series(1, 1000000)" |
+    awk -v l="$(cut -d' ' -f1 /proc/loadavg)" '/^Execution Time/ {printf "calibration: count(*) of generate_series(1, 1000000) %s ms (load %s)\n", $3, l}'
+}
+calibrate
 lo=$(date -u -d "$from" +%s)
 hi=$(($(date -u -d "$today" +%s) + 86400))
-# shellcheck disable=SC2016 # $N are SQL parameters
+month_lo=$((hi - 30 * 86400))
 # (400: the hourly retention this run keeps, HOP_ANALYTICS_HOURLY_DAYS above)
-explain "series, one link, a year per UTC day" '^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0\)' \
-  "$YEAR, '$from', NULL, '$today', NULL, NULL, 'UTC', false"
+# shellcheck disable=SC2016 # $N are SQL parameters
+re_series_days='^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0\)'
 # shellcheck disable=SC2016
-explain "series, one link, a year per day of Europe/Paris" '^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1' \
-  "$YEAR, '$from', NULL, '$today', NULL, NULL, 'Europe/Paris', false, 400"
+re_series_hours='^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1'
 # shellcheck disable=SC2016
-explain "top lists, one link, a year" '^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1' \
-  "$YEAR, $lo, $hi, false, 400"
+re_top_link='^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1'
 # shellcheck disable=SC2016
-explain "series, owner of 10,001 links, 30 UTC days" '^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0\)' \
-  "$OWNER, NULL, NULL, NULL, NULL, NULL, 'UTC', false"
+re_series_owner='^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0\)'
 # shellcheck disable=SC2016
-explain "top lists, owner, 30 days" '^SELECT dim, value, n FROM .*FROM owner_days WHERE owner_id = \$1' \
-  "$OWNER, $((hi - 30 * 86400)), $hi, false, 400"
-explain "top links, owner, 30 days" '^SELECT l\.slug, \(SELECT d\.name' "$OWNER, $((hi - 30 * 86400)), $hi, false, 400"
+re_series_owner_hours='^WITH p AS \(SELECT coalesce.*FROM owner_hours WHERE owner_id = \$1'
+# shellcheck disable=SC2016
+re_top_owner='^SELECT dim, value, n FROM .*FROM owner_days WHERE owner_id = \$1'
+re_top_links='^WITH x AS \(SELECT t\.link_id'
+# Europe/Paris: the range's ends an hour before UTC midnight (the winter offset; the run's dates are not
+# checked for summer time, so the top lists' edges may be two hours)
+paris_lo=$(TZ=Europe/Paris date -d "$from 00:00" +%s)
+paris_hi=$(TZ=Europe/Paris date -d "$(date -u -d "$today + 1 day" +%F) 00:00" +%s)
+paris_mlo=$(TZ=Europe/Paris date -d "$(date -u -d "$today - 29 days" +%F) 00:00" +%s)
+figure "one link, a year of hourly data, per UTC day" 20 \
+  "series|$re_series_days|$YEAR, '$from', NULL, '$today', NULL, NULL, 'UTC', false" \
+  "top lists|$re_top_link|$YEAR, $lo, $hi, false, 400"
+figure "one link, a year of hourly data, per day of Europe/Paris" 20 \
+  "series paris|$re_series_hours|$YEAR, '$from', NULL, '$today', NULL, NULL, 'Europe/Paris', false, 400" \
+  "top lists paris|$re_top_link|$YEAR, $paris_lo, $paris_hi, false, 400"
+figure "GET /api/stats, owner of 10,001 links, last 30 UTC days" 100 \
+  "owner series|$re_series_owner|$OWNER, NULL, NULL, NULL, NULL, NULL, 'UTC', false" \
+  "owner top lists|$re_top_owner|$OWNER, $month_lo, $hi, false, 400" \
+  "top links|$re_top_links|$OWNER, $month_lo, $hi, false, 400"
+figure "GET /api/stats, the same per day of Europe/Paris" 100 \
+  "owner series paris|$re_series_owner_hours|$OWNER, NULL, NULL, NULL, NULL, NULL, 'Europe/Paris', false, 400" \
+  "owner top lists paris|$re_top_owner|$OWNER, $paris_mlo, $paris_hi, false, 400" \
+  "top links paris|$re_top_links|$OWNER, $paris_mlo, $paris_hi, false, 400"
+for n in top_lists series_paris top_links top_links_paris; do
+  echo "---- EXPLAIN (ANALYZE, BUFFERS): $n"
+  grep -vE '^ *(Planning:|Buffers: shared hit=[0-9]+$)' "$T/plan-$n.txt" | cut -c1-220 | awk 'NR <= 60 || /Time:/'
+done
+# ---- the master's batch write, with 0011's summaries and with 0006's ---------------------------------------
+# One batch of the owner's first 1,000 links, each with 9 rows (one value per dimension) in an hour that has
+# none yet (inserts), then the same batch again (updates): what the master writes every 100 ms under load.
+# Run last: the rolled-back rows leave dead index entries the reads above would step over. Each run in a
+# transaction rolled back; "0006" runs with 0006's trigger function and without 0011's index,
+# swapped in the same transaction.
+add_sql=$(grep -m 1 -E '^INSERT INTO visit_counts AS c' "$T/strings.txt")
+fn_0006=$(awk '/^CREATE FUNCTION visit_summaries_add/,/^END \$\$;/' "$STACK_REPO/db/migrations/0006_analytics.sql" |
+  sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/')
+IFS='|' read -r b_ids b_dims b_values < <(psql_q "SELECT array_agg(l.id ORDER BY l.id, d.dim),
+  array_agg(d.dim ORDER BY l.id, d.dim), array_agg(d.value ORDER BY l.id, d.dim)
+  FROM (SELECT id FROM links WHERE owner_id = $OWNER AND slug LIKE 'b%' ORDER BY id LIMIT 1000) l,
+  (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)")
+b_n=$(($(tr -cd ',' <<<"$b_ids" | wc -c) + 1))
+b_hour=$(($(date -u +%s) / 3600 + 1))
+# flush_ms SETUP: "insert_ms update_ms" of one run of the batch after SETUP (SQL) in the same transaction: the
+# CPU time of the PostgreSQL backend (from /proc, as the machine is shared: wall time measures the neighbours)
+tck=$(getconf CLK_TCK)
+flush_ms() {
+  {
+    echo "BEGIN;"
+    echo "$1"
+    echo "PREPARE add AS $add_sql;"
+    echo "SELECT pg_backend_pid() AS pid \\gset"
+    echo "\\setenv BENCH_PG_PID :pid"
+    echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
+    for _ in 1 2; do
+      echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]));"
+      echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
+    done
+    echo "ROLLBACK;"
+  } | psql -X -q -At -v ON_ERROR_STOP=1 -d "$HOP_DB" |
+    awk -v t="$tck" '{c[NR] = $1} END {printf "%d %d\n", (c[2] - c[1]) * 1000 / t, (c[3] - c[2]) * 1000 / t}'
+}
+# flush NAME SETUP: the medians over RUNS runs
+flush() {
+  local i ins=() upd=() a b
+  for ((i = 0; i < RUNS; i++)); do
+    read -r a b < <(flush_ms "$2")
+    ins+=("$a") upd+=("$b")
+  done
+  printf '%s %s\n' "$(printf '%s\n' "${ins[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')" \
+    "$(printf '%s\n' "${upd[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
+}
+read -r new_ins new_upd < <(flush "0011" "")
+read -r old_ins old_upd < <(flush "0006" "DROP INDEX visit_counts_totals; $fn_0006")
+echo "batch write, $b_n rows of 1,000 links (PostgreSQL CPU, median of $RUNS, load $(cut -d' ' -f1 /proc/loadavg)): new hour" \
+  "$new_ins ms with 0011's summaries, $old_ins ms with 0006's ($(awk -v a="$new_ins" -v b="$old_ins" 'BEGIN {printf "%.2f", a / b}')x);" \
+  "the same hour again $new_upd ms, $old_upd ms ($(awk -v a="$new_upd" -v b="$old_upd" 'BEGIN {printf "%.2f", a / b}')x)"
+
+calibrate
+echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 finish

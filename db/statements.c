@@ -6,7 +6,12 @@
 
 /* clang-format off */
 /* The stats series over `source`, rows of (bucket, humans, bots) of the total dimension; see
- * STMT_STATS_SERIES_LINK. */
+ * STMT_STATS_SERIES_LINK. A row goes to the bucket that starts at date_trunc(hour or day, its start, zone).
+ * For days that is the day that contains it (local dates never go back, and a day starts at its date's
+ * midnight), found by a binary search of the days' starts (width_bucket) instead of a zone conversion per
+ * row: a year of hours per day of a zone is 8,760 rows. Hours keep date_trunc: a zone whose offset changes
+ * by half an hour (Lord Howe Island) starts its hours off the series' steps, and those rows match no bucket,
+ * as before. */
 #define STATS_SERIES(source)                                                                                 \
     "WITH p AS (SELECT coalesce($5::timestamptz, ($4::date + 1)::timestamp AT TIME ZONE $7, now()) AS t), "  \
     "q AS (SELECT coalesce($3::timestamptz, $2::date::timestamp AT TIME ZONE $7, "                            \
@@ -17,13 +22,14 @@
         "UNION ALL SELECT d::date::timestamp AT TIME ZONE $7, (d::date + 1)::timestamp AT TIME ZONE $7 "       \
         "FROM q, generate_series((q.f AT TIME ZONE $7)::date, ((q.t - interval '1 microsecond') "              \
         "AT TIME ZONE $7)::date, interval '1 day') d WHERE NOT $8::boolean), "                                 \
-    "a AS (SELECT date_trunc(CASE WHEN $8::boolean THEN 'hour' ELSE 'day' END, v.bucket, $7) AS lo, "         \
-        "sum(v.humans) AS h, sum(v.bots) AS b FROM " source " v WHERE "                                        \
+    "a AS (SELECT CASE WHEN $8::boolean THEN date_trunc('hour', v.bucket, $7) "                                \
+        "ELSE d.los[width_bucket(v.bucket, d.los)] END AS lo, sum(v.humans) AS h, sum(v.bots) AS b "          \
+        "FROM " source " v, (SELECT array_agg(lo ORDER BY lo) AS los FROM b) d WHERE "                         \
         "v.bucket >= (SELECT min(lo) FROM b) AND v.bucket < (SELECT max(hi) FROM b) GROUP BY 1) "             \
     "SELECT to_char(b.lo AT TIME ZONE $7, 'YYYY-MM-DD\"T\"HH24:MI:SS'), "                                       \
     "extract(epoch FROM (b.lo AT TIME ZONE $7) - (b.lo AT TIME ZONE 'UTC'))::int, "                           \
     "extract(epoch FROM b.lo)::bigint, extract(epoch FROM b.hi)::bigint, coalesce(a.h, 0), coalesce(a.b, 0) " \
-    "FROM b LEFT JOIN a ON a.lo = b.lo ORDER BY b.lo"
+    "FROM b LEFT JOIN a ON a.lo = b.lo WHERE stats_no_workers() ORDER BY b.lo"
 
 /* The first and the end of the whole UTC days within [$2, $3) (epochs), as epochs and as dates: the top lists
  * read those days from a day table and only the hours before and after them from an hourly one. */
@@ -31,43 +37,59 @@
 #define FULL_HI  "($3::bigint / 86400 * 86400)"
 #define DAY_LO   "(date '1970-01-01' + (($2::bigint + 86399) / 86400)::int)"
 #define DAY_HI   "(date '1970-01-01' + ($3::bigint / 86400)::int)"
+#define DAYNUM_LO "(($2::bigint + 86399) / 86400)::int"
+#define DAYNUM_HI "($3::bigint / 86400)::int"
 /* an hourly row's bucket `b` in the partial day at the start of [$2, $3), and at its end (two conditions,
  * each a range an index can take) */
 #define EDGE_LO(b) b " >= to_timestamp($2::bigint) AND " b " < to_timestamp(least($3::bigint, " FULL_LO "))"
 #define EDGE_HI(b)                                                                                           \
     b " >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) AND " b " < to_timestamp($3::bigint)"
 /* The top 20 of each dimension but the total over `source`, rows of (dim, value, humans, bots); $4: bots
- * count too. */
+ * count too. stats_no_workers() (0011): planned without parallel workers, as the series. */
 #define STATS_TOP(source)                                                                                    \
     "SELECT dim, value, n FROM (SELECT s.dim, s.value, "                                                      \
     "sum(s.humans) + CASE WHEN $4::boolean THEN sum(s.bots) ELSE 0 END AS n, "                                \
     "row_number() OVER (PARTITION BY s.dim ORDER BY sum(s.humans) + CASE WHEN $4::boolean "                   \
     "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (" source ") s "                                    \
-    "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 ORDER BY dim, r"
+    "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 AND stats_no_workers() ORDER BY dim, r"
 /* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
  * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
 #define HORIZON(days) "(date_trunc('day', now() AT TIME ZONE 'UTC')::date - " days "::int)"
 /* Rows of (bucket, humans, bots) of the total dimension of `col` = $1: the hours of `hours` from the horizon
- * ($N days), the days of `days` before it (at their UTC midnight). */
-#define SERIES_ROWS(hours, days, col, n)                                                                     \
-    "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 AND dim = 0 AND bucket >= "             \
+ * ($N days), the days of `days` before it (at their UTC midnight); `cond` more of the hours' conditions
+ * (visit_counts: "AND hourly ", which lets an index-only scan of visit_counts_totals read them). */
+#define SERIES_ROWS(hours, days, col, n, cond)                                                               \
+    "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 AND dim = 0 " cond "AND bucket >= "     \
     HORIZON(n) "::timestamp AT TIME ZONE 'UTC' UNION ALL SELECT day::timestamp AT TIME ZONE 'UTC', humans, " \
     "bots FROM " days " WHERE " col " = $1 AND dim = 0 AND day < " HORIZON(n) ")"
 /* The partial day at the end of [$2, $3) when it is before the horizon ($5 days) and so has no hours left:
  * its day row counts when its midnight is in the range. */
 #define LAST_DAY_BEFORE_HORIZON                                                                              \
     "day = " DAY_HI " AND day < " HORIZON("$5") " AND " FULL_HI " >= $2::bigint AND " FULL_HI " < $3::bigint"
-/* Rows of (dim, value, humans, bots) of every dimension but the total over [$2, $3), for `col` = $1: whole
- * UTC days from `days`; the hours of the partial days at either end from `hours`, or before the horizon
- * ($5 days) the day whose midnight is in the range. */
-#define TOP_ROWS(hours, days, col)                                                                           \
-    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
-    "AND day >= " DAY_LO " AND day < " DAY_HI " UNION ALL "                                                   \
-    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+/* The dimensions of the top lists as a list, not a range: with dim = ANY the index descends once per
+ * dimension straight to the buckets asked; with dim BETWEEN 1 AND 8 it read every bucket of those dimensions
+ * (a year of a link's hours) to find the few of the partial days. */
+#define TOP_DIMS "dim = ANY ('{1,2,3,4,5,6,7,8}'::smallint[])"
+/* The first whole UTC month within [DAY_LO, DAY_HI) and the end of the last one (equal when none is whole):
+ * the months between come from a month table, the days before and after them from a day table. */
+#define MONTH_LO "least((date_trunc('month', (" DAY_LO " - 1)::timestamp) + interval '1 month')::date, " DAY_HI ")"
+#define MONTH_HI "greatest(date_trunc('month', " DAY_HI "::timestamp)::date, " MONTH_LO ")"
+/* Rows of (dim, value, humans, bots) of every dimension but the total over [$2, $3), for `col` = $1, as
+ * [hours][days][months][days][hours]: whole UTC months from `months`, the other whole UTC days from `days`;
+ * the hours of the partial days at either end from `hours`, or before the horizon ($5 days) the day whose
+ * midnight is in the range. A month row is the sum of its day rows (the same triggers keep both). */
+#define TOP_ROWS(hours, days, months, col)                                                                   \
+    "SELECT dim, value, humans, bots FROM " months " WHERE " col " = $1 AND " TOP_DIMS " "                   \
+    "AND month >= " MONTH_LO " AND month < " MONTH_HI " UNION ALL "                                           \
+    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND " TOP_DIMS " "                     \
+    "AND day >= " DAY_LO " AND day < " MONTH_LO " UNION ALL "                                                 \
+    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND " TOP_DIMS " "                     \
+    "AND day >= " MONTH_HI " AND day < " DAY_HI " UNION ALL "                                                 \
+    "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND " TOP_DIMS " "                     \
     "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "                                                              \
-    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "                    \
     "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
-    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND dim BETWEEN 1 AND 8 "              \
+    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "                    \
     "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI("bucket")
 /* Rows of (bucket, humans, bots) of the total dimension of `col` = $1, every UTC day of `days` at its
  * midnight: the whole series when its buckets are UTC days. */
@@ -249,8 +271,9 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * of the range, zeros included. Days follow the zone's midnights (23 or 25 hours across a DST change);
      * hours step by an hour from the zone's hour, so none repeats or goes missing. */
     [STMT_STATS_SERIES_LINK] = {"stats_series_link",
-                                STATS_SERIES(SERIES_ROWS("visit_counts", "visit_days", "link_id", "$9")), 9,
-                                STMT_APP, STMT_READ_LINK},
+                                STATS_SERIES(SERIES_ROWS("visit_counts", "visit_days", "link_id", "$9",
+                                                         "AND hourly ")),
+                                9, STMT_APP, STMT_READ_LINK},
     /* Days of UTC (tz=UTC, granularity=day): whole days from the day tables, $1..$8 as above. */
     [STMT_STATS_SERIES_LINK_DAYS] = {"stats_series_link_days",
                                      STATS_SERIES(SERIES_DAYS("visit_days", "link_id")), 8, STMT_APP,
@@ -260,31 +283,47 @@ const struct stmt stmt_table[STMT_COUNT] = {
                                       STMT_READ_OWNER},
     /* The same for every link of owner $1, from the owner's summaries. */
     [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
-                                 STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9")), 9,
-                                 STMT_APP, STMT_READ_OWNER},
+                                 STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9", "")),
+                                 9, STMT_APP, STMT_READ_OWNER},
     /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too; $5 the
      * hourly retention. */
-    [STMT_STATS_TOP_LINK] = {"stats_top_link", STATS_TOP(TOP_ROWS("visit_counts", "visit_days", "link_id")),
-                             5, STMT_APP, STMT_READ_LINK},
-    [STMT_STATS_TOP_OWNER] = {"stats_top_owner", STATS_TOP(TOP_ROWS("owner_hours", "owner_days", "owner_id")),
-                              5, STMT_APP, STMT_READ_OWNER},
-    /* The owner's 20 most visited links over [$2, $3); $4: bots count too; $5 the hourly retention. Whole
-     * days from visit_days (an index-only scan of the owner's totals), the ends' hours from visit_counts. */
+    [STMT_STATS_TOP_LINK] = {"stats_top_link",
+                             STATS_TOP(TOP_ROWS("visit_counts", "visit_days", "visit_months", "link_id")), 5,
+                             STMT_APP, STMT_READ_LINK},
+    [STMT_STATS_TOP_OWNER] = {"stats_top_owner",
+                              STATS_TOP(TOP_ROWS("owner_hours", "owner_days", "owner_months", "owner_id")), 5,
+                              STMT_APP, STMT_READ_OWNER},
+    /* The owner's 20 most visited links over [$2, $3); $4: bots count too; $5 the hourly retention. The whole
+     * UTC days as the fewest spans of 2^k days that tile them (stats_spans, at most two per level): single
+     * days from visit_days (an index-only scan of the owner's totals), longer spans from owner_link_spans, so
+     * a link is a few rows whatever the range; the ends' hours from owner_link_hours. Ties by slug: only the
+     * links that reach the 20th count are looked up for it. */
     [STMT_STATS_TOP_LINKS] =
         {"stats_top_links",
-         "SELECT l.slug, (SELECT d.name FROM domains d WHERE d.id = l.domain_id), x.n "
-         "FROM (SELECT s.link_id, sum(s.humans) + CASE WHEN $4::boolean THEN sum(s.bots) ELSE 0 END AS n "
-         "FROM (SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
-         "AND day >= " DAY_LO " AND day < " DAY_HI " UNION ALL "
+         "WITH x AS (SELECT t.link_id, sum(t.humans) + CASE WHEN $4::boolean THEN sum(t.bots) ELSE 0 END AS "
+         "n "
+         "FROM (SELECT v.link_id, v.humans, v.bots FROM stats_spans(" DAYNUM_LO ", " DAYNUM_HI ") s "
+         "CROSS JOIN LATERAL (SELECT d.link_id, d.humans, d.bots FROM visit_days d WHERE s.lvl = 0 "
+         "AND d.owner_id = $1 AND d.dim = 0 AND d.day = date '1970-01-01' + s.span UNION ALL "
+         "SELECT p.link_id, p.humans, p.bots FROM owner_link_spans p WHERE s.lvl > 0 AND p.owner_id = $1 "
+         "AND p.lvl = s.lvl AND p.span = s.span OFFSET 0) v UNION ALL "
          "SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
          "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "
-         "SELECT v.link_id, v.humans, v.bots FROM visit_counts v JOIN links k ON k.id = v.link_id "
-         "WHERE k.owner_id = $1 AND v.dim = 0 AND v.bucket >= " HORIZON(
-             "$5") "::timestamp AT TIME ZONE 'UTC' "
-                   "AND (" EDGE_LO("v.bucket") " OR " EDGE_HI(
-                       "v.bucket") ")) s GROUP BY s.link_id) x "
-                                   "JOIN links l ON l.id = x.link_id WHERE x.n > 0 ORDER BY x.n DESC, l.slug "
-                                   "LIMIT 20",
+         "SELECT link_id, humans, bots FROM owner_link_hours WHERE owner_id = $1 "
+         "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO(
+             "bucket") " UNION ALL "
+                       "SELECT link_id, humans, bots FROM owner_link_hours WHERE owner_id = $1 "
+                       "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI(
+                           "bucket") ") t "
+                                     "GROUP BY t.link_id), "
+                                     "top AS (SELECT x.link_id, x.n FROM x WHERE x.n > 0 "
+                                     "AND x.n >= (SELECT min(c.n) FROM (SELECT n FROM x ORDER BY n DESC "
+                                     "LIMIT 20) c)) "
+                                     "SELECT y.slug, (SELECT d.name FROM domains d WHERE d.id = "
+                                     "y.domain_id), y.n "
+                                     "FROM (SELECT l.slug, l.domain_id, top.n FROM top JOIN links l ON l.id "
+                                     "= top.link_id "
+                                     "ORDER BY top.n DESC, l.slug LIMIT 20) y ORDER BY y.n DESC, y.slug",
          5, STMT_APP, STMT_READ_OWNER},
     /* the zones tz= may name (each worker reads them once) */
     [STMT_TZ_NAMES] = {"tz_names", "SELECT name FROM pg_timezone_names ORDER BY name COLLATE \"C\"", 0,
@@ -352,15 +391,19 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots) "
          "SELECT count(*) FROM batch",
          8, STMT_APP},
-    /* The hours of days that ended more than $1 days ago are dropped, the link's and the owner's, in one
-     * statement: visit_days and owner_days have held those days since their hours were written, and readers
-     * take days from them before that cut and hours after it, so they see each visit once. */
-    [STMT_VISITS_ROLLUP] = {"visits_rollup",
-                            "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HORIZON(
-                                "$1") "::timestamp AT TIME ZONE "
-                                      "'UTC') DELETE FROM visit_counts WHERE bucket < " HORIZON(
-                                          "$1") "::timestamp AT TIME ZONE 'UTC'",
-                            1, STMT_APP},
+    /* The hours of days that ended more than $1 days ago are dropped, the link's, the owner's and the owner's
+     * per link (owner_link_hours), in one statement: visit_days and owner_days have held those days since
+     * their hours were written, and readers take days from them before that cut and hours after it, so they
+     * see each visit once. */
+    [STMT_VISITS_ROLLUP] =
+        {"visits_rollup",
+         "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HORIZON(
+             "$1") "::timestamp AT TIME ZONE "
+                   "'UTC'), links_old AS (DELETE FROM owner_link_hours WHERE bucket < " HORIZON(
+                       "$1") "::timestamp AT TIME ZONE 'UTC') "
+                             "DELETE FROM visit_counts WHERE bucket < " HORIZON(
+                                 "$1") "::timestamp AT TIME ZONE 'UTC'",
+         1, STMT_APP},
     /* Import (db_import.c): each batch is COPYed as data into this session's staging table, then merged by
      * one set-based statement, in one transaction; the table empties itself at the end of each. */
     [STMT_IMPORT_STAGING] = {"import_staging",

@@ -57,3 +57,10 @@ bench-scale: deps
 .PHONY: bench-replica
 bench-replica: build/hop
 	@bash bench/replica.sh
+
+# `make bench-stats`: the stats API over a year of one link's hours and an owner of 10,000 links, generated with
+# SQL (bench/analytics.sh, about five minutes, most of it the data): times, the batch write's cost and the plans
+# beside issue 13's targets. A measurement, not part of `make check`.
+.PHONY: bench-stats
+bench-stats: build/hop
+	@timeout 1200 bash bench/analytics.sh

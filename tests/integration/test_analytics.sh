@@ -144,6 +144,27 @@ expect_eq "owner_days: each owner's days add up to its links' days" "$(psql_q "S
   SELECT owner_id, dim, day, value, sum(humans) AS h, sum(bots) AS b FROM visit_days GROUP BY 1, 2, 3, 4) v
   FULL JOIN owner_days o USING (owner_id, dim, day, value)
   WHERE v.h IS DISTINCT FROM o.humans OR v.b IS DISTINCT FROM o.bots")" 0
+# the summaries of 0011 (months, the owner's per-link spans and hours) are the sums of the rows they summarize
+summaries_exact() {
+  expect_eq "visit_months$1: each link's months add up to its days" "$(psql_q "SELECT count(*) FROM (
+    SELECT link_id, dim, date_trunc('month', day::timestamp)::date AS month, value, sum(humans) AS h, sum(bots) AS b
+    FROM visit_days GROUP BY 1, 2, 3, 4) v FULL JOIN visit_months m USING (link_id, dim, month, value)
+    WHERE v.h IS DISTINCT FROM m.humans OR v.b IS DISTINCT FROM m.bots")" 0
+  expect_eq "owner_months$1: each owner's months add up to its days" "$(psql_q "SELECT count(*) FROM (
+    SELECT owner_id, dim, date_trunc('month', day::timestamp)::date AS month, value, sum(humans) AS h, sum(bots) AS b
+    FROM owner_days GROUP BY 1, 2, 3, 4) v FULL JOIN owner_months m USING (owner_id, dim, month, value)
+    WHERE v.h IS DISTINCT FROM m.humans OR v.b IS DISTINCT FROM m.bots")" 0
+  expect_eq "owner_link_spans$1: each span of 2^k days adds up to the link's days" "$(psql_q "SELECT count(*) FROM (
+    SELECT owner_id, k AS lvl, (day - date '1970-01-01') >> k AS span, link_id, sum(humans) AS h, sum(bots) AS b
+    FROM visit_days, generate_series(1, 10) k WHERE dim = 0 GROUP BY 1, 2, 3, 4) v
+    FULL JOIN owner_link_spans s USING (owner_id, lvl, span, link_id)
+    WHERE v.h IS DISTINCT FROM s.humans OR v.b IS DISTINCT FROM s.bots")" 0
+  expect_eq "owner_link_hours$1: the links' hours by owner" "$(psql_q "SELECT count(*) FROM (
+    SELECT l.owner_id, v.bucket, v.link_id, v.humans AS h, v.bots AS b FROM visit_counts v
+    JOIN links l ON l.id = v.link_id WHERE v.dim = 0) v FULL JOIN owner_link_hours o USING (owner_id, bucket, link_id)
+    WHERE v.h IS DISTINCT FROM o.humans OR v.b IS DISTINCT FROM o.bots")" 0
+}
+summaries_exact ""
 req GET '/api/links/t1/stats?from=2026-03-29&to=2026-03-29&granularity=hour&tz=Europe/Paris'
 expect_status "hourly in Europe/Paris" 200
 expect_json "DST spring day: 23 hours" '.series | length' 23
@@ -172,6 +193,25 @@ req GET /api/links/t1/stats
 expect_json "default: the last 30 days" '.series | length' 30
 req GET '/api/links/t1/stats?granularity=hour&from=2026-03-01&to=2026-03-31'
 expect_json "31 days hourly is allowed" '.series | length' 744
+# Ranges read as [hours][days][months][days][hours]: the top lists and the top links over them add up to the
+# total of the series, each dimension, in zones with DST (the rows above: 5 humans and 10 bots in FR).
+# range_sums NAME PATH: every top list of PATH sums to the series' total, with and without bots
+range_sums() {
+  local sums
+  req GET "$2"
+  sums=$(jq -r '[.total, .bot_total, (.series | map(.humans) | add), (.top | to_entries | map(.value | map(.visits) | add) | unique | join("/"))] | join(" ")' <<<"$BODY")
+  expect_eq "$1: total, bots, the series' sum, each top list's sum" "$sums" "5 10 5 5"
+  req GET "$2&bots=true"
+  expect_json "$1, bots=true: each top list adds up to humans and bots" \
+    '.top | to_entries | map(.value | map(.visits) | add) | unique | join("/")' 15
+}
+range_sums "Paris, 2026-03-29 to 2026-10-25 (an hour before, the days to April, months to September, days, hours after)" \
+  '/api/links/t1/stats?from=2026-03-29&to=2026-10-25&tz=Europe/Paris'
+range_sums "New York, 2026-03-28 to 2026-10-25" '/api/links/t1/stats?from=2026-03-28&to=2026-10-25&tz=America/New_York'
+range_sums "RFC 3339 bounds in hours of March and October: their whole UTC days" \
+  '/api/links/t1/stats?from=2026-03-28T22:30:00Z&to=2026-10-25T01:30:00Z'
+req GET '/api/links/t1/stats?from=2026-03-29T00:00:00Z&to=2026-10-25T00:00:00Z&tz=UTC'
+expect_json "the edges left out: whole UTC days only, 2026-03-29 to 2026-10-24" '"\(.total) \(.top.countries[0].visits)"' "2 2"
 
 # ---- GET /api/stats --------------------------------------------------------------------------------------
 req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/u","slug":"t2"}'
@@ -182,6 +222,19 @@ expect_status "GET /api/stats" 200
 expect_json "owner: total over every link" .total 13
 expect_json "owner: top links" '.links | map("\(.slug)=\(.visits)") | join(" ")' "t1=6 g1=4 m1=2 t2=1"
 expect_json "owner: top devices" '.top.devices | map("\(.value)=\(.visits)") | join(" ")' "desktop=9 mobile=4"
+req GET '/api/stats?from=2026-03-29&to=2026-10-25&tz=Europe/Paris'
+expect_json "owner, Paris, 2026-03-29 to 2026-10-25: top links and countries add up to the total" \
+  '"\(.total) \(.links | map("\(.slug)=\(.visits)") | join(" ")) \(.top.countries | map(.visits) | add)"' "5 t1=5 5"
+# a deleted link's visits leave every summary of its owner
+req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/d","slug":"gone"}'
+visit gone "$FIREFOX"
+poll_until 3000 link_counts gone 1 0 || true
+req DELETE /api/links/gone
+expect_status "delete gone" 204
+req GET /api/stats
+expect_json "owner: the deleted link's visit left the totals and the top links" \
+  '"\(.total) \(.links | map(.slug) | join(" "))"' "13 t1 g1 m1 t2"
+summaries_exact " (after a delete)"
 other=$(make_key stranger)
 API_KEY=$other req GET /api/stats
 expect_json "another owner sees none of it" '"\(.total) \(.links | length)"' "0 0"
