@@ -9,7 +9,9 @@
 # hop's per-connection prepared statements, connections per host, redirect and create rates against a
 # direct connection in the same run. Loopback and Unix sockets only; every load is bounded in time.
 # Knobs: SCALE_LINKS, SCALE_SECONDS (per sample, default 6), SCALE_ROUNDS (default 2), SCALE_CONNS (64),
-# SCALE_WORKERS (hop's default when unset), KEEP=1 keeps the temp dir. Writes build/bench/scale.md.
+# SCALE_WORKERS (hop's default when unset), SCALE_CACHE_MB (the pools' HOP_CACHE_MB, default 448: what a
+# million links of this bench's length take; hop's default of 64 holds about 170,000), KEEP=1 keeps the temp
+# dir. Writes build/bench/scale.md.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,8 +72,10 @@ trap 'exit 143' TERM
 
 free_ports 4 40000 49000
 port_hop=${ports[0]} port_pgb=${ports[1]} port_tx=${ports[2]} port_bouncer=${ports[3]}
-workers_env=()
-[[ -n ${SCALE_WORKERS:-} ]] && workers_env=(HOP_WORKERS="$SCALE_WORKERS")
+cache_mb=${SCALE_CACHE_MB:-448}
+[[ $cache_mb =~ ^[1-9][0-9]*$ ]] || die "SCALE_CACHE_MB must be a positive integer"
+workers_env=(HOP_CACHE_MB="$cache_mb")
+[[ -n ${SCALE_WORKERS:-} ]] && workers_env+=(HOP_WORKERS="$SCALE_WORKERS")
 
 # ---- PostgreSQL and the data ---------------------------------------------------------------------------
 
@@ -467,12 +471,17 @@ backends=$(psql_q -c "SELECT string_agg(application_name || ': ' || n, ', ' ORDE
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "NOT met" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 r_zd=$(rate zipf-direct) r_zp=$(rate zipf-pgb) r_cd=$(rate create-direct) r_cp=$(rate create-pgb)
+# the slots of the host's link table, from the pool's start line
+link_table_slots() {
+  grep -m 1 'msg="link table mapped"' "$T/hop.log" | grep -oE 'slots_[0-9a-z]+=[0-9]+' | tr '\n' ' ' | sed 's/ $//'
+}
 mkdir -p "$outdir"
 {
   echo "# hop at scale (make bench-scale)"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $("$hop" version), $(nproc) CPUs, $(caddy version | cut -d' ' -f1)," \
     "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }'), $pgb_version; ${workers:-?} hop workers," \
+    "HOP_CACHE_MB=$cache_mb ($(link_table_slots))," \
     "wrk -t2 -c$conns, $rounds rounds of $secs s per cell, interleaved. $nlinks links generated in $gen_s s." \
     "Zipf sample: 200,000 requests over $nlinks ranks, $zipf_distinct distinct links, the first $zipf_top times." \
     "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."

@@ -293,13 +293,17 @@ static size_t fetch(long long domain_id, const char *slug, bool keep, long long 
     struct shmtable_stamp stamps[NCLASSES];
     for (int c = 0; c < NCLASSES; c++)
         stamps[c] = shmtable_stamp(tables[c], &last.key, last.klen);
+    /* packed aside first: on any failure last.value still holds the old copy, which may serve as stale */
+    static _Alignas(8) unsigned char packed[VALUE_MAX];
     struct arena *a = arena_new(FETCH_ARENA);
     struct link l;
     *rc = db_link_find(a, domain_id, slug, &l);
-    size_t len = *rc == DB_OK ? pack(&l, last.value, sizeof(last.value)) : 0;
+    size_t len = *rc == DB_OK ? pack(&l, packed, sizeof(packed)) : 0;
     arena_free(a);
     if (*rc == DB_OK && !len)
         *rc = DB_ERROR; /* longer than any link the API accepts */
+    if (len)
+        memcpy(last.value, packed, len);
     if (len && keep)
         table_put(len, stamps, now);
     return len;
