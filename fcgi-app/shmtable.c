@@ -31,6 +31,7 @@ struct header {
 struct stripe {
     pthread_mutex_t mu;
     _Atomic uint64_t removes; /* bumped by every remove and clear: refuses puts stamped before */
+    _Atomic uint32_t used;    /* entries in its sets: a clear walks only the stripes that have some */
 } __attribute__((aligned(LINE)));
 
 /* The header's fields are atomics read relaxed between the two reads of seq (free on x86 and arm64, and no
@@ -147,17 +148,24 @@ static void slot_free(struct slot *s)
     atomic_store_explicit(&s->seq, (q | 1) + 1, memory_order_release);
 }
 
+/* Frees an entry's slot and counts it gone; the caller holds its stripe. */
+static void entry_free(struct shmtable *t, size_t stripe, struct slot *s)
+{
+    if (atomic_load_explicit(&s->hash, memory_order_relaxed)) {
+        atomic_fetch_sub(&t->h.entries, 1);
+        atomic_fetch_sub(&stripes(t)[stripe].used, 1);
+    }
+    slot_free(s);
+}
+
 /* A process died holding the stripe: every slot it guards that is odd was being written; free it. */
 static void stripe_repair(struct shmtable *t, size_t stripe)
 {
     for (size_t set = stripe; set < t->h.nsets; set += t->h.nstripes) {
         for (int w = 0; w < SHMTABLE_WAYS; w++) {
             struct slot *s = slot_at(t, set, w);
-            if (atomic_load_explicit(&s->seq, memory_order_relaxed) & 1) {
-                if (atomic_load_explicit(&s->hash, memory_order_relaxed))
-                    atomic_fetch_sub(&t->h.entries, 1);
-                slot_free(s);
-            }
+            if (atomic_load_explicit(&s->seq, memory_order_relaxed) & 1)
+                entry_free(t, stripe, s);
         }
     }
     atomic_fetch_add(&t->h.repairs, 1);
@@ -311,10 +319,12 @@ enum shmtable_put_rc shmtable_put(struct shmtable *t, const void *key, size_t kl
     struct slot *s = find_locked(t, set, h, key, klen);
     if (!s) {
         s = victim_locked(t, set, &evicted);
-        if (evicted)
+        if (evicted) {
             atomic_fetch_add(&t->h.evictions, 1);
-        else
+        } else {
             atomic_fetch_add(&t->h.entries, 1);
+            atomic_fetch_add(&stripe_of(t, set)->used, 1);
+        }
     }
     slot_write(s, h, key, klen, val, vlen, stored_ms, stamp.epoch);
     rc = evicted ? SHMTABLE_EVICTED : SHMTABLE_STORED;
@@ -330,10 +340,8 @@ void shmtable_remove(struct shmtable *t, const void *key, size_t klen)
     stripe_lock(t, set);
     atomic_fetch_add_explicit(&stripe_of(t, set)->removes, 1, memory_order_release);
     struct slot *s = find_locked(t, set, h, key, klen);
-    if (s) {
-        slot_free(s);
-        atomic_fetch_sub(&t->h.entries, 1);
-    }
+    if (s)
+        entry_free(t, set % t->h.nstripes, s);
     stripe_unlock(t, set);
 }
 
@@ -353,14 +361,10 @@ void shmtable_clear(struct shmtable *t)
     for (size_t i = 0; i < t->h.nstripes; i++) {
         stripe_lock(t, i);
         atomic_fetch_add_explicit(&stripes(t)[i].removes, 1, memory_order_release);
-        for (size_t set = i; set < t->h.nsets; set += t->h.nstripes) {
-            for (int w = 0; w < SHMTABLE_WAYS; w++) {
-                struct slot *s = slot_at(t, set, w);
-                if (atomic_load_explicit(&s->hash, memory_order_relaxed)) {
-                    slot_free(s);
-                    atomic_fetch_sub(&t->h.entries, 1);
-                }
-            }
+        /* an empty stripe's pages are not read: reading shared memory allocates it */
+        for (size_t set = i; atomic_load(&stripes(t)[i].used) && set < t->h.nsets; set += t->h.nstripes) {
+            for (int w = 0; w < SHMTABLE_WAYS; w++)
+                entry_free(t, i, slot_at(t, set, w));
         }
         stripe_unlock(t, i);
     }

@@ -28,6 +28,7 @@ enum {
     VALUE_MAX = 9216 - SHMTABLE_SLOT_OVERHEAD,
     MARK_USED_UP = 1, /* PostgreSQL said this limited link has no visits left */
     FETCH_ARENA = 1024,
+    TEST_MB = 4, /* mapped when no pool did (unit tests): room for thousands of links, quick to map */
 };
 
 /* Slot sizes and their shares of HOP_CACHE_MB (percent): short links are the many. */
@@ -90,9 +91,8 @@ void cache_count_redirect(void)
     metrics_add(m_redirects[last_source], 1);
 }
 
-static int map_tables(bool announce)
+static int map_tables(size_t mb, bool announce)
 {
-    size_t mb = config_get()->cache_mb ? (size_t)config_get()->cache_mb : CACHE_MB_DEFAULT;
     size_t slots[NCLASSES];
     for (int c = 0; c < NCLASSES; c++) {
         tables[c] = shmtable_map(mb * 1024 * 1024 / 100 * (size_t)class_share[c], class_slot[c]);
@@ -117,13 +117,13 @@ static int map_tables(bool announce)
 
 int cache_init(void)
 {
-    return map_tables(true);
+    return map_tables(config_get()->cache_mb ? (size_t)config_get()->cache_mb : CACHE_MB_DEFAULT, true);
 }
 
-/* The unit tests use the cache without a pool: the table is then mapped at first use, quietly. */
+/* The unit tests use the cache without a pool: a small table is then mapped at first use, quietly. */
 static void ensure_tables(void)
 {
-    if (!tables[0] && map_tables(false) < 0)
+    if (!tables[0] && map_tables(TEST_MB, false) < 0)
         abort();
 }
 
