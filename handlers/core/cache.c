@@ -127,17 +127,23 @@ static void ensure_tables(void)
         abort();
 }
 
-/* Fills last.key for domain_id and slug: false when the slug is too long to be kept. */
-static bool make_key(long long domain_id, const char *slug)
+/* Fills *k (*klen its length) for domain_id and slug: false when the slug is too long to be kept. */
+static bool key_for(long long domain_id, const char *slug, struct key *k, size_t *klen)
 {
     size_t n = strlen(slug);
     if (n > KEY_SLUG_MAX)
         return false;
-    memset(&last.key, 0, sizeof(last.key));
-    last.key.domain_id = domain_id;
-    memcpy(last.key.slug, slug, n);
-    last.klen = offsetof(struct key, slug) + n;
+    memset(k, 0, sizeof(*k));
+    k->domain_id = domain_id;
+    memcpy(k->slug, slug, n);
+    *klen = offsetof(struct key, slug) + n;
     return true;
+}
+
+/* Fills last.key for domain_id and slug: false when the slug is too long to be kept. */
+static bool make_key(long long domain_id, const char *slug)
+{
+    return key_for(domain_id, slug, &last.key, &last.klen);
 }
 
 static void forget_key(const struct key *k, size_t klen)
@@ -346,6 +352,46 @@ enum cache_result cache_lookup(long long domain_id, const char *slug, const stru
     last_source = FROM_STALE;
     *out = unpack(held, domain_id, slug);
     return CACHE_FOUND;
+}
+
+/* ---- values that are not links, under names of their own (a domain id no link has) ---- */
+
+enum { BLOB_DOMAIN = -1 };
+
+void cache_blob_put(const char *name, const void *val, size_t len)
+{
+    ensure_tables();
+    struct key k;
+    size_t klen;
+    if (!key_for(BLOB_DOMAIN, name, &k, &klen))
+        return;
+    int c = 0;
+    while (c < NCLASSES && klen + len > shmtable_item_max(tables[c]))
+        c++;
+    for (int o = 0; o < NCLASSES; o++) {
+        if (o != c)
+            shmtable_remove(tables[o], &k, klen);
+    }
+    if (c < NCLASSES)
+        shmtable_put(tables[c], &k, klen, val, len, clock_age_ms(), shmtable_stamp(tables[c], &k, klen));
+}
+
+bool cache_blob_get(const char *name, void *buf, size_t cap, size_t *len)
+{
+    ensure_tables();
+    struct key k;
+    size_t klen;
+    if (!key_for(BLOB_DOMAIN, name, &k, &klen))
+        return false;
+    struct shmtable_entry e;
+    for (int c = 0; c < NCLASSES; c++) {
+        if (shmtable_get(tables[c], &k, klen, buf, cap, &e)) {
+            shmtable_touch(tables[c], &e, clock_age_ms());
+            *len = e.len;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool cache_used_up(void)

@@ -8,6 +8,7 @@
 #define HOP_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct link;
 
@@ -49,5 +50,10 @@ void cache_count_redirect(void);
 bool cache_used_up(void);
 /* Records that PostgreSQL said the link of the last cache_lookup has no visits left. */
 void cache_note_used_up(void);
+/* A value that is not a link, kept for the host under name (the last domain list read, for a worker that
+ * starts while PostgreSQL is away): stored as is, replacing any; got into buf (at most cap bytes), true when
+ * there is one and it fits. */
+void cache_blob_put(const char *name, const void *val, size_t len);
+bool cache_blob_get(const char *name, void *buf, size_t cap, size_t *len);
 
 #endif

@@ -6,7 +6,8 @@
 #   5 minutes an entry stays fresh without it).
 # - PostgreSQL stopped and the clock moved 11 minutes, 2 hours, 23 hours: links served keep redirecting with
 #   their status, password form, expiry (by the moved clock) and targets; a limited link waits (503 with
-#   Retry-After), a used-up one stays 410; a link last served more than 24 hours ago answers 503. PostgreSQL
+#   Retry-After), a used-up one stays 410; workers replaced meanwhile serve the same (the domain list is kept
+#   beside the links); a link last served more than 24 hours ago answers 503. PostgreSQL
 #   back: fresh again, and an edit made meanwhile (while this pool could not hear it) is served.
 # - Workers SIGKILLed in a loop while others serve and links are edited: nothing stuck, every link right after.
 # - HOP_CACHE_MB=1 with 3,000 links: every redirect right, evictions counted in /metrics.
@@ -124,12 +125,15 @@ scrape
 cp "$T/metrics.txt" "$T/before.txt"
 pg0=$(metric 'hop_redirects_total{source="postgres"')
 c0=$(metric 'hop_redirects_total{source="cache"')
+# one miss first (misses at the same instant in several workers each ask PostgreSQL: there is no waiting on
+# another worker's question), then 40 at once over every worker
+expect_answer "the first redirect" /warm "302 https://example.com/warm"
 batch "$T/warm.out" 40 /warm
 scrape
 right=$(grep -c ' 302 https://example.com/warm$' "$T/warm.out" || true)
 expect_eq "40 redirects of one link, all right" "$right" 40
 expect_eq "one PostgreSQL lookup warms every worker" "$(($(metric 'hop_redirects_total{source="postgres"') - pg0))" 1
-expect_eq "the other 39 from the table" "$(($(metric 'hop_redirects_total{source="cache"') - c0))" 39
+expect_eq "the other 40 from the table" "$(($(metric 'hop_redirects_total{source="cache"') - c0))" 40
 used=$(workers_used)
 check "the 40 were answered by several workers ($used)" "$used" test "$used" -ge 2
 
@@ -196,6 +200,13 @@ done
 scrape
 stale=$(($(metric 'hop_redirects_total{source="stale"') - stale0))
 check "outage redirects counted as stale ($stale)" "$stale" test "$stale" -ge 15
+# workers replaced during the outage start with nothing of their own: the table (and the domain list kept
+# beside it) is the host's
+four_workers() { (($(stack_pool_workers | wc -l) == HOP_WORKERS)); }
+for p in $(stack_pool_workers); do kill -KILL "$p"; done
+poll_until 10000 four_workers || fail "workers replaced during the outage" "$(stack_pool_workers | wc -l)"
+expect_answer "down 23h: workers started during the outage serve the table" /o-plain "301 https://example.com/plain"
+expect_answer "down 23h: and its password form" /o-pass "200 " -H 'Accept: text/html'
 clock_at 90000
 expect_answer "down 25h: served 2 h ago, still redirects" /o-plain "301 https://example.com/plain"
 req GET /o-idle
@@ -257,7 +268,6 @@ wait "$editor" "$loader" 2>/dev/null || true
 echo "# $killed workers SIGKILLed under load; $(cat "$T"/kill.*.out 2>/dev/null | wc -l) redirects asked meanwhile"
 hung=$(cat "$T"/kill.*.out 2>/dev/null | awk '$2 == "000"' | wc -l)
 echo "# requests without an answer during the kills (the killed workers' own): $hung"
-four_workers() { (($(stack_pool_workers | wc -l) == HOP_WORKERS)); }
 poll_until 10000 four_workers || fail "workers replaced" "$(stack_pool_workers | wc -l)"
 want=$(psql_q "SELECT string_agg('$BASE/' || slug || ' 302 ' || url, E'\n' ORDER BY slug) FROM links WHERE slug ~ '^k[0-9]+$'")
 every_right() {
