@@ -30,6 +30,7 @@ MIGRATIONS   := $(sort $(wildcard db/migrations/*.sql))
 # Unit tests of the runtime link libfcgiapp.a alone (no libpq); every other tests/unit/test_*.c is an app test.
 RUNTIME_TESTS := arena clock fcgirec hex jsonin log logjournal metrics netaddr promtext req resp router sockqueue xalloc
 UNIT_TESTS   := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+RUNTIME_TESTS += shmtable
 # Handler tests link the handlers alone (libhandlers.a: handlers/ without main.c, no db/) against an in-memory
 # database and a clock a test can move (FAKES), so the seam costs production code nothing.
 HANDLER_TESTS := handlers cache visits

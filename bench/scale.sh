@@ -9,7 +9,9 @@
 # hop's per-connection prepared statements, connections per host, redirect and create rates against a
 # direct connection in the same run. Loopback and Unix sockets only; every load is bounded in time.
 # Knobs: SCALE_LINKS, SCALE_SECONDS (per sample, default 6), SCALE_ROUNDS (default 2), SCALE_CONNS (64),
-# SCALE_WORKERS (hop's default when unset), KEEP=1 keeps the temp dir. Writes build/bench/scale.md.
+# SCALE_WORKERS (hop's default when unset), SCALE_CACHE_MB (the pools' HOP_CACHE_MB, default 448: what a
+# million links of this bench's length take; hop's default of 64 holds about 170,000), KEEP=1 keeps the temp
+# dir. Writes build/bench/scale.md.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,8 +72,10 @@ trap 'exit 143' TERM
 
 free_ports 4 40000 49000
 port_hop=${ports[0]} port_pgb=${ports[1]} port_tx=${ports[2]} port_bouncer=${ports[3]}
-workers_env=()
-[[ -n ${SCALE_WORKERS:-} ]] && workers_env=(HOP_WORKERS="$SCALE_WORKERS")
+cache_mb=${SCALE_CACHE_MB:-448}
+[[ $cache_mb =~ ^[1-9][0-9]*$ ]] || die "SCALE_CACHE_MB must be a positive integer"
+workers_env=(HOP_CACHE_MB="$cache_mb")
+[[ -n ${SCALE_WORKERS:-} ]] && workers_env+=(HOP_WORKERS="$SCALE_WORKERS")
 
 # ---- PostgreSQL and the data ---------------------------------------------------------------------------
 
@@ -320,21 +324,43 @@ pg_pid() { head -n 1 "$T/pg/data/postmaster.pid"; }
 snapshot() { echo "$(tree_ticks "$caddy_pid") $(tree_ticks "$1") $(tree_ticks "$(pg_pid)")"; }
 results=$T/results.tsv
 : >"$results"
+# metric SOCKET SAMPLE: a sample of a pool's /metrics, asked over its socket (hop status --metrics), or empty
+metric() {
+  { "$hop" status --metrics --socket "$1" 2>/dev/null || true; } | awk -v s="$2" 'index($0, s) == 1 && !n++ { print $NF }'
+}
+# settle: until every running pool has written the visits it holds (5 s at most), so that each cell is
+# charged the PostgreSQL work of its own visits, not the next cell
+settle() {
+  local i sock p
+  for ((i = 0; i < 50; i++)); do
+    p=0
+    for sock in "$T/hop.sock" "$T/pgb.sock"; do
+      [[ -S $sock ]] && p=$((p + $(metric "$sock" hop_visits_pending | awk '{ print $1 + 0 } END { if (!NR) print 0 }')))
+    done
+    ((p == 0)) && return 0
+    sleep 0.1
+  done
+}
+# lookups: the direct pool's redirects answered from PostgreSQL so far (the link table's misses)
+lookups() { metric "$T/hop.sock" 'hop_redirects_total{source="postgres"}' | awk '{ print $1 + 0 } END { if (!NR) print 0 }'; }
 # cell NAME URL SCRIPT SECONDS [POOL_PID]: one wrk run; appends "name requests seconds p50 p99 errors caddy_us
 # hop_us pg_us", hop_us being the CPU of the pool that served it (default: the direct one)
 cell() {
-  local name=$1 url=$2 script=$3 d=$4 pool=${5:-$hop_pid} b a line
+  local name=$1 url=$2 script=$3 d=$4 pool=${5:-$hop_pid} b a line l0
+  settle
+  l0=$(lookups)
   b=$(snapshot "$pool")
   line=$(timeout -k 5 $((d + 30)) wrk -t2 -c"$conns" -d"${d}s" -s "$script" "$url" | grep '^RESULT') || line=""
   sleep 0.2
+  settle
   a=$(snapshot "$pool")
   [[ $line == RESULT* ]] || line="RESULT requests=0 seconds=1 p50_us=0 p99_us=0 errors=1 unexpected=0"
-  awk -v name="$name" -v b="$b" -v a="$a" -v tck="$clk_tck" -v line="$line" 'BEGIN {
+  awk -v name="$name" -v b="$b" -v a="$a" -v tck="$clk_tck" -v line="$line" -v l="$(($(lookups) - l0))" 'BEGIN {
     split(line, f, /[ =]/); req = f[3]; s = f[5]; bad = f[11] + f[13]
     split(b, x, " "); split(a, y, " ")
     us = 1e6 / tck / (req ? req : 1)
-    printf "%s\t%d\t%.2f\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\n", name, req, s, f[7], f[9], bad,
-      (y[1] - x[1]) * us, (y[2] - x[2]) * us, (y[3] - x[3]) * us }' >>"$results"
+    printf "%s\t%d\t%.2f\t%d\t%d\t%d\t%.1f\t%.1f\t%.2f\t%.2f\n", name, req, s, f[7], f[9], bad,
+      (y[1] - x[1]) * us, (y[2] - x[2]) * us, (y[3] - x[3]) * us, l * 1000 / (req ? req : 1) }' >>"$results"
 }
 say "warming up (Zipf, $secs s)"
 cell warm "$hop_url" "$T/zipf.lua" "$secs"
@@ -467,12 +493,17 @@ backends=$(psql_q -c "SELECT string_agg(application_name || ': ' || n, ', ' ORDE
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "NOT met" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 r_zd=$(rate zipf-direct) r_zp=$(rate zipf-pgb) r_cd=$(rate create-direct) r_cp=$(rate create-pgb)
+# the slots of the host's link table, from the pool's start line
+link_table_slots() {
+  grep -m 1 'msg="link table mapped"' "$T/hop.log" | grep -oE 'slots_[0-9a-z]+=[0-9]+' | tr '\n' ' ' | sed 's/ $//'
+}
 mkdir -p "$outdir"
 {
   echo "# hop at scale (make bench-scale)"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $("$hop" version), $(nproc) CPUs, $(caddy version | cut -d' ' -f1)," \
     "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }'), $pgb_version; ${workers:-?} hop workers," \
+    "HOP_CACHE_MB=$cache_mb ($(link_table_slots))," \
     "wrk -t2 -c$conns, $rounds rounds of $secs s per cell, interleaved. $nlinks links generated in $gen_s s." \
     "Zipf sample: 200,000 requests over $nlinks ranks, $zipf_distinct distinct links, the first $zipf_top times." \
     "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
@@ -484,6 +515,8 @@ mkdir -p "$outdir"
   echo "| Zipf ÷ one link | $ratio | ≥ 0.95 | $(verdict "$ratio" 0.95 '>=') |"
   echo "| PostgreSQL CPU per redirect, Zipf, warm (µs) | $zipf_pg | ≤ 5 | $(verdict "$zipf_pg" 5 '<=') |"
   echo "| PostgreSQL CPU per redirect, one link (µs) | $one_pg | | |"
+  echo "| PostgreSQL lookups per 1000 redirects, Zipf, warm (the link table's misses; direct pool) | $(med zipf 10) | | |"
+  echo "| link table evictions during the run | $(metric "$T/hop.sock" hop_link_table_evictions_total) | | |"
   echo "| hop CPU per redirect, Zipf / one link (µs) | $(med zipf 8) / $(med one-link 8) | | |"
   echo "| Caddy CPU per redirect, Zipf / one link (µs) | $(med zipf 7) / $(med one-link 7) | | |"
   echo "| p99 latency, Zipf / one link (ms) | $(awk -v a="$(med zipf 5)" -v b="$(med one-link 5)" 'BEGIN { printf "%.1f / %.1f", a / 1000, b / 1000 }') | | |"
@@ -517,9 +550,9 @@ mkdir -p "$outdir"
   echo
   echo "## Raw cells"
   echo
-  echo "| cell | requests | s | p50 µs | p99 µs | failed | Caddy µs/req | hop µs/req | PostgreSQL µs/req |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  awk -F '\t' '{ printf "| %s |", $1; for (i = 2; i <= 9; i++) printf " %s |", $i; print "" }' "$results"
+  echo "| cell | requests | s | p50 µs | p99 µs | failed | Caddy µs/req | hop µs/req | PostgreSQL µs/req | direct pool's lookups per 1000 |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  awk -F '\t' '{ printf "| %s |", $1; for (i = 2; i <= 10; i++) printf " %s |", $i; print "" }' "$results"
   echo
   echo "## Cold start, per second"
   echo

@@ -89,7 +89,8 @@ static const char usage[] =
     "  HOP_SPOOL_MB       the spool's bound in MB (default 256)\n"
     "  HOP_VISITS_MEMORY_KB  the master's bound on unwritten visit counts in KB (default 4096)\n"
     "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n"
-    "  HOP_ACCESS_LOG     on, off, or N for one access line in N (a 5xx is always logged; default on)\n";
+    "  HOP_ACCESS_LOG     on, off, or N for one access line in N (a 5xx is always logged; default on)\n"
+    "  HOP_CACHE_MB       the host's link table shared by the workers, in MiB (default 64)\n";
 
 /* A decimal setting within [lo, hi], or def when unset; exits with a clear message when malformed. */
 static long env_long(const char *name, long def, long lo, long hi)

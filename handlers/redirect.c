@@ -5,6 +5,7 @@
 
 #include "arena.h"
 #include "cache.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "db_links.h"
@@ -76,7 +77,7 @@ static const char *why_gone(const struct link *l)
 {
     if (l->disabled)
         return "this link has been disabled by its owner";
-    if (l->expires_epoch && l->expires_epoch <= (long long)time(NULL))
+    if (l->expires_epoch && l->expires_epoch <= clock_wall_s())
         return "this link has expired";
     return NULL;
 }
@@ -92,7 +93,11 @@ static void follow(struct req *r, struct resp *w, const struct link *l, int stat
         visitor_describe(r, head, &v);
     if (l->max_visits) {
         int rc = v.bot ? db_link_has_visits_left(l->id) : db_link_claim(l->id);
-        if (rc == DB_NOT_FOUND) {
+        /* while PostgreSQL is away, a link it last said was used up stays so; any other limited link waits
+         * (503): a visit cannot be claimed without the one count every host shares */
+        if (rc == DB_NOT_FOUND || (rc != DB_OK && cache_used_up())) {
+            if (rc == DB_NOT_FOUND)
+                cache_note_used_up();
             gone(r, w, l, "this link has been visited as many times as its owner allowed");
             return;
         }

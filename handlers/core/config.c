@@ -1,6 +1,7 @@
 /* hop's settings from the environment; see config.h. */
 #include "config.h"
 
+#include "cache.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -57,6 +58,26 @@ static int load_hourly_days(void)
         return -1;
     }
     cfg.hourly_days = (int)n;
+    return 0;
+}
+
+enum { CACHE_MB_MIN = 1, CACHE_MB_MAX = 65536 };
+
+/* HOP_CACHE_MB: the host's link table in MiB, 1 to 65536, default 64 (cache.h says why). */
+static int load_cache_mb(void)
+{
+    const char *s = getenv("HOP_CACHE_MB");
+    cfg.cache_mb = CACHE_MB_DEFAULT;
+    if (!s || !*s)
+        return 0;
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (*end || n < CACHE_MB_MIN || n > CACHE_MB_MAX) {
+        fprintf(stderr, "hop: HOP_CACHE_MB=%s is not a number of MiB from %d to %d\n", s, CACHE_MB_MIN,
+                CACHE_MB_MAX);
+        return -1;
+    }
+    cfg.cache_mb = (int)n;
     return 0;
 }
 
@@ -173,5 +194,5 @@ int config_load(void)
         return -1;
     }
     cfg.no_visits = visits && strcmp(visits, "off") == 0;
-    return load_base_url() < 0 || load_cors() < 0 ? -1 : 0;
+    return load_base_url() < 0 || load_cors() < 0 || load_cache_mb() < 0 ? -1 : 0;
 }

@@ -9,6 +9,7 @@ struct app_config {
     const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
     bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
     int hourly_days;      /* HOP_ANALYTICS_HOURLY_DAYS: days hourly counts are kept before they roll up */
+    int cache_mb;         /* HOP_CACHE_MB: the host's link table in MiB (0 before config_load) */
     const char *geoip_db; /* HOP_GEOIP_DB: a MaxMind-format .mmdb of countries, or NULL: country unknown */
     /* HOP_CORS_ORIGINS: the browser origins that may call the API ("https://app.example", or "*" for any),
      * NULL-terminated; NULL when none may (the default) */

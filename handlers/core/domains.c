@@ -3,6 +3,7 @@
 #include "domains.h"
 
 #include "arena.h"
+#include "cache.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
@@ -26,13 +27,85 @@ void domains_invalidate(void)
     stale = true;
 }
 
-/* Reads the list again; on failure the previous one (if any) stays in use. */
+/* The list as bytes in the host's link table, so that a worker started while PostgreSQL is away still
+ * knows the domains (the last list any worker read): per domain its id, default flag and three strings, each
+ * NUL-terminated, a NULL one as a lone 0x01 byte (no name or address holds that byte). */
+enum { SHARED_MAX = 64 * 1024 };
+static const char shared_name[] = "domains";
+
+static size_t put_text(char *out, size_t at, const char *s)
+{
+    const char *v = s ? s : "\x01";
+    size_t n = strlen(v) + 1;
+    if (at + n > SHARED_MAX)
+        return SHARED_MAX + 1;
+    memcpy(out + at, v, n);
+    return at + n;
+}
+
+static void share(const struct domain *d, size_t n)
+{
+    static char buf[SHARED_MAX];
+    size_t at = 0;
+    for (size_t i = 0; i < n && at + 9 <= SHARED_MAX; i++) {
+        memcpy(buf + at, &d[i].id, 8);
+        buf[at + 8] = d[i].is_default;
+        at = put_text(buf, at + 9, d[i].name);
+        at = put_text(buf, at, d[i].root_redirect);
+        at = put_text(buf, at, d[i].not_found_redirect);
+    }
+    if (at <= SHARED_MAX)
+        cache_blob_put(shared_name, buf, at);
+}
+
+/* The string at *at (moved past it), NULL for the NULL mark; past len, *at goes past len too. */
+static const char *take_text(struct arena *a, const char *buf, size_t len, size_t *at)
+{
+    if (*at >= len) {
+        *at = len + 1;
+        return NULL;
+    }
+    const char *s = buf + *at;
+    size_t n = strnlen(s, len - *at);
+    *at += n + 1;
+    return strcmp(s, "\x01") == 0 ? NULL : arena_strndup(a, s, n);
+}
+
+/* The shared copy into d (in a): false when there is none. */
+static bool shared_copy(struct arena *a, struct domain **d, size_t *n)
+{
+    char *buf = arena_alloc(a, SHARED_MAX);
+    size_t len;
+    if (!cache_blob_get(shared_name, buf, SHARED_MAX, &len) || (len && buf[len - 1] != '\0'))
+        return false;
+    size_t cap = len / 12 + 1;
+    *d = arena_zalloc(a, cap * sizeof(**d));
+    *n = 0;
+    for (size_t at = 0; at + 9 < len && *n < cap; (*n)++) {
+        struct domain *x = &(*d)[*n];
+        memcpy(&x->id, buf + at, 8);
+        x->is_default = buf[at + 8];
+        at += 9;
+        x->name = take_text(a, buf, len, &at);
+        x->root_redirect = take_text(a, buf, len, &at);
+        x->not_found_redirect = take_text(a, buf, len, &at);
+        if (!x->name || at > len)
+            return false;
+    }
+    return true;
+}
+
+/* Reads the list again; on failure the previous one (if any) stays in use, and a worker that has none takes
+ * the host's shared copy. */
 static void reload(void)
 {
     struct arena *a = arena_new(4096);
     struct domain *d;
     size_t n;
-    if (db_domains_list(a, &d, &n) != DB_OK) {
+    int rc = db_domains_list(a, &d, &n);
+    if (rc == DB_OK)
+        share(d, n);
+    if (rc != DB_OK && (list || !shared_copy(a, &d, &n))) {
         arena_free(a);
         return;
     }

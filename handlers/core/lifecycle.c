@@ -23,7 +23,7 @@ static int master_start(int nslots)
     if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0 || db_metrics_define() < 0 ||
         cache_metrics_define() < 0)
         return -1;
-    return visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
+    return cache_init() < 0 || visits_init(nslots) < 0 || guard_init() < 0 ? -1 : 0;
 }
 
 static void worker_start(int slot)

@@ -1,7 +1,7 @@
 /* Unit tests for handlers/core/cache.c over the fake database and clock: a fresh hit asks nothing, an old
- * entry is asked again, a stale one is served while the database is away and no longer past CACHE_STALE_MS,
- * a NOTIFY or a new connection drops what it names; each redirect is counted under where its link came from.
- */
+ * entry is asked again, a stale one is served while the database is away as long as it was served within
+ * CACHE_STALE_MS (a day), a NOTIFY drops what it names, a new connection makes every entry old; links of
+ * every size are kept whole; each redirect is counted under where its link came from. */
 #include "cache.h"
 
 #include "arena.h"
@@ -82,18 +82,132 @@ START_TEST(stale_entry_served_while_unavailable)
     for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
         setup();
         fake_db_add_link(1, "abc", "https://example.com/a");
+        fake_db_add_link(1, "idle", "https://example.com/i");
         expect("abc", CACHE_FOUND, "https://example.com/a");
+        expect("idle", CACHE_FOUND, "https://example.com/i");
         fake_db_fail(failures[i], 0);
         fake_clock_advance(CACHE_FRESH_MS + 1);
         expect("abc", CACHE_FOUND, "https://example.com/a");
-        fake_clock_advance(CACHE_STALE_MS - CACHE_FRESH_MS - 1);
+        /* each redirect counts as served: a link in use keeps working for as long as the outage lasts */
+        for (int hour = 0; hour < 48; hour++) {
+            fake_clock_advance(3600 * 1000);
+            expect("abc", CACHE_FOUND, "https://example.com/a");
+        }
+        /* one not served for more than a day does not */
+        expect("idle", CACHE_UNAVAILABLE, NULL);
+        fake_clock_advance(CACHE_STALE_MS);
         expect("abc", CACHE_FOUND, "https://example.com/a");
-        fake_clock_advance(1);
+        fake_clock_advance(CACHE_STALE_MS + 1);
         expect("abc", CACHE_UNAVAILABLE, NULL);
         /* back: served again, fetched afresh */
         fake_db_fail(DB_OK, 0);
         expect("abc", CACHE_FOUND, "https://example.com/a");
     }
+}
+END_TEST
+
+START_TEST(idle_a_day_before_the_outage)
+{
+    fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    fake_clock_advance(CACHE_STALE_MS - 1000);
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    fake_db_fail(DB_OK, 0);
+    fake_clock_advance(CACHE_STALE_MS + 1);
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_UNAVAILABLE, NULL);
+}
+END_TEST
+
+START_TEST(reconnect_makes_entries_old_not_gone)
+{
+    struct link *a = fake_db_add_link(1, "abc", "https://example.com/a");
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    a->url = "https://example.com/b";
+    /* reconnected (notifications may be lost), then the database went away again: the old copy still serves
+     */
+    fake_db_reconnect();
+    cache_sync(false);
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    expect("abc", CACHE_FOUND, "https://example.com/a");
+    fake_db_fail(DB_OK, 0);
+    unsigned long asked = fake_db_queries();
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+    expect("abc", CACHE_FOUND, "https://example.com/b");
+    ck_assert_uint_eq(fake_db_queries(), asked + 1);
+}
+END_TEST
+
+START_TEST(every_field_and_size_round_trips)
+{
+    /* from a bare link to one of four 2 KB addresses and a password: each kept in its table, read back whole
+     */
+    static const size_t sizes[] = {20, 150, 400, 1500, 2000};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        setup();
+        cache_sync(false); /* a new generation: listened to before counting queries */
+        char *url = calloc(1, sizes[i] + 1);
+        memcpy(url, "https://example.com/", 20);
+        memset(url + 20, 'u', sizes[i] - 20);
+        struct link *l = fake_db_add_link(1, "big", url);
+        l->id = 42;
+        l->expires_epoch = 4000000000LL;
+        l->redirect = 307;
+        l->max_visits = 9;
+        l->forward_query = true;
+        bool all = sizes[i] >= 1500;
+        l->password_hash = all ? "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo" : NULL;
+        l->ios_url = all ? url : NULL;
+        l->android_url = all ? url : NULL;
+        l->expired_url = all ? url : NULL;
+        for (int round = 0; round < 2; round++) {
+            const struct link *got = NULL;
+            unsigned long asked = fake_db_queries();
+            ck_assert_int_eq(cache_lookup(0, "big", &got), CACHE_FOUND);
+            ck_assert_uint_eq(fake_db_queries(), asked + (round == 0));
+            ck_assert_str_eq(got->slug, "big");
+            ck_assert_str_eq(got->url, url);
+            ck_assert_int_eq(got->id, 42);
+            ck_assert_int_eq(got->expires_epoch, 4000000000LL);
+            ck_assert_int_eq(got->redirect, 307);
+            ck_assert_int_eq(got->max_visits, 9);
+            ck_assert(got->forward_query);
+            ck_assert(!got->disabled);
+            if (all) {
+                ck_assert_str_eq(got->password_hash, l->password_hash);
+                ck_assert_str_eq(got->ios_url, url);
+                ck_assert_str_eq(got->android_url, url);
+                ck_assert_str_eq(got->expired_url, url);
+            } else {
+                ck_assert_ptr_null(got->password_hash);
+                ck_assert_ptr_null(got->ios_url);
+                ck_assert_ptr_null(got->expired_url);
+            }
+        }
+        fake_db_reset();
+        free(url);
+    }
+}
+END_TEST
+
+START_TEST(used_up_is_remembered_until_fetched_again)
+{
+    fake_db_add_link(1, "lim", "https://example.com/l");
+    expect("lim", CACHE_FOUND, "https://example.com/l");
+    ck_assert(!cache_used_up());
+    cache_note_used_up();
+    expect("lim", CACHE_FOUND, "https://example.com/l");
+    ck_assert(cache_used_up());
+    fake_db_fail(DB_UNAVAILABLE, 0);
+    fake_clock_advance(CACHE_FRESH_MS + 1);
+    expect("lim", CACHE_FOUND, "https://example.com/l");
+    ck_assert(cache_used_up());
+    /* fetched afresh (its limit may have been raised): not known used up any more */
+    fake_db_fail(DB_OK, 0);
+    expect("lim", CACHE_FOUND, "https://example.com/l");
+    ck_assert(!cache_used_up());
 }
 END_TEST
 
@@ -264,6 +378,10 @@ Suite *unit_suite(void)
     tcase_add_test(tc, missing_link_is_not_found_each_time);
     tcase_add_test(tc, old_entry_is_asked_again);
     tcase_add_test(tc, stale_entry_served_while_unavailable);
+    tcase_add_test(tc, idle_a_day_before_the_outage);
+    tcase_add_test(tc, reconnect_makes_entries_old_not_gone);
+    tcase_add_test(tc, every_field_and_size_round_trips);
+    tcase_add_test(tc, used_up_is_remembered_until_fetched_again);
     tcase_add_test(tc, unseen_link_unavailable);
     tcase_add_test(tc, deleted_link_dropped_when_asked_again);
     tcase_add_test(tc, notify_drops_entry);
