@@ -50,25 +50,29 @@ static int prepare(PGconn *c, const enum stmt_id *ids, size_t n)
     return 0;
 }
 
+/* A statement without parameters whose rows do not matter, on c. */
+static int run_on(PGconn *c, enum stmt_id id)
+{
+    int rc;
+    PQclear(db_run_on(c, id, NULL, &rc));
+    return rc;
+}
+
 struct db_import *db_import_open(const char *owner_name)
 {
-    static const enum stmt_id boot[] = {STMT_BEGIN, STMT_COMMIT, STMT_ROLLBACK, STMT_OWNER_UPSERT,
-                                        STMT_IMPORT_STAGING};
+    static const enum stmt_id boot[] = {STMT_BEGIN,        STMT_COMMIT,         STMT_ROLLBACK,
+                                        STMT_OWNER_UPSERT, STMT_IMPORT_SESSION, STMT_IMPORT_STAGING};
     static const enum stmt_id after[] = {STMT_IMPORT_COPY, STMT_IMPORT_MERGE};
     PGconn *c = db_open_conn(false);
     if (!c)
         return NULL;
-    int rc;
-    PGresult *res = NULL;
     long long owner = 0;
-    if (prepare(c, boot, sizeof(boot) / sizeof(boot[0])) < 0 ||
-        !(res = db_run_on(c, STMT_IMPORT_STAGING, NULL, &rc)) ||
-        prepare(c, after, sizeof(after) / sizeof(after[0])) < 0 || !(owner = owner_upsert(c, owner_name))) {
-        PQclear(res);
+    if (prepare(c, boot, sizeof(boot) / sizeof(boot[0])) < 0 || run_on(c, STMT_IMPORT_SESSION) != DB_OK ||
+        run_on(c, STMT_IMPORT_STAGING) != DB_OK || prepare(c, after, sizeof(after) / sizeof(after[0])) < 0 ||
+        !(owner = owner_upsert(c, owner_name))) {
         PQfinish(c);
         return NULL;
     }
-    PQclear(res);
     struct db_import *im = xcalloc(1, sizeof(*im));
     *im = (struct db_import){.conn = c, .owner_id = owner};
     return im;
@@ -80,14 +84,6 @@ void db_import_close(struct db_import *im)
         return;
     PQfinish(im->conn);
     free(im);
-}
-
-static int simple(struct db_import *im, enum stmt_id id)
-{
-    int rc;
-    PGresult *res = db_run_on(im->conn, id, NULL, &rc);
-    PQclear(res);
-    return rc;
 }
 
 /* COPY's data phase: the rows travel as data, never as SQL. */
@@ -148,14 +144,14 @@ int db_import_batch(struct db_import *im, const char *copy, size_t len, const ch
                     void (*fn)(void *ctx, long long line, enum db_import_state st, const char *slug),
                     void *ctx)
 {
-    int rc = simple(im, STMT_BEGIN);
+    int rc = run_on(im->conn, STMT_BEGIN);
     if (rc == DB_OK)
         rc = copy_rows(im, copy, len);
     if (rc == DB_OK)
         rc = merge(im, mode, fn, ctx);
     if (rc == DB_OK && !dry_run)
-        return simple(im, STMT_COMMIT);
-    int end = simple(im, STMT_ROLLBACK);
+        return run_on(im->conn, STMT_COMMIT);
+    int end = run_on(im->conn, STMT_ROLLBACK);
     return rc != DB_OK ? rc : end;
 }
 

@@ -22,9 +22,10 @@ enum db_import_state {
  * reason printed when the database cannot be reached. */
 struct db_import *db_import_open(const char *owner_name);
 void db_import_close(struct db_import *im);
-/* Sends one batch: copy holds COPY text rows (see STMT_IMPORT_COPY's columns). mode is "skip", "rename" or
- * "fail"; with dry_run the transaction is rolled back. Calls fn for every line in order. DB_OK, or
- * DB_UNAVAILABLE / DB_ERROR with nothing of the batch written. */
+/* Sends one batch: copy holds COPY text rows (see STMT_IMPORT_COPY's columns; tags as a sorted array of
+ * distinct tags). mode is "skip", "rename" or "fail"; with dry_run the transaction is rolled back. Calls fn,
+ * in order, for every line that was not written under its own slug (DB_IMPORT_NEW never comes: a line fn
+ * does not hear of was imported). DB_OK, or DB_UNAVAILABLE / DB_ERROR with nothing of the batch written. */
 int db_import_batch(struct db_import *im, const char *copy, size_t len, const char *mode, bool dry_run,
                     void (*fn)(void *ctx, long long line, enum db_import_state st, const char *slug),
                     void *ctx);

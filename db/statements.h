@@ -61,6 +61,7 @@ enum stmt_id {
     STMT_KEYS_REVOKE,
     /* import and export (db_import.c) */
     STMT_IMPORT_STAGING,
+    STMT_IMPORT_SESSION,
     STMT_IMPORT_COPY,
     STMT_IMPORT_MERGE,
     STMT_EXPORT_PAGE,

@@ -73,6 +73,7 @@ struct import_run {
     char *copy;               /* the batch as COPY text */
     size_t copy_len, copy_cap;
     long long batch_lines;
+    long long batch_reported; /* lines of the batch the database reported (not written under their slug) */
     struct import_counts counts;
     int failed; /* a database failure stopped the import */
     /* progress */
@@ -156,10 +157,57 @@ static void copy_value(struct import_run *r, const char *s, bool last)
     r->copy[r->copy_len++] = last ? '\n' : '\t';
 }
 
+/* An insertion sort of at most IMPORT_TAGS_MAX tags (pointer and length each), bytewise. */
+static void tags_sort(const char **tag, size_t *len, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0; j--) {
+            int c = memcmp(tag[j - 1], tag[j], len[j] < len[j - 1] ? len[j] : len[j - 1]);
+            if (c < 0 || (c == 0 && len[j - 1] <= len[j]))
+                break;
+            const char *t = tag[j];
+            size_t l = len[j];
+            tag[j] = tag[j - 1], len[j] = len[j - 1];
+            tag[j - 1] = t, len[j - 1] = l;
+        }
+    }
+}
+
+/* Tags (hop's comma-separated form) as an array literal for COPY: sorted bytewise (collation "C") and
+ * distinct, as links keep them, so that the merge stores the value as it is. Each tag is quoted: a tag
+ * "null" must not become a NULL element. */
+static void copy_tags(struct import_run *r, const char *s)
+{
+    const char *tag[IMPORT_TAGS_MAX];
+    size_t len[IMPORT_TAGS_MAX], n = 0;
+    for (const char *p = s; *p && n < IMPORT_TAGS_MAX; n++) { /* clean_tags left 1 to 10, none empty */
+        tag[n] = p;
+        len[n] = strcspn(p, ",");
+        p += len[n] + (p[len[n]] == ',');
+    }
+    tags_sort(tag, len, n);
+    copy_reserve(r, strlen(s) + 3 * n + 3);
+    r->copy[r->copy_len++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && len[i] == len[i - 1] && memcmp(tag[i], tag[i - 1], len[i]) == 0)
+            continue;
+        if (r->copy[r->copy_len - 1] != '{')
+            r->copy[r->copy_len++] = ',';
+        r->copy[r->copy_len++] = '"';
+        memcpy(r->copy + r->copy_len, tag[i], len[i]);
+        r->copy_len += len[i];
+        r->copy[r->copy_len++] = '"';
+    }
+    r->copy[r->copy_len++] = '}';
+    r->copy[r->copy_len++] = '\t';
+}
+
+/* A line of the batch the database reports: one not written under its own slug. */
 static void import_outcome(void *ctx, long long line, enum db_import_state st, const char *slug)
 {
     struct import_run *r = ctx;
     const char *mode = r->opts.mode;
+    r->batch_reported++;
     switch (st) {
     case DB_IMPORT_NEW:
         r->counts.imported++;
@@ -192,7 +240,10 @@ static int import_flush(struct import_run *r)
 {
     if (r->batch_lines == 0 || r->failed)
         return r->failed ? -1 : 0;
+    r->batch_reported = 0;
     int rc = db_import_batch(r->db, r->copy, r->copy_len, r->opts.mode, r->opts.dry_run, import_outcome, r);
+    if (rc == DB_OK)
+        r->counts.imported += r->batch_lines - r->batch_reported; /* the lines the batch did not report */
     r->copy_len = 0;
     r->batch_lines = 0;
     if (rc != DB_OK) {
@@ -455,8 +506,12 @@ static void import_line(struct import_run *r)
     char line[24];
     snprintf(line, sizeof(line), "%lld", r->rec_line);
     copy_value(r, line, false);
-    for (int f = 0; f < IMPORT_NFIELDS; f++)
-        copy_value(r, v[f], f == IMPORT_NFIELDS - 1);
+    for (int f = 0; f < IMPORT_NFIELDS; f++) {
+        if (f == IMPORT_TAGS && v[f])
+            copy_tags(r, v[f]);
+        else
+            copy_value(r, v[f], f == IMPORT_NFIELDS - 1);
+    }
     r->batch_lines++;
     if (r->batch_lines >= IMPORT_BATCH_LINES || r->copy_len >= IMPORT_BATCH_BYTES)
         import_flush(r);

@@ -326,6 +326,10 @@ expect_file "bytes that are not UTF-8 are refused lines, never a failed batch" "
   'line 2: refused: title is not UTF-8 text
 line 3: refused: password_hash: is not a hash hop wrote
 2 lines: 0 imported, 0 skipped, 0 renamed, 2 refused'
+printf 'slug,url,tags\ntg1,https://example.com/t,"Zeta,alpha,zeta,null,Alpha"\ntg2,https://example.com/t2," , "\n' >"$T/tags.csv"
+run_import "$T/tags" --from csv "$T/tags.csv" --owner tg
+expect_eq "tags: folded, sorted and distinct as hop keeps them; a tag named null stays a tag; none: empty" \
+  "$("$HOP_BIN" export --owner tg --format json | jq -c '[.[] | .tags]')" '[["alpha","null","zeta"],[]]'
 printf 'slug,url\nok1,https://example.com/1\n"open,https://example.com/2\n' >"$T/open.csv"
 run_import "$T/open" --from csv "$T/open.csv" --owner x
 expect_eq "an unclosed quote at the end: the line before it is imported" "$(links_of x)" 1
