@@ -436,24 +436,15 @@ rec "sign out, database away" 503 DELETE $SE $SE
 rec "follow a slug never looked up, database away" 503 GET $R /oa-never
 rec "follow (HEAD) a slug never looked up, database away" 503 HEAD $R /oa-never2
 rec "password to a slug never looked up, database away" 503 POST $R /oa-never3 "${FORM[@]}" --data-binary 'password=x'
-# workers replaced while the database is away have never read the domain list
-old_workers=$(stack_pool_workers hop | sort | paste -sd' ')
-for pid in $old_workers; do kill -KILL "$pid" 2>/dev/null || true; done
-# shellcheck disable=SC2317 # called through poll_until
-replaced() { # as many workers as before, none of them an old one
-  local now
-  now=$(stack_pool_workers hop | sort | paste -sd' ')
-  [[ $(wc -w <<<"$now") -ge $(wc -w <<<"$old_workers") && -z $(comm -12 <(tr ' ' '\n' <<<"$now") <(tr ' ' '\n' <<<"$old_workers")) ]]
-}
-if poll_until 5000 replaced; then
-  ok "workers replaced while the database is away ($POLL_MS ms)"
-else
-  fail "workers replaced while the database is away" "workers: $(stack_pool_workers hop | paste -sd' '), before: $old_workers"
-fi
-rec "root, new workers, database away" 503 GET / /
-rec "root (HEAD), new workers, database away" 503 HEAD / /
-rec "tls ask, new workers, database away" 503 GET /_hop/tls '/_hop/tls?domain=localhost'
-rec "tls ask (HEAD), new workers, database away" 503 HEAD /_hop/tls '/_hop/tls?domain=localhost'
+# A pool started while the database is away has never read the domain list: root and the TLS ask cannot
+# answer. (Workers replaced in a running pool no longer show it: the host's link table keeps the last list
+# read, test_cache.sh.) Migrations need the database, so this pool starts without them.
+stack_pool_stop hop
+HOP_NO_MIGRATE=1 stack_pool_start hop
+rec "root, new pool, database away" 503 GET / /
+rec "root (HEAD), new pool, database away" 503 HEAD / /
+rec "tls ask, new pool, database away" 503 GET /_hop/tls '/_hop/tls?domain=localhost'
+rec "tls ask (HEAD), new pool, database away" 503 HEAD /_hop/tls '/_hop/tls?domain=localhost'
 if PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >>"$T/pgdev.log" 2>&1; then
   ok "database started again"
 else
