@@ -528,7 +528,10 @@ stack_pg_start() {
   stack_pg_ctl -l "$(readlink -f "$T/pg")/log" -w -t 30 start >>"$T/pgdev.log" 2>&1
 }
 
-# stack_worker_rss PID: the resident set of process PID in KiB (VmRSS), empty when it is gone.
-stack_worker_rss() {
-  awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || true
+# stack_worker_anon PID: the private anonymous memory of process PID in KiB (RssAnon: heap, stacks, private
+# mappings; what a leak grows), empty when it is gone. The memory a worker shares with its pool (RssShmem:
+# the host's link table, the visit counters, bounded by their settings) and file pages are left out: a
+# worker's VmRSS grows as it touches more of the shared link table, without leaking anything.
+stack_worker_anon() {
+  awk '$1 == "RssAnon:" { print $2 }' "/proc/$1/status" 2>/dev/null || true
 }

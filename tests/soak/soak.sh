@@ -5,7 +5,7 @@
 # re-executes itself on the same socket), and one PostgreSQL restart (pg_ctl -m fast, down 2 s).
 # At the end it prints the requests sent, the answers by status and by kind, the visits counted against the
 # redirects answered, the links stored against the creates acknowledged minus the deletes acknowledged, and the
-# workers' RSS at the start and at the end; it fails when any of those is off, or when an answer was not one
+# workers' private memory (RssAnon) at the start and at the end; it fails when any of those is off, or when an answer was not one
 # its moment allows (503 only around the PostgreSQL restart, 502 at most one per kill, no unanswered request).
 # Bounded: traffic stops after SOAK_SECONDS (and at most SOAK_MAX_BATCHES batches).
 set -euo pipefail
@@ -25,8 +25,8 @@ KILL_EVERY_MS=$((RUN_MS / 10))   # 30 s in the default run
 PG_DOWN_MS=2000                  # how long PostgreSQL stays down
 PG_GRACE_MS=3000                 # after PostgreSQL is back, 503s are still allowed this long
 MAXT=$((${HOP_READ_TIMEOUT:-10} + 20)) # curl --max-time: far above hop's read deadline
-RSS_LIMIT_KB=1024
-WARM_REQUESTS=500               # requests a worker serves before its RSS is taken as the start
+ANON_LIMIT_KB=1024
+WARM_REQUESTS=500               # requests a worker serves before its memory is taken as the start
 HOT=(hot0 hot1 hot2 hot3 hot4)  # links that are redirected to; never deleted, so their visits stay countable
 
 # ---- the fault schedule (a background job; events are logged to $T/events.log as "ms what details") --------
@@ -45,11 +45,11 @@ youngest_worker() {
   echo "$best"
 }
 
-# rss_sample FILE: "pid kib" for every worker of the pool.
+# rss_sample FILE: "pid kib" for every worker of the pool (private anonymous memory, stack_worker_anon).
 rss_sample() {
   local p
   for p in $(stack_pool_workers hop); do
-    echo "$p $(stack_worker_rss "$p")"
+    echo "$p $(stack_worker_anon "$p")"
   done >"$1"
 }
 
@@ -475,19 +475,19 @@ expect_eq "soak: no create answered with an error made its link" "$refused_store
 deleted_stored=$(printf '%s\n' "${DELETED[@]}" | sed '/^$/d' | sort | comm -12 - "$T/stored" | head -n 5 | paste -sd' ' -)
 expect_eq "soak: no link acknowledged deleted is still stored" "$deleted_stored" ""
 
-# worker RSS: the workers that lived from just after the reload to the end
-echo "# soak: worker RSS (KiB) before the run: $(tr '\n' ' ' <"$T/rss.first"); after the reload: $(tr '\n' ' ' <"$T/rss.start" 2>/dev/null); at the end: $(tr '\n' ' ' <"$T/rss.end")"
+# worker private memory: the workers that lived from just after the reload to the end
+echo "# soak: worker private memory, RssAnon (KiB) before the run: $(tr '\n' ' ' <"$T/rss.first"); after the reload: $(tr '\n' ' ' <"$T/rss.start" 2>/dev/null); at the end: $(tr '\n' ' ' <"$T/rss.end")"
 growth=$(awk 'NR == FNR { s[$1] = $2; next } ($1 in s) && $2 != "" { g = $2 - s[$1]; n++; if (g > mx || n == 1) mx = g; print "#   worker " $1 ": " s[$1] " -> " $2 " KiB (" (g >= 0 ? "+" : "") g ")" > "/dev/stderr" }
   END { if (n) print n, mx; else print 0, 0 }' "$T/rss.start" "$T/rss.end" 2>"$T/rss.report") || growth="0 0"
 cat "$T/rss.report"
 mean() { awk '$2 != "" { s += $2; n++ } END { if (n) printf "%d", s / n; else print "?" }' "$1"; }
-echo "# soak: pool mean RSS after the reload $(mean "$T/rss.start" 2>/dev/null) KiB, at the end $(mean "$T/rss.end") KiB"
+echo "# soak: pool mean RssAnon after the reload $(mean "$T/rss.start" 2>/dev/null) KiB, at the end $(mean "$T/rss.end") KiB"
 if ((${growth% *} == 0)); then
-  fail "soak: a worker lived through the run to compare its RSS" "no worker sampled after the reload was still there at the end"
-elif ((${growth#* } <= RSS_LIMIT_KB)); then
-  ok "soak: worker RSS growth at most $RSS_LIMIT_KB KiB (largest ${growth#* } KiB over ${growth% *} workers that lived through the run)"
+  fail "soak: a worker lived through the run to compare its memory" "no worker sampled after the reload was still there at the end"
+elif ((${growth#* } <= ANON_LIMIT_KB)); then
+  ok "soak: worker private memory (RssAnon) growth at most $ANON_LIMIT_KB KiB (largest ${growth#* } KiB over ${growth% *} workers that lived through the run)"
 else
-  fail "soak: worker RSS growth at most $RSS_LIMIT_KB KiB" "largest ${growth#* } KiB"
+  fail "soak: worker private memory (RssAnon) growth at most $ANON_LIMIT_KB KiB" "largest ${growth#* } KiB"
 fi
 
 finish
