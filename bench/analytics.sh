@@ -184,7 +184,12 @@ done
 # Run last: the rolled-back rows leave dead index entries the reads above would step over. Each run in a
 # transaction rolled back; "0006" runs with 0006's trigger function and without 0011's index,
 # swapped in the same transaction.
-add_sql=$(grep -m 1 -E '^INSERT INTO visit_counts AS c' "$T/strings.txt")
+# (visits_add records the batch's id in the same statement, 0013: each execution below gets its own id)
+add_sql=$(grep -m 1 -E '^WITH batch AS \(INSERT INTO visit_batches' "$T/strings.txt")
+[[ -n $add_sql ]] || {
+  echo "bench-stats: the visit batch statement is not in $HOP_BIN" >&2
+  exit 1
+}
 fn_0006=$(awk '/^CREATE FUNCTION visit_summaries_add/,/^END \$\$;/' "$STACK_REPO/db/migrations/0006_analytics.sql" |
   sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/')
 IFS='|' read -r b_ids b_dims b_values < <(psql_q "SELECT array_agg(l.id ORDER BY l.id, d.dim),
@@ -204,8 +209,8 @@ flush_ms() {
     echo "SELECT pg_backend_pid() AS pid \\gset"
     echo "\\setenv BENCH_PG_PID :pid"
     echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
-    for _ in 1 2; do
-      echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]));"
+    for batch in 1 2; do
+      echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), $batch, '{}');"
       echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
     done
     echo "ROLLBACK;"
