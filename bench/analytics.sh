@@ -210,7 +210,7 @@ flush_ms() {
     echo "\\setenv BENCH_PG_PID :pid"
     echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
     for batch in 1 2; do
-      echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), $batch, '{}');"
+      echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), $batch, '{}') \\g /dev/null"
       echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
     done
     echo "ROLLBACK;"
