@@ -237,6 +237,12 @@ def serve(client):
     server = socket.socket(socket.AF_UNIX)
     server.connect(upstream)
     armed = threading.Event()
+    def hang_up():  # either direction ending ends both
+        for s in (server, client):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
     def up():  # client -> server: the startup message, then typed messages; a Bind of visits_add arms
         try:
             n = struct.unpack("!i", recv_exact(client, 4))[0]
@@ -253,11 +259,7 @@ def serve(client):
                 server.sendall(t + struct.pack("!i", n) + body)
         except (EOFError, OSError):
             pass
-        for s in (server, client):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        hang_up()
     def down():  # server -> client: held back while armed, dropped at ReadyForQuery with the connection
         held = b""
         try:
@@ -277,11 +279,7 @@ def serve(client):
                     break
         except (EOFError, OSError):
             pass
-        for s in (server, client):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        hang_up()
     threading.Thread(target=up, daemon=True).start()
     threading.Thread(target=down, daemon=True).start()
 
