@@ -85,6 +85,8 @@ sql_list=$(stmt_sql 'k\.id < \$2 ORDER BY k\.id DESC LIMIT \$3\)\) ORDER BY l\.i
 sql_tagged=$(stmt_sql 'l\.tags @> \$3::text\[\] ORDER BY l\.id DESC LIMIT \$4$')
 # shellcheck disable=SC2016
 sql_search=$(stmt_sql 'LIKE \$3 AND l\.tags @> \$4::text\[\] ORDER BY')
+# shellcheck disable=SC2016
+sql_short=$(stmt_sql 'link_search_short\(\$1::bigint')
 # hop's session settings (STMT_SESSION_SETUP: set_config(name, value, false) on each connection as it
 # opens), applied to the psql and pgbench sessions below too, so that they plan as hop's do
 sql_session=$(stmt_sql "^SELECT set_config\\('[a-z_]+', '[^']*', false\\)$")
@@ -107,15 +109,16 @@ cases=(
   "q=report (1 in 9)|search|$owner; $max; '%report%'; '{}'; 51|/api/links?q=report|50"
   "q=item-12345 (1 link)|search|$owner; $max; '%item-12345%'; '{}'; 51|/api/links?q=item-12345|50"
   "q=zzzz (none)|search|$owner; $max; '%zzzz%'; '{}'; 51|/api/links?q=zzzz|50"
-  "q=ex (2 characters, many)|search|$owner; $max; '%ex%'; '{}'; 51|/api/links?q=ex|50"
-  "q=qz (2 characters, none)|search|$owner; $max; '%qz%'; '{}'; 51|/api/links?q=qz|50"
+  "q=ex (2 characters, many)|short|$owner; $max; '%ex%'; '{}'; 51|/api/links?q=ex|50"
+  "q=qz (2 characters, none)|short|$owner; $max; '%qz%'; '{}'; 51|/api/links?q=qz|50"
   "q=report + tag team-3|search|$owner; $max; '%report%'; '{team-3}'; 51|/api/links?q=report&tag=team-3|50"
 )
 
 # ---- plans ---------------------------------------------------------------------------------------------
 
 # hop runs link_list prepared (PQexecPrepared: after 5 runs PostgreSQL may switch to a generic plan) and
-# link_list_tagged and link_search as unnamed statements planned with their values every time
+# link_search_short (a q of 2 characters: the walk in the function of 0015, whose plan auto_explain shows)
+# prepared too, and link_list_tagged and link_search as unnamed statements planned with their values every time
 # (STMT_APP_REPLAN: the same as plan_cache_mode = force_custom_plan). Each plan below is the one hop gets: the
 # list's after 6 executions, the others custom; for a search and a rare tag, the generic plan an ordinary
 # prepared statement would have switched to is shown too, as the reason for replanning.
@@ -125,10 +128,17 @@ explain() {
     echo "PREPARE list AS $sql_list;"
     echo "PREPARE tagged AS $sql_tagged;"
     echo "PREPARE search AS $sql_search;"
+    echo "PREPARE short AS $sql_short;"
     echo "SET plan_cache_mode = $mode;"
+    # a q of 2 characters runs in the function link_search_short: its own plan is shown by auto_explain
+    if [[ $stmt == short ]]; then
+      echo "LOAD 'auto_explain';"
+      echo "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+      echo "SET auto_explain.log_analyze = on; SET auto_explain.log_timing = off; SET client_min_messages = log;"
+    fi
     for i in 1 2 3 4 5 6; do echo "EXECUTE $stmt(${params//;/,}) \\g /dev/null"; done
     echo "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE $stmt(${params//;/,});"
-  ) | sed 's/^/    /'
+  ) 2>&1 | sed 's/^/    /'
 }
 
 plans=$T/plans.md
@@ -136,7 +146,7 @@ plans=$T/plans.md
 for c in "${cases[@]}"; do
   IFS='|' read -r name stmt params path target <<<"$c"
   mode=auto
-  [[ $stmt == list ]] || mode=force_custom_plan
+  [[ $stmt == list || $stmt == short ]] || mode=force_custom_plan
   {
     echo "### $name: $stmt ($mode, 7th execution)"
     echo
@@ -169,6 +179,7 @@ pg_time() {
     list) sql=$sql_list ;;
     tagged) sql=$sql_tagged mode=extended ;;
     search) sql=$sql_search mode=extended ;;
+    short) sql=$sql_short ;;
   esac
   sql=${sql//HH24:MI:SS/HH24-MI-SS} # pgbench would read :MI and :SS as variables; the work is the same
   local -a defs=() vals=()

@@ -208,7 +208,7 @@ int db_link_list(struct arena *a, long long owner_id, const struct link_filter *
     enum stmt_id id = STMT_LINK_LIST;
     const char *params[5] = {owner, before, lim};
     if (f && f->pattern) {
-        id = STMT_LINK_SEARCH;
+        id = f->short_q ? STMT_LINK_SEARCH_SHORT : STMT_LINK_SEARCH;
         params[2] = f->pattern;
         params[3] = tags;
         params[4] = lim;

@@ -78,6 +78,7 @@ struct link_filter {
     const char *const *tags;
     size_t ntags;
     const char *pattern;
+    bool short_q; /* the q behind pattern has fewer than 3 characters: no trigram narrows it */
 };
 /* Up to limit links of owner_id that pass f (NULL: all), newest first, with ids below before_id (0: from
  * the newest). */

@@ -239,6 +239,15 @@ const struct stmt stmt_table[STMT_COUNT] = {
                           "AND l.search_text LIKE $3 "
                           "AND l.tags @> $4::text[] ORDER BY l.id DESC LIMIT $5",
                           5, STMT_APP_REPLAN, STMT_READ_OWNER},
+    /* a q of 2 characters, which no trigram narrows: the walk over the owner's links newest first, with the
+     * planner settings it needs, is the function link_search_short (0015); the same parameters as
+     * link_search. Not replanned: the function's plan does not depend on the values. */
+    [STMT_LINK_SEARCH_SHORT] =
+        {"link_search_short",
+         "SELECT " LINK_COLUMNS " FROM links l WHERE l.id = ANY (ARRAY(SELECT "
+         "link_search_short($1::bigint, $2::bigint, $3::text, $4::text[], $5::bigint))) "
+         "ORDER BY l.id DESC LIMIT $5",
+         5, STMT_APP, STMT_READ_OWNER},
     /* the owner's tags by name, each with the number of links that carry it */
     [STMT_TAGS_COUNT] = {"tags_count",
                          "SELECT t, count(*) FROM links l CROSS JOIN LATERAL unnest(l.tags) AS t "

@@ -101,5 +101,9 @@ int search_filter(struct req *r, struct resp *w, struct link_filter *f)
         handler_param_error(w, "q", why);
         return -1;
     }
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)q; *p && chars < 3; p++)
+        chars += (*p & 0xC0) != 0x80;
+    f->short_q = chars < 3;
     return 0;
 }

@@ -135,6 +135,12 @@ expect_found "q matches a title, case-insensitively" alice "q=sUMMER+sALE" "alph
 expect_found "q matches across slug, url and title (newest first)" alice "q=guide" "beta"
 expect_found "q of 2 characters" alice "q=gu" "beta"
 expect_found "q with non-ASCII text" alice "q=%C3%9Cberb" "epsilon"
+# a q of 2 characters walks the owner's links (link_search_short, 0015) instead of the trigram index
+expect_found "q of 2 characters with no match" alice "q=qz" ""
+expect_found "q of 2 characters, one of them multi-byte" alice "q=%C3%9Cb" "epsilon"
+expect_found "q of 2 characters and a tag" alice "q=gu&tag=docs" "beta"
+expect_found "q of 2 characters and a tag with no common link" alice "q=gu&tag=shop" ""
+expect_found "q of 2 characters for bob: only bob's" bob "q=sh" "bob-shoes"
 expect_found "q never matches across two fields" alice "q=beta+https" ""
 expect_found "q=%: 100% is literal" alice "" "gamma" -G --data-urlencode "q=100%"
 expect_found "q=%%: % is not a wildcard" alice "" "" -G --data-urlencode "q=%%"
@@ -168,6 +174,9 @@ want_pages="page-12 page-11 page-10 page-09 page-08 page-07 page-06 page-05 page
 pages alice "q=paged+item" 5
 expect_eq "q, limit=5: 3 pages" "$NPAGES" 3
 expect_eq "q, limit=5: every match once, newest first" "$PAGED" "$want_pages"
+pages alice "q=p%2F" 5
+expect_eq "q of 2 characters, limit=5: 3 pages" "$NPAGES" 3
+expect_eq "q of 2 characters, limit=5: every match once, newest first" "$PAGED" "$want_pages"
 pages alice "tag=paged" 5
 expect_eq "tag, limit=5: 3 pages" "$NPAGES" 3
 expect_eq "tag, limit=5: every match once, newest first" "$PAGED" "$want_pages"
