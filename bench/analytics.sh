@@ -77,18 +77,21 @@ echo "  a busy link, every hour, 31 rows an hour: $((744 * per_row + 24 * per_lh
 echo "  a million visits cost what their distinct (hour, dimension, value) rows cost, whatever the count"
 
 # ---- timings through Caddy -----------------------------------------------------------------------------------
+# seconds_median_ms: the median of the times in seconds on stdin, one a line, in ms
+seconds_median_ms() {
+  sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[int((NR + 1) / 2)] * 1000}'
+}
 # median NAME TARGET_MS PATH: the median of RUNS requests' total times (curl, one kept-alive connection), beside the target
 median() {
-  local name=$1 target=$2 path=$3 i times=() urls=() kept fresh
+  local name=$1 target=$2 path=$3 i urls=() kept fresh
   # RUNS + 1 requests on one kept-alive connection, the first (which pays the TLS handshake) dropped, as
   # bench/search.sh measures; then RUNS requests each on a new connection (curl run anew), for comparison
   for ((i = 0; i <= RUNS; i++)); do urls+=(-o /dev/null "$BASE$path"); done
   kept=$(curl -sS --cacert "$CACERT" -H "Authorization: Bearer $API_KEY" -w '%{time_total}\n' "${urls[@]}" |
-    tail -n +2 | sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[int((NR + 1) / 2)] * 1000}')
-  for ((i = 0; i < RUNS; i++)); do
-    times+=("$(curl -sS -o /dev/null -w '%{time_total}' --cacert "$CACERT" -H "Authorization: Bearer $API_KEY" "$BASE$path")")
-  done
-  fresh=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR] = $1} END {printf "%.1f", a[int((NR + 1) / 2)] * 1000}')
+    tail -n +2 | seconds_median_ms)
+  fresh=$(for ((i = 0; i < RUNS; i++)); do
+    curl -sS -o /dev/null -w '%{time_total}\n' --cacert "$CACERT" -H "Authorization: Bearer $API_KEY" "$BASE$path"
+  done | seconds_median_ms)
   printf '%-58s median %7s ms over %d runs (target <= %s ms; new connection each: %s ms; load %s)\n' "$name" \
     "$kept" "$RUNS" "$target" "$fresh" "$(cut -d' ' -f1 /proc/loadavg)"
 }

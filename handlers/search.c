@@ -39,15 +39,15 @@ static bool is_control(const unsigned char *s, size_t len)
     return (len == 1 && (s[0] < 0x20 || s[0] == 0x7F)) || (len == 2 && s[0] == 0xC2 && s[1] <= 0x9F);
 }
 
-const char *search_pattern(struct arena *a, const char *q, const char **pattern)
+const char *search_pattern(struct arena *a, const char *q, const char **pattern, size_t *chars)
 {
     struct buf b;
     buf_init(&b, a, 64);
     buf_addc(&b, '%');
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)q; *p; chars++) {
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)q; *p; n++) {
         size_t len = utf8_seq(p);
-        if (len == 0 || is_control(p, len) || chars == SEARCH_Q_MAX)
+        if (len == 0 || is_control(p, len) || n == SEARCH_Q_MAX)
             return Q_DETAIL;
         /* backslash is LIKE's escape character */
         if (*p == '%' || *p == '_' || *p == '\\')
@@ -59,10 +59,11 @@ const char *search_pattern(struct arena *a, const char *q, const char **pattern)
             buf_add(&b, (const char *)p, len);
         p += len;
     }
-    if (chars < SEARCH_Q_MIN)
+    if (n < SEARCH_Q_MIN)
         return Q_DETAIL;
     buf_addc(&b, '%');
     *pattern = buf_str(&b);
+    *chars = n;
     return NULL;
 }
 
@@ -96,14 +97,12 @@ int search_filter(struct req *r, struct resp *w, struct link_filter *f)
     int found = req_query(r, "q", &q);
     if (found == 0)
         return 0;
-    const char *why = found < 0 ? Q_DETAIL : search_pattern(r->arena, q, &f->pattern);
+    size_t chars = 0;
+    const char *why = found < 0 ? Q_DETAIL : search_pattern(r->arena, q, &f->pattern, &chars);
     if (why) {
         handler_param_error(w, "q", why);
         return -1;
     }
-    size_t chars = 0;
-    for (const unsigned char *p = (const unsigned char *)q; *p && chars < 3; p++)
-        chars += (*p & 0xC0) != 0x80;
-    f->short_q = chars < 3;
+    f->short_q = chars < SEARCH_Q_TRIGRAM;
     return 0;
 }

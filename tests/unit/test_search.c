@@ -14,7 +14,8 @@ static void pattern_is(const char *q, const char *want)
 {
     struct arena *a = arena_new(1024);
     const char *p = NULL;
-    const char *why = search_pattern(a, q, &p);
+    size_t n = 0;
+    const char *why = search_pattern(a, q, &p, &n);
     ck_assert_msg(why == NULL, "refused %s: %s", q, why);
     ck_assert_str_eq(p, want);
     arena_free(a);
@@ -24,7 +25,8 @@ static void refused(const char *q)
 {
     struct arena *a = arena_new(1024);
     const char *p = "untouched";
-    const char *why = search_pattern(a, q, &p);
+    size_t n = 0;
+    const char *why = search_pattern(a, q, &p, &n);
     ck_assert_msg(why != NULL, "accepted %s as %s", q, p);
     ck_assert_msg(strncmp(why, "q ", 2) == 0, "detail does not name q: %s", why);
     ck_assert_str_eq(p, "untouched");
@@ -68,8 +70,12 @@ START_TEST(length_in_characters)
     q[SEARCH_Q_MAX] = '\0';
     struct arena *a = arena_new(1024);
     const char *p = NULL;
-    ck_assert_ptr_null(search_pattern(a, q, &p));
+    size_t n = 0;
+    ck_assert_ptr_null(search_pattern(a, q, &p, &n));
     ck_assert_uint_eq(strlen(p), SEARCH_Q_MAX + 2);
+    ck_assert_uint_eq(n, SEARCH_Q_MAX);
+    ck_assert_ptr_null(search_pattern(a, "\xC3\xA9\xC3\xA9", &p, &n));
+    ck_assert_uint_eq(n, 2); /* characters, not bytes: below SEARCH_Q_TRIGRAM */
     arena_free(a);
 }
 END_TEST
