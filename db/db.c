@@ -31,7 +31,7 @@ struct conn_state {
 static struct conn_state primary = {.role = "primary", .env = "HOP_DB", .m_up = -1, .m_down = -1};
 static struct conn_state replica = {.role = "replica", .env = "HOP_DB_READ", .m_up = -1, .m_down = -1};
 static unsigned long generation;
-static int m_reconnects = -1, m_errors = -1, m_unavailable = -1;
+static int m_reconnects = -1, m_errors = -1, m_unavailable = -1, m_retries = -1;
 /* reads of replica-safe statements: answered by the replica, or by the primary because the replica had not
  * yet replayed the owner's last change (behind) or could not answer (unavailable) */
 static int m_read_replica = -1, m_read_behind = -1, m_read_unavailable = -1;
@@ -81,7 +81,10 @@ int db_metrics_define(void)
         metrics_define("hop_postgres_statement_errors_total", "kind=\"error\"", METRICS_COUNTER, err_help);
     m_unavailable = metrics_define("hop_postgres_statement_errors_total", "kind=\"unavailable\"",
                                    METRICS_COUNTER, err_help);
-    if (primary.m_up < 0 || m_unavailable < 0)
+    m_retries = metrics_define("hop_postgres_statement_retries_total", NULL, METRICS_COUNTER,
+                               "Statements run again after PostgreSQL undid them as a deadlock's victim or a "
+                               "serialization failure.");
+    if (primary.m_up < 0 || m_unavailable < 0 || m_retries < 0)
         return -1;
     /* an instance without a replica shows no replica series */
     return replica_conninfo() ? replica_metrics_define() : 0;
@@ -309,10 +312,31 @@ static bool result_ok(const PGresult *res)
     return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
+/* Whether a failed statement may simply run again: PostgreSQL chose it as a deadlock's victim (40P01; a
+ * link's delete and the master's batch write lock the same summary rows from opposite ends) or a
+ * serialization failure (40001), and it ran on its own, so its whole transaction is undone. Inside a
+ * transaction block (an import's batch) the caller's transaction is lost and only the caller can redo it. */
+static bool retryable(PGconn *c, const char *state)
+{
+    return state && (strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0) &&
+           PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
+enum { RUN_ATTEMPTS = 3 };
+
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
 {
     const struct stmt *s = &stmt_table[id];
     PGresult *res = exec_stmt(c, s, params);
+    for (int attempt = 1;
+         !result_ok(res) && attempt < RUN_ATTEMPTS && retryable(c, PQresultErrorField(res, PG_DIAG_SQLSTATE));
+         attempt++) {
+        log_warn("statement retried", "name=%s sqlstate=%s attempt=%d", s->name,
+                 PQresultErrorField(res, PG_DIAG_SQLSTATE), attempt + 1);
+        metrics_add(m_retries, 1);
+        PQclear(res);
+        res = exec_stmt(c, s, params);
+    }
     if (result_ok(res)) {
         *rc = DB_OK;
         return res;

@@ -227,4 +227,47 @@ expect_eq "many hosts: 3000 distinct hosts stored" "$(psql_q "SELECT count(DISTI
 expect_eq "many hosts: each host counted twice" "$(psql_q "SELECT count(*) FROM (SELECT value FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many' AND v.dim = 1 GROUP BY value HAVING sum(humans) <> 2) x")" 0
 expect_eq "many hosts: nothing dropped" "$(grep -c 'msg="visits dropped"' "$T/hop.log" || true)" 0
 
+# ---- 6: a delete chosen as a deadlock's victim is run again ----------------------------------------------
+# A link's delete locks the link's row and then the owner's summary rows; the master's batch write takes them
+# the other way round, and PostgreSQL aborts one of the two (CI saw a 500 for a delete in test_threehosts).
+# A session plays the batch write's part: it holds the owner's read_lsn row, waits until the delete queues
+# behind it, then asks for the link's row. With its own deadlock_timeout far above the server's, the delete
+# is the victim, and hop must run it again (and wait for the session's commit) rather than answer 500.
+req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/d","slug":"dead1"}'
+expect_status "deadlock: create dead1" 201
+dead_owner=$(psql_q "SELECT owner_id FROM links WHERE slug = 'dead1'")
+dead_link=$(psql_q "SELECT id FROM links WHERE slug = 'dead1'")
+psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" >"$T/deadlock.out" 2>&1 <<SQL &
+BEGIN;
+SET LOCAL deadlock_timeout = '60s';
+SELECT 'locked' FROM read_lsn WHERE owner_id = $dead_owner FOR UPDATE;
+DO \$\$ BEGIN
+  FOR i IN 1..800 LOOP
+    EXIT WHEN EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid());
+    PERFORM pg_sleep(0.025);
+  END LOOP;
+END \$\$;
+SELECT 'shared' FROM links WHERE id = $dead_link FOR KEY SHARE;
+COMMIT;
+SQL
+dead_psql=$!
+session_waits() {
+  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'DO %pg_locks%' AND pid <> pg_backend_pid()") == 1 ]]
+}
+if poll_until 10000 session_waits; then
+  retries_before=$(grep -c 'msg="statement retried"' "$T/hop.log" || true)
+  failed_before=$(grep -c 'msg="statement failed"' "$T/hop.log" || true)
+  req DELETE /api/links/dead1
+  expect_status "deadlock: the delete that PostgreSQL aborted is run again and succeeds" 204
+  wait "$dead_psql" || true
+  expect_eq "deadlock: the session got the link's row first and committed" "$(tr '\n' ' ' <"$T/deadlock.out")" "locked shared "
+  expect_eq "deadlock: the link is gone" "$(psql_q "SELECT count(*) FROM links WHERE slug = 'dead1'")" 0
+  retried=$(grep 'msg="statement retried"' "$T/hop.log" | tail -n +$((retries_before + 1)) | grep -c 'name=link_delete sqlstate=40P01' || true)
+  expect_eq "deadlock: hop logged the retry with its SQLSTATE" "$retried" 1
+  expect_eq "deadlock: no statement failed" "$(grep -c 'msg="statement failed"' "$T/hop.log" || true)" "$failed_before"
+else
+  fail "deadlock: the session holding the owner's row is waiting" "$(cat "$T/deadlock.out")"
+  kill "$dead_psql" 2>/dev/null || true
+fi
+
 finish
