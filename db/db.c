@@ -341,26 +341,31 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
         *rc = DB_OK;
         return res;
     }
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (PQstatus(c) != CONNECTION_OK) {
-        *rc = DB_UNAVAILABLE;
-        metrics_add(m_unavailable, 1);
-    } else if (state && strcmp(state, "23505") == 0) {
-        *rc = DB_CONFLICT;
-    } else {
-        /* no SQLSTATE (libpq's own error: the server went away mid-statement), 08 (connection), 53 (out of
-         * resources), 57 (operator intervention, e.g. a shutdown) and 58 (system error) mean "try later" */
-        bool later = !state || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-                     strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0;
-        *rc = later ? DB_UNAVAILABLE : DB_ERROR;
-        metrics_add(later ? m_unavailable : m_errors, 1);
-        char msg[512];
-        const char *e = PQresultErrorMessage(res);
-        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
-        log_error("statement failed", "name=%s sqlstate=%s error=%s", s->name, state ? state : "none", msg);
-    }
+    *rc = db_failure(c, id, res);
     PQclear(res);
     return NULL;
+}
+
+int db_failure(PGconn *c, enum stmt_id id, const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (PQstatus(c) != CONNECTION_OK) {
+        metrics_add(m_unavailable, 1);
+        return DB_UNAVAILABLE;
+    }
+    if (state && strcmp(state, "23505") == 0)
+        return DB_CONFLICT;
+    /* no SQLSTATE (libpq's own error: the server went away mid-statement), 08 (connection), 53 (out of
+     * resources), 57 (operator intervention, e.g. a shutdown) and 58 (system error) mean "try later" */
+    bool later = !state || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
+                 strncmp(state, "57", 2) == 0 || strncmp(state, "58", 2) == 0;
+    metrics_add(later ? m_unavailable : m_errors, 1);
+    char msg[512];
+    const char *e = PQresultErrorMessage(res);
+    log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+    log_error("statement failed", "name=%s sqlstate=%s error=%s", stmt_table[id].name, state ? state : "none",
+              msg);
+    return later ? DB_UNAVAILABLE : DB_ERROR;
 }
 
 static PGresult *run_primary(enum stmt_id id, const char *const *params, int *rc)

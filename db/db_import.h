@@ -18,17 +18,34 @@ enum db_import_state {
     DB_IMPORT_RACED,     /* the slug was taken meanwhile by someone else */
 };
 
-/* Opens an import session for owner_name (made if new); each staged row names its domain. NULL with the
- * reason printed when the database cannot be reached. */
-struct db_import *db_import_open(const char *owner_name);
+enum { DB_IMPORT_JOBS_MAX = 8 };
+
+/* Where an import session tells what became of its batches. */
+struct db_import_sink {
+    /* a line not written under its own slug (DB_IMPORT_NEW never comes: a line the sink does not hear of
+     * was imported); each batch's lines in order, the batches in the order they end */
+    void (*line)(void *ctx, long long line, enum db_import_state st, const char *slug);
+    /* a batch has ended: written (committed; rolled back in a dry run) when rc is DB_OK, with `reported` of
+     * its `lines` told to line(); with any other rc, nothing of it is written */
+    void (*batch)(void *ctx, long long lines, long long reported, int rc);
+    void *ctx;
+};
+
+/* Opens an import session for owner_name (made if new) on `jobs` connections (1 to DB_IMPORT_JOBS_MAX;
+ * fewer when PostgreSQL refuses more), each merging one batch at a time, in a transaction of its own. mode
+ * is "skip", "rename" or "fail"; with dry_run every batch is rolled back. NULL with the reason logged when
+ * the database cannot be reached. */
+struct db_import *db_import_open(const char *owner_name, int jobs, const char *mode, bool dry_run,
+                                 const struct db_import_sink *sink);
 void db_import_close(struct db_import *im);
-/* Sends one batch: copy holds COPY text rows (see STMT_IMPORT_COPY's columns; tags as a sorted array of
- * distinct tags). mode is "skip", "rename" or "fail"; with dry_run the transaction is rolled back. Calls fn,
- * in order, for every line that was not written under its own slug (DB_IMPORT_NEW never comes: a line fn
- * does not hear of was imported). DB_OK, or DB_UNAVAILABLE / DB_ERROR with nothing of the batch written. */
-int db_import_batch(struct db_import *im, const char *copy, size_t len, const char *mode, bool dry_run,
-                    void (*fn)(void *ctx, long long line, enum db_import_state st, const char *slug),
-                    void *ctx);
+/* Hands over one batch of `lines` lines: *copy holds len bytes of COPY text rows (see STMT_IMPORT_COPY's
+ * columns; tags as a sorted array of distinct tags). The session keeps that buffer until the batch ends and
+ * gives back in *copy and *cap one of its own, empty (NULL at first). When every connection is busy, it
+ * first waits for one batch to end. DB_OK, or the failure of a batch that ended: the caller then stops
+ * sending and calls db_import_finish. */
+int db_import_send(struct db_import *im, char **copy, size_t *cap, size_t len, long long lines);
+/* Waits for every batch still merging: DB_OK, or the first failure. */
+int db_import_finish(struct db_import *im);
 
 /* One exported link, as text (NULL: no value). */
 enum db_export_col {

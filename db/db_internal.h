@@ -15,6 +15,8 @@ PGresult *db_run(enum stmt_id id, const char *const *params, int *rc);
 int db_exec(enum stmt_id id, const char *const *params);
 /* Same for binary-free text parameters on a given connection (the migrator has its own). */
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc);
+/* The db_rc of a statement's failed result on c (logged and counted as db_run_on does). */
+int db_failure(PGconn *c, enum stmt_id id, const PGresult *res);
 /* Opens a connection with HOP_DB, or NULL (logged when quiet is false). */
 PGconn *db_open_conn(bool quiet);
 /* Prepares every statement of a group on c: 0 or -1 (logged unless quiet). */

@@ -478,6 +478,11 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "LEFT JOIN ins ON ins.slug = t.target AND coalesce(ins.domain_id, 0) = t.domain_id "
          "WHERE ins.slug IS NULL OR t.state = 'taken' ORDER BY 1",
          2, STMT_IMPORT},
+    /* Before a batch's lines that lost a race are merged again ($1: their line numbers): the rest of the
+     * staged lines are done with. The race is most often with the import's other connection, whose batch
+     * held the same slug; the merge run again sees that batch committed and says present or taken. */
+    [STMT_IMPORT_KEEP] = {"import_keep", "DELETE FROM import_rows WHERE line <> ALL ($1::bigint[])", 1,
+                          STMT_IMPORT},
     /* Export: $1 owner, $2 the id the previous page ended at, $3 page size; oldest first, so that an
      * import of the file makes the links in the same order. Visits: the human total (LINK_HUMANS) and the
      * part of it an import brought. */

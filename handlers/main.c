@@ -42,7 +42,7 @@ static const char usage[] =
     "                     stop serving NAME (refused while links use it, unless --with-links)\n"
     "  import --from bitly|yourls|shlink|kutt|csv FILE --owner NAME [--domain D] [--on-conflict "
     "skip|rename|fail] "
-    "[--dry-run]\n"
+    "[--dry-run] [--jobs N]\n"
     "                     bring links from another service's export (or hop's own) into NAME's links\n"
     "  export --owner NAME [--format csv|json]\n"
     "                     every link of owner NAME, with all its fields, on standard output\n"

@@ -36,12 +36,13 @@ enum {
 static const char import_usage[] =
     "usage: hop import --from bitly|yourls|shlink|kutt|csv FILE --owner NAME [--domain "
     "D] [--on-conflict skip|rename|fail] "
-    "[--dry-run]\n";
+    "[--dry-run] [--jobs N]\n";
 
 struct import_opts {
     const struct import_format *fmt;
     const char *file, *owner, *domain, *mode;
     bool dry_run;
+    int jobs; /* batches merged at once, each on a connection of its own */
 };
 
 struct import_counts {
@@ -73,7 +74,6 @@ struct import_run {
     char *copy;               /* the batch as COPY text */
     size_t copy_len, copy_cap;
     long long batch_lines;
-    long long batch_reported; /* lines of the batch the database reported (not written under their slug) */
     struct import_counts counts;
     int failed; /* a database failure stopped the import */
     /* progress */
@@ -207,7 +207,6 @@ static void import_outcome(void *ctx, long long line, enum db_import_state st, c
 {
     struct import_run *r = ctx;
     const char *mode = r->opts.mode;
-    r->batch_reported++;
     switch (st) {
     case DB_IMPORT_NEW:
         r->counts.imported++;
@@ -236,26 +235,33 @@ static void import_outcome(void *ctx, long long line, enum db_import_state st, c
     }
 }
 
+/* A batch has ended: the lines the database did not report are imported. The first failure stops the
+ * import; batches already merging still end (whole, or not at all). */
+static void import_batch_done(void *ctx, long long lines, long long reported, int rc)
+{
+    struct import_run *r = ctx;
+    if (rc == DB_OK) {
+        r->counts.imported += lines - reported;
+        import_progress(r, false);
+        return;
+    }
+    if (r->failed)
+        return;
+    fprintf(stderr,
+            "hop: import: %s; the batches that ended before it are in, the others are not: run the same "
+            "import again to finish\n",
+            rc == DB_UNAVAILABLE ? "the database went away" : "the database refused a batch");
+    r->failed = 1;
+}
+
 static int import_flush(struct import_run *r)
 {
     if (r->batch_lines == 0 || r->failed)
         return r->failed ? -1 : 0;
-    r->batch_reported = 0;
-    int rc = db_import_batch(r->db, r->copy, r->copy_len, r->opts.mode, r->opts.dry_run, import_outcome, r);
-    if (rc == DB_OK)
-        r->counts.imported += r->batch_lines - r->batch_reported; /* the lines the batch did not report */
+    db_import_send(r->db, &r->copy, &r->copy_cap, r->copy_len, r->batch_lines);
     r->copy_len = 0;
     r->batch_lines = 0;
-    if (rc != DB_OK) {
-        fprintf(stderr,
-                "hop: import: %s; the batches before this one are in, this one is not: run the same "
-                "import again to finish\n",
-                rc == DB_UNAVAILABLE ? "the database went away" : "the database refused a batch");
-        r->failed = 1;
-        return -1;
-    }
-    import_progress(r, false);
-    return 0;
+    return r->failed ? -1 : 0;
 }
 
 /* ---- one line ------------------------------------------------------------------------------------------ */
@@ -795,7 +801,7 @@ static int import_read_json(struct import_run *r, FILE *in)
 
 static int parse_opts(int argc, char **argv, struct import_opts *o)
 {
-    *o = (struct import_opts){.mode = "skip"};
+    *o = (struct import_opts){.mode = "skip", .jobs = 2};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--dry-run") == 0) {
@@ -812,6 +818,15 @@ static int parse_opts(int argc, char **argv, struct import_opts *o)
                 fprintf(stderr, "hop: import: --from %s: the formats are %s\n", val, import_format_names);
                 return -1;
             }
+            i++;
+        } else if (strcmp(a, "--jobs") == 0 && val) {
+            char *end = NULL;
+            long n = strtol(val, &end, 10);
+            if (*val < '0' || *val > '9' || *end || n < 1 || n > DB_IMPORT_JOBS_MAX) {
+                fprintf(stderr, "hop: import: --jobs is a whole number from 1 to %d\n", DB_IMPORT_JOBS_MAX);
+                return -1;
+            }
+            o->jobs = (int)n;
             i++;
         } else if (slot && val) {
             *slot = val;
@@ -870,7 +885,9 @@ int import_command(int argc, char **argv)
         fprintf(stderr, "hop: import: cannot open %s\n", r.opts.file);
         return 2;
     }
-    if (import_domains(&r) < 0 || !(r.db = db_import_open(r.opts.owner))) {
+    const struct db_import_sink sink = {.line = import_outcome, .batch = import_batch_done, .ctx = &r};
+    if (import_domains(&r) < 0 ||
+        !(r.db = db_import_open(r.opts.owner, r.opts.jobs, r.opts.mode, r.opts.dry_run, &sink))) {
         fprintf(stderr, "hop: import: %s\n",
                 r.forced_domain == -2 ? "no such domain (see hop domains list)"
                                       : "the database cannot be reached (check HOP_DB)");
@@ -890,6 +907,7 @@ int import_command(int argc, char **argv)
     }
     if (r.failed != 2)
         import_flush(&r);
+    db_import_finish(r.db);
     fclose(in);
     db_import_close(r.db);
     arena_free(r.domains_arena);

@@ -269,6 +269,39 @@ expect_eq "imported visit totals summed" \
   "$(psql_q "SELECT sum(imported_visits) FROM links WHERE slug LIKE 'big%'")" \
   "$(awk 'BEGIN { s = 0; for (i = 1; i <= 150000; i++) s += i % 7; print s }')"
 
+# ---- two batches merging at once with the same slug -------------------------------------------------------
+# A first batch of 50,000 lines whose last slug is also the first of a short second batch, with another url:
+# with --jobs 2 (the default) the second batch writes it long before the first gets there, so the first
+# loses the race, merges that line again once the second committed, and reports it as taken by another
+# link; nothing is refused and nothing is written twice. --jobs 1 keeps the earlier line, as one connection
+# always did.
+race_file() { # race_file PREFIX FILE
+  awk -v p="$1" 'BEGIN { print "slug,url"
+    for (i = 1; i < 50000; i++) printf "%s%d,https://example.com/r/%d\n", p, i, i
+    printf "%srace,https://example.com/first\n", p
+    printf "%srace,https://example.com/second\n", p
+    for (i = 1; i <= 9; i++) printf "%sx%d,https://example.com/x/%d\n", p, i, i }' >"$2"
+}
+race_file ra "$T/race2.csv"
+run_import "$T/race2" --from csv "$T/race2.csv" --owner racer
+expect_eq "jobs 2: every line accounted for, nothing refused" "$RC $(tail -n 1 "$T/race2")" \
+  "0 50010 lines: 50009 imported, 1 skipped, 0 renamed, 0 refused"
+expect_eq "jobs 2: the first batch lost the race and merged its line again" \
+  "$(grep -c 'lines merged again.*lines=1' "$T/race2.err" || true)" 1
+expect_eq "jobs 2: the line that lost is reported as taken, the other one's url kept" \
+  "$(grep -c . "$T/race2" || true) $(head -n 1 "$T/race2") $(psql_q "SELECT url FROM links WHERE slug = 'rarace'")" \
+  "2 line 50001: skipped: the slug is taken by another link https://example.com/second"
+expect_eq "jobs 2: every link once" "$(links_of racer)" 50009
+race_file rb "$T/race1.csv"
+run_import "$T/race1" --from csv "$T/race1.csv" --owner racer --jobs 1
+expect_eq "jobs 1: the earlier line is kept" \
+  "$RC $(head -n 1 "$T/race1") $(psql_q "SELECT url FROM links WHERE slug = 'rbrace'")" \
+  "0 line 50002: skipped: the slug is taken by another link https://example.com/first"
+for bad in 0 9 two; do
+  run_import "$T/jobs" --from csv "$T/race1.csv" --owner racer --jobs "$bad"
+  expect_eq "--jobs $bad: exit 2, the range named" "$RC $(grep -c 'jobs is a whole number from 1 to 8' "$T/jobs.err")" "2 1"
+done
+
 # ---- POST /api/links/bulk: one result per item, in order, in one transaction ------------------------------
 req POST /api/links/bulk -H 'Content-Type: application/json' \
   -d '{"links":[{"url":"https://example.com/b1","slug":"bulk-one","tags":["a"]},{"url":"nope"},{"url":"https://example.com/x","slug":"spring"},{"url":"https://example.com/b2"},{"url":"https://example.com/b3","slug":"bulk-one"}]}'
