@@ -140,7 +140,7 @@ END {
     if (have("direct-redirect-spread") && have("direct-trivial"))
         printf "| without Caddy: redirect (10,000 links) ÷ trivial, req/s | %s | |\n",
             ratio(m("direct-redirect-spread", "rps"), m("direct-trivial", "rps"))
-    n = split("redirect-popular redirect-spread direct-redirect-popular direct-redirect-spread", rc, " ")
+    n = split("redirect-popular redirect-spread direct-redirect-popular direct-redirect-spread direct-redirect-real", rc, " ")
     for (i = 1; i <= n; i++) {
         c = rc[i]
         if (!have(c))
@@ -154,6 +154,12 @@ END {
         printf "| without Caddy: redirect (popular) counting on ÷ counting off, req/s | %s | ≥ 0.95: %s |\n",
             ratio(m("direct-redirect-popular", "rps"), m("direct-nocount-popular", "rps")),
             verdict(m("direct-redirect-popular", "rps") >= 0.95 * m("direct-nocount-popular", "rps"))
+    if (have("direct-redirect-real") && have("direct-nocount-real")) {
+        printf "| without Caddy: redirect with full analytics (browser UA, Referer path, UTM) ÷ counting off, req/s | %s | ≥ 0.95 (issue 13): %s |\n",
+            ratio(m("direct-redirect-real", "rps"), m("direct-nocount-real", "rps")),
+            verdict(m("direct-redirect-real", "rps") >= 0.95 * m("direct-nocount-real", "rps"))
+        printf "| same, p99 latency | %s | |\n", ratio(m("direct-redirect-real", "p99"), m("direct-nocount-real", "p99"))
+    }
     if (have("direct-redirect-popular") && have("direct-redirect-domains")) {
         printf "| without Caddy: redirect on the default of 4 domains ÷ with no domains, req/s | %s | |\n",
             ratio(m("direct-redirect-domains", "rps"), m("direct-redirect-popular", "rps"))

@@ -41,6 +41,7 @@ enum {
     REPLAY_PER_TICK = 8,   /* spool files replayed per tick, so that a long spool does not hold up the tick */
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
+    WRITE_EVERY_MS = 500, /* between batches to PostgreSQL (the workers' tables are drained every tick) */
 };
 
 /* Compared and hashed bytewise: every key is zeroed before it is filled. */
@@ -426,11 +427,12 @@ static int resolve_doubt(bool spill)
     return 0;
 }
 
-/* Writes the sums: 0 when they are written (or empty). */
+/* Writes the sums: 0 when they are written (or empty). With none, a batch still in doubt is sent again, so
+ * that it is settled within a write interval even when no visit follows it. */
 static int write_sums(void)
 {
     if (nsums == 0)
-        return 0;
+        return resolve_doubt(false);
     /* not connected: nothing is sent, so the sums stay open to new counts */
     if (resolve_doubt(false) < 0 || db_connect() != DB_OK)
         return -1;
@@ -600,9 +602,19 @@ static void stop_to_spool(void)
 
 void visits_flush(bool final)
 {
+    static long long next_write_ms; /* 0: at the first tick */
     if (!sums)
         return;
     drain_all();
+    /* the workers' tables are drained every tick, so that they never fill; PostgreSQL gets the sums less
+     * often, as each batch has a price of its own (the summaries' statement is planned for it) whatever its
+     * size; sooner when they fill up half of the master's room */
+    long long now = clock_ms();
+    if (!final && now < next_write_ms && nsums < agg_slots / 2) {
+        set_gauges();
+        return;
+    }
+    next_write_ms = now + WRITE_EVERY_MS;
     int rc = write_sums();
     if (rc == 0 && !final)
         replay_spool();
