@@ -20,12 +20,15 @@ struct app_config {
     const char *spool_dir;
     long long spool_max_bytes;  /* HOP_SPOOL_MB: the spool's bound on disk, default 256 MB */
     long long visits_mem_bytes; /* HOP_VISITS_MEMORY_KB: the master's bound on pending visit counts */
-    int test_lost_answers;      /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
+    /* HOP_VISITS_WRITE_MS: between the master's batches of visit counts (default 500; 0 before config_load,
+     * as in unit tests: every flush writes) */
+    int visits_write_ms;
+    int test_lost_answers; /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
 };
 
 /* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB, HOP_CORS_ORIGINS and the spool's
- * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB): 0, or -1 with the reason printed on stderr.
- * Called again (by tests), it reads the environment again. */
+ * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB, HOP_VISITS_WRITE_MS): 0, or -1 with the reason
+ * printed on stderr. Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */
 const struct app_config *config_get(void);

@@ -41,7 +41,6 @@ enum {
     REPLAY_PER_TICK = 8,   /* spool files replayed per tick, so that a long spool does not hold up the tick */
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
-    WRITE_EVERY_MS = 500, /* between batches to PostgreSQL (the workers' tables are drained every tick) */
 };
 
 /* Compared and hashed bytewise: every key is zeroed before it is filled. */
@@ -614,7 +613,7 @@ void visits_flush(bool final)
         set_gauges();
         return;
     }
-    next_write_ms = now + WRITE_EVERY_MS;
+    next_write_ms = now + config_get()->visits_write_ms;
     int rc = write_sums();
     if (rc == 0 && !final)
         replay_spool();

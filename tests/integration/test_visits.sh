@@ -227,7 +227,17 @@ expect_eq "many hosts: 3000 distinct hosts stored" "$(psql_q "SELECT count(DISTI
 expect_eq "many hosts: each host counted twice" "$(psql_q "SELECT count(*) FROM (SELECT value FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'many' AND v.dim = 1 GROUP BY value HAVING sum(humans) <> 2) x")" 0
 expect_eq "many hosts: nothing dropped" "$(grep -c 'msg="visits dropped"' "$T/hop.log" || true)" 0
 
-# ---- 6: a delete chosen as a deadlock's victim is run again ----------------------------------------------
+# ---- 6: HOP_VISITS_WRITE_MS out of its range is refused at start -----------------------------------------
+for bad in 10001 -1 soon; do
+  if HOP_VISITS_WRITE_MS=$bad HOP_LISTEN=$T/bad.sock timeout 10 "$HOP_BIN" serve >/dev/null 2>"$T/bad.log"; then
+    fail "HOP_VISITS_WRITE_MS=$bad refused" "it started"
+  else
+    expect_eq "HOP_VISITS_WRITE_MS=$bad refused, the range named" \
+      "$(grep -c "HOP_VISITS_WRITE_MS=$bad is not a whole number from 0 to 10000" "$T/bad.log")" 1
+  fi
+done
+
+# ---- 7: a delete chosen as a deadlock's victim is run again ----------------------------------------------
 # A link's delete locks the link's row and then the owner's summary rows; the master's batch write takes them
 # the other way round, and PostgreSQL aborts one of the two (CI saw a 500 for a delete in test_threehosts).
 # A session plays the batch write's part: it holds the owner's read_lsn row, waits until the delete queues
