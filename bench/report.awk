@@ -140,7 +140,7 @@ END {
     if (have("direct-redirect-spread") && have("direct-trivial"))
         printf "| without Caddy: redirect (10,000 links) ÷ trivial, req/s | %s | |\n",
             ratio(m("direct-redirect-spread", "rps"), m("direct-trivial", "rps"))
-    n = split("redirect-popular redirect-spread direct-redirect-popular direct-redirect-spread direct-redirect-real", rc, " ")
+    n = split("redirect-popular redirect-spread direct-redirect-popular direct-redirect-spread direct-redirect-real direct-spread-real", rc, " ")
     for (i = 1; i <= n; i++) {
         c = rc[i]
         if (!have(c))
@@ -160,6 +160,9 @@ END {
             verdict(m("direct-redirect-real", "rps") >= 0.95 * m("direct-nocount-real", "rps"))
         printf "| same, p99 latency | %s | |\n", ratio(m("direct-redirect-real", "p99"), m("direct-nocount-real", "p99"))
     }
+    if (have("direct-spread-real") && have("direct-nocount-spread-real"))
+        printf "| without Caddy: the same over %s links at random ÷ counting off, req/s | %s | |\n", "10,000",
+            ratio(m("direct-spread-real", "rps"), m("direct-nocount-spread-real", "rps"))
     if (have("direct-redirect-popular") && have("direct-redirect-domains")) {
         printf "| without Caddy: redirect on the default of 4 domains ÷ with no domains, req/s | %s | |\n",
             ratio(m("direct-redirect-domains", "rps"), m("direct-redirect-popular", "rps"))

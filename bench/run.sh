@@ -142,6 +142,7 @@ ext_path='/extended?utm_source=newsletter&utm_medium=email&utm_campaign=bench'
 mobile_ua='Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
 seq 1000001 $((1000000 + nlinks)) >"$T/slugs.txt"
 sed 's|^|/|' "$T/slugs.txt" >"$T/paths.txt"
+sed 's|$|?utm_source=newsletter\&utm_medium=email\&utm_campaign=spring-sale|' "$T/paths.txt" >"$T/paths-real.txt"
 
 # ---- hop: time to ready, then the pool for the benchmark ------------------------------------------------
 
@@ -454,6 +455,8 @@ cells+=(
   "direct-redirect-domains|fcgi|hopdom|$T/hopdom.sock -h go.bench.test -p /popular|hop redirect, one link on the default of 4 domains, fcgi_load"
   "direct-redirect-real|fcgireal|hop|$T/hop.sock -p $real_path|hop redirect, one link, browser UA + Referer path + UTM, full analytics"
   "direct-nocount-real|fcgireal|hopnv|$T/hopnv.sock -p $real_path|the same requests, counting off (HOP_VISITS=off)"
+  "direct-spread-real|fcgireal|hop|$T/hop.sock -u $T/paths-real.txt|hop redirect, $nlinks links at random, browser UA + Referer path + UTM, full analytics"
+  "direct-nocount-spread-real|fcgireal|hopnv|$T/hopnv.sock -u $T/paths-real.txt|the same requests, counting off (HOP_VISITS=off)"
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
 )
