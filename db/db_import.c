@@ -29,7 +29,7 @@ struct slot {
 struct db_import {
     struct slot *slots;
     int nslots;
-    long long owner_id;
+    char owner[24]; /* the owner's id as the merge's first parameter */
     const char *mode;
     bool dry_run;
     struct db_import_sink sink;
@@ -110,10 +110,10 @@ struct db_import *db_import_open(const char *owner_name, int jobs, const char *m
     struct db_import *im = xcalloc(1, sizeof(*im));
     *im = (struct db_import){.slots = xcalloc((size_t)jobs, sizeof(struct slot)),
                              .nslots = 1,
-                             .owner_id = owner,
                              .mode = mode,
                              .dry_run = dry_run,
                              .sink = *sink};
+    snprintf(im->owner, sizeof(im->owner), "%lld", owner);
     im->slots[0].conn = first;
     /* a connection that cannot be had (max_connections reached) only makes the import slower */
     while (im->nslots < jobs && (im->slots[im->nslots].conn = session_open(true)))
@@ -135,6 +135,12 @@ void db_import_close(struct db_import *im)
     free(im);
 }
 
+/* A failure on c that has no result of its own to tell what it was: the connection says. */
+static int conn_rc(PGconn *c)
+{
+    return PQstatus(c) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE;
+}
+
 /* COPY's data phase: the rows travel as data, never as SQL. */
 static int copy_rows(PGconn *c, const char *copy, size_t len)
 {
@@ -146,13 +152,13 @@ static int copy_rows(PGconn *c, const char *copy, size_t len)
         log_error("import: COPY failed", "error=\"%s\"", PQerrorMessage(c));
         while ((res = PQgetResult(c)))
             PQclear(res);
-        return PQstatus(c) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE;
+        return conn_rc(c);
     }
     int rc = DB_OK;
     while ((res = PQgetResult(c))) {
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
             log_error("import: COPY refused", "error=\"%s\"", PQresultErrorMessage(res));
-            rc = PQstatus(c) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE;
+            rc = conn_rc(c);
         }
         PQclear(res);
     }
@@ -205,13 +211,11 @@ static int batch_start(struct db_import *im, struct slot *sl)
         rc = copy_rows(sl->conn, sl->copy, sl->len);
     if (rc != DB_OK)
         return rc;
-    char owner[24];
-    snprintf(owner, sizeof(owner), "%lld", im->owner_id);
-    const char *params[] = {owner, im->mode};
+    const char *params[] = {im->owner, im->mode};
     const struct stmt *s = &stmt_table[STMT_IMPORT_MERGE];
     if (!PQsendQueryPrepared(sl->conn, s->name, s->nparams, params, NULL, NULL, 0)) {
         log_error("import: cannot send the merge", "error=\"%s\"", PQerrorMessage(sl->conn));
-        return PQstatus(sl->conn) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE;
+        return conn_rc(sl->conn);
     }
     return DB_OK;
 }
@@ -227,9 +231,7 @@ static int batch_end(struct db_import *im, struct slot *sl, PGresult *res)
         log_info("import: lines merged again: another batch took their slugs first", "lines=%d", held);
         const char *keep[] = {raced};
         rc = run_on_params(sl->conn, STMT_IMPORT_KEEP, keep);
-        char owner[24];
-        snprintf(owner, sizeof(owner), "%lld", im->owner_id);
-        const char *params[] = {owner, im->mode};
+        const char *params[] = {im->owner, im->mode};
         PGresult *again = rc == DB_OK ? db_run_on(sl->conn, STMT_IMPORT_MERGE, params, &rc) : NULL;
         if (again)
             report(im, sl, again, NULL);
@@ -250,18 +252,19 @@ static int slot_collect(struct db_import *im, struct slot *sl)
     PGresult *res = PQgetResult(sl->conn), *extra;
     while ((extra = PQgetResult(sl->conn)))
         PQclear(extra);
-    int rc;
+    int rc = DB_OK;
     if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
         rc = batch_end(im, sl, res);
     } else {
+        /* a deadlock's victim is not a failure yet: logged and counted as one only when it is the last try */
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         bool again = state && strcmp(state, "40P01") == 0 && sl->attempts < IMPORT_ATTEMPTS;
-        rc = res ? db_failure(sl->conn, STMT_IMPORT_MERGE, res)
-                 : (PQstatus(sl->conn) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE);
+        if (!again)
+            rc = res ? db_failure(sl->conn, STMT_IMPORT_MERGE, res) : conn_rc(sl->conn);
         if (PQstatus(sl->conn) == CONNECTION_OK)
             run_on(sl->conn, STMT_ROLLBACK);
         if (again) {
-            log_warn("import: batch started again", "attempt=%d", sl->attempts + 1);
+            log_warn("import: batch started again", "sqlstate=%s attempt=%d", state, sl->attempts + 1);
             rc = batch_start(im, sl);
             if (rc == DB_OK) {
                 PQclear(res);
