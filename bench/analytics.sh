@@ -3,7 +3,7 @@
 # visits, and the stats API's times over data generated with SQL: one link with a year of hourly rows, and an
 # owner with 10,000 links active for 30 days. Prints each figure beside its target: the requests' times
 # through Caddy (curl, median), the PostgreSQL time of their statements (EXPLAIN ANALYZE, median), the
-# master's batch write with 0011's triggers and with 0006's (same data, same run), and the plans
+# master's batch write with 0016's triggers and with 0011's (same data, same run), and the plans
 # (EXPLAIN (ANALYZE, BUFFERS)) of the statements of the three figures. A real stack (PostgreSQL, hop, Caddy
 # over HTTPS) from tests/lib/stack.sh; loopback only; bounded (about five minutes, most of it generating
 # the data through the triggers). Usage: bash bench/analytics.sh (HOP_BIN=build/hop by default; BENCH_RUNS).
@@ -155,13 +155,13 @@ hi=$(($(date -u -d "$today" +%s) + 86400))
 month_lo=$((hi - 30 * 86400))
 # (400: the hourly retention this run keeps, HOP_ANALYTICS_HOURLY_DAYS above)
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_series_days='^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0\)'
+re_series_days='^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0 AND day < \(SELECT c\.day'
 # shellcheck disable=SC2016
-re_series_hours='^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1'
+re_series_hours='^WITH p AS \(SELECT coalesce.*FROM owner_link_hours WHERE link_id = \$1'
 # shellcheck disable=SC2016
 re_top_link='^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1'
 # shellcheck disable=SC2016
-re_series_owner='^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0\)'
+re_series_owner='^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0 AND day < \(SELECT c\.day'
 # shellcheck disable=SC2016
 re_series_owner_hours='^WITH p AS \(SELECT coalesce.*FROM owner_hours WHERE owner_id = \$1'
 # shellcheck disable=SC2016
@@ -190,20 +190,20 @@ for n in top_lists series_paris top_links top_links_paris; do
   echo "---- EXPLAIN (ANALYZE, BUFFERS): $n"
   grep -vE '^ *(Planning:|Buffers: shared hit=[0-9]+$)' "$T/plan-$n.txt" | cut -c1-220 | awk 'NR <= 60 || /Time:/'
 done
-# ---- the master's batch write, with 0011's summaries and with 0006's ---------------------------------------
+# ---- the master's batch write, with 0016's summaries and with 0011's ---------------------------------------
 # One batch of the owner's first 1,000 links, each with 9 rows (one value per dimension) in an hour that has
 # none yet (inserts), then the same batch again (updates): what the master writes every 100 ms under load.
 # Run last: the rolled-back rows leave dead index entries the reads above would step over. Each run in a
-# transaction rolled back; "0006" runs with 0006's trigger function and without 0011's index,
-# swapped in the same transaction.
+# transaction rolled back; "0011" runs with 0011's trigger function (every batch added to the day, month and
+# span summaries too, where 0016 leaves them to the day's close), swapped in the same transaction; the
+# indexes stay 0016's.
 # (visits_add records the batch's id in the same statement, 0013: each execution below gets its own id)
 add_sql=$(grep -m 1 -E '^WITH batch AS \(INSERT INTO visit_batches' "$T/strings.txt")
 [[ -n $add_sql ]] || {
   echo "bench-stats: the visit batch statement is not in $HOP_BIN" >&2
   exit 1
 }
-fn_0006=$(awk '/^CREATE FUNCTION visit_summaries_add/,/^END \$\$;/' "$STACK_REPO/db/migrations/0006_analytics.sql" |
-  sed 's/^CREATE FUNCTION/CREATE OR REPLACE FUNCTION/')
+fn_0011=$(awk '/^CREATE OR REPLACE FUNCTION visit_summaries_add/,/^END \$\$;/' "$STACK_REPO/db/migrations/0011_stats_speed.sql")
 IFS='|' read -r b_ids b_dims b_values < <(psql_q "SELECT array_agg(l.id ORDER BY l.id, d.dim),
   array_agg(d.dim ORDER BY l.id, d.dim), array_agg(d.value ORDER BY l.id, d.dim)
   FROM (SELECT id FROM links WHERE owner_id = $OWNER AND slug LIKE 'b%' ORDER BY id LIMIT 1000) l,
@@ -239,10 +239,10 @@ flush() {
   printf '%s %s\n' "$(printf '%s\n' "${ins[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')" \
     "$(printf '%s\n' "${upd[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
 }
-read -r new_ins new_upd < <(flush "0011" "")
-read -r old_ins old_upd < <(flush "0006" "DROP INDEX visit_counts_totals; $fn_0006")
+read -r new_ins new_upd < <(flush "0016" "")
+read -r old_ins old_upd < <(flush "0011" "$fn_0011")
 echo "batch write, $b_n rows of 1,000 links (PostgreSQL CPU, median of $RUNS, load $(cut -d' ' -f1 /proc/loadavg)): new hour" \
-  "$new_ins ms with 0011's summaries, $old_ins ms with 0006's ($(awk -v a="$new_ins" -v b="$old_ins" 'BEGIN {printf "%.2f", a / b}')x);" \
+  "$new_ins ms with 0016's summaries, $old_ins ms with 0011's ($(awk -v a="$new_ins" -v b="$old_ins" 'BEGIN {printf "%.2f", a / b}')x);" \
   "the same hour again $new_upd ms, $old_upd ms ($(awk -v a="$new_upd" -v b="$old_upd" 'BEGIN {printf "%.2f", a / b}')x)"
 
 calibrate

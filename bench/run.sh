@@ -374,7 +374,7 @@ re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_days='^WITH p AS \(SELECT coalesce.*FROM visit_counts WHERE link_id = \$1 AND dim = 0'
+re_days='^WITH p AS \(SELECT coalesce.*FROM owner_link_hours WHERE link_id = \$1 AND bucket'
 # shellcheck disable=SC2016
 re_refs='^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1 AND'
 

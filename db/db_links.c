@@ -360,6 +360,13 @@ int db_visits_spool_id(char out[37])
     return rc;
 }
 
+int db_visits_close(void)
+{
+    int rc;
+    PQclear(db_run(STMT_VISITS_CLOSE, NULL, &rc));
+    return rc;
+}
+
 int db_visits_rollup(int days)
 {
     char n[16];

@@ -32,14 +32,19 @@ enum link_col {
 /* RFC 3339 in UTC, formatted by the database so that C never parses timestamps */
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* The visit totals, humans then bots, from the day rows (visit_days keeps every day for ever; the hours of
- * visit_counts are dropped after HOP_ANALYTICS_HOURLY_DAYS). Humans include the total an import brought (the
- * one place that adds them). The redirect's lookup, which needs no totals, passes "0, 0". */
+/* The visit totals, humans then bots: the day rows (visit_days keeps every closed day for ever) and the hours
+ * of the days not closed yet (owner_link_hours, each link's hourly totals; 0016). Humans include the total an
+ * import brought (the one place that adds them). The redirect's lookup, which needs no totals, passes "0, 0".
+ */
+#define LINK_OPEN_HOURS(col)                                                                                 \
+    "coalesce((SELECT sum(v." col ") FROM owner_link_hours v WHERE v.link_id = l.id "                        \
+    "AND v.bucket >= (SELECT c.day::timestamp AT TIME ZONE 'UTC' FROM visit_close c)), 0)"
 #define LINK_HUMANS                                                                                          \
-    "(coalesce((SELECT sum(v.humans) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), 0) + "         \
-    "l.imported_visits)"
+    "(coalesce((SELECT sum(v.humans) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), 0) "           \
+    "+ " LINK_OPEN_HOURS("humans") " + l.imported_visits)"
 #define LINK_VISITS                                                                                          \
-    LINK_HUMANS ", coalesce((SELECT sum(v.bots) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), 0)"
+    LINK_HUMANS ", (coalesce((SELECT sum(v.bots) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), "  \
+                "0) + " LINK_OPEN_HOURS("bots") ")"
 
 /* clang-format off */
 /* One line per column, in enum link_col order, read from the table (or CTE) aliased "l". */

@@ -31,14 +31,20 @@
     "extract(epoch FROM b.lo)::bigint, extract(epoch FROM b.hi)::bigint, coalesce(a.h, 0), coalesce(a.b, 0) " \
     "FROM b LEFT JOIN a ON a.lo = b.lo WHERE stats_no_workers() ORDER BY b.lo"
 
-/* The first and the end of the whole UTC days within [$2, $3) (epochs), as epochs and as dates: the top lists
- * read those days from a day table and only the hours before and after them from an hourly one. */
+/* The first UTC day not yet closed (0016): the day tables hold the days before it, the hourly tables every
+ * day since the horizon; as a date, as a day number and as a time. */
+#define CLOSED_DAY "(SELECT c.day FROM visit_close c)"
+#define CLOSED_DAYNUM "(SELECT c.day - date '1970-01-01' FROM visit_close c)"
+#define CLOSED_AT "(SELECT c.day::timestamp AT TIME ZONE 'UTC' FROM visit_close c)"
+/* The first and the end of the whole closed UTC days within [$2, $3) (epochs), as epochs and as dates: the
+ * top lists read those days from a day table and only the hours before and after them (the days not closed
+ * included) from an hourly one. */
 #define FULL_LO  "(($2::bigint + 86399) / 86400 * 86400)"
-#define FULL_HI  "($3::bigint / 86400 * 86400)"
+#define DAYNUM_HI "least(($3::bigint / 86400)::int, " CLOSED_DAYNUM ")"
+#define FULL_HI  "(" DAYNUM_HI "::bigint * 86400)"
 #define DAY_LO   "(date '1970-01-01' + (($2::bigint + 86399) / 86400)::int)"
-#define DAY_HI   "(date '1970-01-01' + ($3::bigint / 86400)::int)"
+#define DAY_HI   "(date '1970-01-01' + " DAYNUM_HI ")"
 #define DAYNUM_LO "(($2::bigint + 86399) / 86400)::int"
-#define DAYNUM_HI "($3::bigint / 86400)::int"
 /* an hourly row's bucket `b` in the partial day at the start of [$2, $3), and at its end (two conditions,
  * each a range an index can take) */
 #define EDGE_LO(b) b " >= to_timestamp($2::bigint) AND " b " < to_timestamp(least($3::bigint, " FULL_LO "))"
@@ -55,17 +61,21 @@
 /* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
  * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
 #define HORIZON(days) "(date_trunc('day', now() AT TIME ZONE 'UTC')::date - " days "::int)"
+/* The first UTC day whose hours are read, and kept: the horizon, or the first day not closed when the master
+ * has not closed the days before the horizon yet (the roll-up keeps the hours of a day until it is closed). */
+#define HOURS_FROM(days) "least(" HORIZON(days) ", " CLOSED_DAY ")"
 /* Rows of (bucket, humans, bots) of the total dimension of `col` = $1: the hours of `hours` from the horizon
- * ($N days), the days of `days` before it (at their UTC midnight); `cond` more of the hours' conditions
- * (visit_counts: "AND hourly ", which lets an index-only scan of visit_counts_totals read them). */
+ * ($N days) or the first day not closed, whichever is first, the days of `days` before it (at their UTC
+ * midnight); `cond` the hours' condition for the total (owner_hours: "AND dim = 0 "; owner_link_hours, a
+ * link's hourly totals, needs none, and its index owner_link_hours_link carries their counts). */
 #define SERIES_ROWS(hours, days, col, n, cond)                                                               \
-    "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 AND dim = 0 " cond "AND bucket >= "     \
-    HORIZON(n) "::timestamp AT TIME ZONE 'UTC' UNION ALL SELECT day::timestamp AT TIME ZONE 'UTC', humans, " \
-    "bots FROM " days " WHERE " col " = $1 AND dim = 0 AND day < " HORIZON(n) ")"
+    "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 " cond "AND bucket >= " HOURS_FROM(n)   \
+    "::timestamp AT TIME ZONE 'UTC' UNION ALL SELECT day::timestamp AT TIME ZONE 'UTC', humans, bots FROM "   \
+    days " WHERE " col " = $1 AND dim = 0 AND day < " HOURS_FROM(n) ")"
 /* The partial day at the end of [$2, $3) when it is before the horizon ($5 days) and so has no hours left:
  * its day row counts when its midnight is in the range. */
 #define LAST_DAY_BEFORE_HORIZON                                                                              \
-    "day = " DAY_HI " AND day < " HORIZON("$5") " AND " FULL_HI " >= $2::bigint AND " FULL_HI " < $3::bigint"
+    "day = " DAY_HI " AND day < " HOURS_FROM("$5") " AND " FULL_HI " >= $2::bigint AND " FULL_HI " < $3::bigint"
 /* The dimensions of the top lists as a list, not a range: with dim = ANY the index descends once per
  * dimension straight to the buckets asked; with dim BETWEEN 1 AND 8 it read every bucket of those dimensions
  * (a year of a link's hours) to find the few of the partial days. */
@@ -88,14 +98,16 @@
     "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND " TOP_DIMS " "                     \
     "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "                                                              \
     "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "                    \
-    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
+    "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
     "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "                    \
-    "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI("bucket")
-/* Rows of (bucket, humans, bots) of the total dimension of `col` = $1, every UTC day of `days` at its
- * midnight: the whole series when its buckets are UTC days. */
-#define SERIES_DAYS(days, col)                                                                               \
+    "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI("bucket")
+/* Rows of (bucket, humans, bots) of the total dimension of `col` = $1: every closed UTC day of `days` at its
+ * midnight, and the hours of `hours` after them (`cond` as in SERIES_ROWS): the whole series when its buckets
+ * are UTC days. */
+#define SERIES_DAYS(hours, days, col, cond)                                                                  \
     "(SELECT day::timestamp AT TIME ZONE 'UTC' AS bucket, humans, bots FROM " days " WHERE " col " = $1 "    \
-    "AND dim = 0)"
+    "AND dim = 0 AND day < " CLOSED_DAY " UNION ALL SELECT bucket, humans, bots FROM " hours " WHERE " col   \
+    " = $1 " cond "AND bucket >= " CLOSED_AT ")"
 /* clang-format on */
 
 const struct stmt stmt_table[STMT_COUNT] = {
@@ -280,22 +292,25 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * of the range, zeros included. Days follow the zone's midnights (23 or 25 hours across a DST change);
      * hours step by an hour from the zone's hour, so none repeats or goes missing. */
     [STMT_STATS_SERIES_LINK] = {"stats_series_link",
-                                STATS_SERIES(SERIES_ROWS("visit_counts", "visit_days", "link_id", "$9",
-                                                         "AND hourly ")),
+                                STATS_SERIES(
+                                    SERIES_ROWS("owner_link_hours", "visit_days", "link_id", "$9", "")),
                                 9, STMT_APP, STMT_READ_LINK},
     /* Days of UTC (tz=UTC, granularity=day): whole days from the day tables, $1..$8 as above. Planned for
      * its values on every run, as the link's top lists below: over a year of one link, the generic plan
      * PostgreSQL switched to after 5 runs took 16 ms, a plan for the values 1.8-2.9 ms with its planning
      * (bench/analytics.sh's data). */
     [STMT_STATS_SERIES_LINK_DAYS] = {"stats_series_link_days",
-                                     STATS_SERIES(SERIES_DAYS("visit_days", "link_id")), 8, STMT_APP_REPLAN,
-                                     STMT_READ_LINK},
+                                     STATS_SERIES(
+                                         SERIES_DAYS("owner_link_hours", "visit_days", "link_id", "")),
+                                     8, STMT_APP_REPLAN, STMT_READ_LINK},
     [STMT_STATS_SERIES_OWNER_DAYS] = {"stats_series_owner_days",
-                                      STATS_SERIES(SERIES_DAYS("owner_days", "owner_id")), 8, STMT_APP,
-                                      STMT_READ_OWNER},
+                                      STATS_SERIES(SERIES_DAYS("owner_hours", "owner_days", "owner_id",
+                                                               "AND dim = 0 ")),
+                                      8, STMT_APP, STMT_READ_OWNER},
     /* The same for every link of owner $1, from the owner's summaries. */
     [STMT_STATS_SERIES_OWNER] = {"stats_series_owner",
-                                 STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9", "")),
+                                 STATS_SERIES(SERIES_ROWS("owner_hours", "owner_days", "owner_id", "$9",
+                                                          "AND dim = 0 ")),
                                  9, STMT_APP, STMT_READ_OWNER},
     /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too; $5 the
      * hourly retention. The link's are planned for their values on every run: the generic plan took
@@ -323,10 +338,10 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
          "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "
          "SELECT link_id, humans, bots FROM owner_link_hours WHERE owner_id = $1 "
-         "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO(
+         "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO(
              "bucket") " UNION ALL "
                        "SELECT link_id, humans, bots FROM owner_link_hours WHERE owner_id = $1 "
-                       "AND bucket >= " HORIZON("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI(
+                       "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI(
                            "bucket") ") t "
                                      "GROUP BY t.link_id), "
                                      "top AS (SELECT x.link_id, x.n FROM x WHERE x.n > 0 "
@@ -405,18 +420,20 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "SELECT count(*) FROM batch",
          8, STMT_APP},
     /* The hours of days that ended more than $1 days ago are dropped, the link's, the owner's and the owner's
-     * per link (owner_link_hours), in one statement: visit_days and owner_days have held those days since
-     * their hours were written, and readers take days from them before that cut and hours after it, so they
-     * see each visit once. */
+     * per link (owner_link_hours), in one statement, if those days are closed: the day tables hold them, and
+     * readers take days from them before that cut and hours after it, so they see each visit once. */
     [STMT_VISITS_ROLLUP] =
         {"visits_rollup",
-         "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HORIZON(
+         "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HOURS_FROM(
              "$1") "::timestamp AT TIME ZONE "
-                   "'UTC'), links_old AS (DELETE FROM owner_link_hours WHERE bucket < " HORIZON(
+                   "'UTC'), links_old AS (DELETE FROM owner_link_hours WHERE bucket < " HOURS_FROM(
                        "$1") "::timestamp AT TIME ZONE 'UTC') "
-                             "DELETE FROM visit_counts WHERE bucket < " HORIZON(
+                             "DELETE FROM visit_counts WHERE bucket < " HOURS_FROM(
                                  "$1") "::timestamp AT TIME ZONE 'UTC'",
          1, STMT_APP},
+    /* The UTC days that ended are closed (0016's visit_close_days): their hours added to the day, month and
+     * span summaries; the first day still open. */
+    [STMT_VISITS_CLOSE] = {"visits_close", "SELECT visit_close_days()", 0, STMT_APP},
     /* Import (db_import.c): each batch is COPYed as data into this session's staging table, then merged by
      * one set-based statement, in one transaction; the table empties itself at the end of each. */
     [STMT_IMPORT_STAGING] =

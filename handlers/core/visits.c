@@ -639,9 +639,20 @@ void visits_flush(bool final)
 
 void visits_rollup(void)
 {
-    static long long due_ms; /* 0: at the first tick */
+    static long long due_ms;        /* 0: at the first tick */
+    static long long open_day = -1; /* the UTC day the last close left open (days since 1970-01-01) */
+    if (!sums)
+        return;
+    /* a day's summaries are written once it is over (0016), by whichever host's master comes first: close
+     * at start and at each new UTC day until it succeeds; the hours it reads are rolled up only after */
+    long long today = (long long)(time(NULL) / 86400);
+    if (open_day < today) {
+        if (db_visits_close() != 0)
+            return;
+        open_day = today;
+    }
     long long now = clock_ms();
-    if (!sums || now < due_ms)
+    if (now < due_ms)
         return;
     if (db_visits_rollup(config_get()->hourly_days) == 0)
         due_ms = now + ROLLUP_EVERY_MS;

@@ -89,10 +89,12 @@ links_of() { # KEY: every link of KEY's owner, projected to what the previous re
     echo "no JSON: $(_stack_last)"
 }
 visit_rows() { psql_q "SELECT l.slug, v.day, v.host, v.n FROM visits v JOIN links l ON l.id = v.link_id ORDER BY 1, 2, 3"; }
-# the same rows as this release keeps them (0006): day rows per referrer host, as humans
+# the same rows as this release keeps them, per referrer host and UTC day, as humans: closed days as day rows
+# (0006), the days not closed yet (today's) as hours (0016)
 visit_rows_now() {
-  psql_q "SELECT l.slug, v.day, v.value, v.humans FROM visit_days v
-          JOIN links l ON l.id = v.link_id WHERE v.dim = 1 ORDER BY 1, 2, 3"
+  psql_q "SELECT l.slug, v.day, v.value, sum(v.humans) FROM (SELECT link_id, day, value, humans FROM visit_days
+          WHERE dim = 1 UNION ALL SELECT link_id, (bucket AT TIME ZONE 'UTC')::date, value, humans FROM visit_counts
+          WHERE dim = 1 AND hourly) v JOIN links l ON l.id = v.link_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 }
 # this release counts curl as a bot: the checks below follow links as a browser, so they count as visits
 BROWSER_UA='Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0'

@@ -102,7 +102,7 @@ SET session_replication_role = replica;
 INSERT INTO links (slug, owner_id, url) VALUES ('by-sql', $OWNER, 'https://example.com/sql');
 SQL
 expect_eq "the primary has the SQL link and the visits" \
-  "$(psql_q "SELECT count(*) FROM links WHERE slug = 'by-sql'")/$(psql_q "SELECT sum(humans) FROM visit_days WHERE link_id = $R1 AND dim = 0")" 1/5
+  "$(psql_q "SELECT count(*) FROM links WHERE slug = 'by-sql'")/$(psql_q "SELECT sum(humans) FROM visit_counts WHERE link_id = $R1 AND dim = 0")" 1/5
 before=$(metric "$READ_REPLICA")
 API_KEY=$KEY req GET /api/links
 expect_status "paused: list 200" 200

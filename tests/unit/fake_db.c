@@ -710,6 +710,11 @@ int db_visits_spool_id(char out[37])
     return query();
 }
 
+int db_visits_close(void)
+{
+    return query();
+}
+
 int db_visits_rollup(int days)
 {
     (void)days;
