@@ -360,10 +360,13 @@ int db_visits_spool_id(char out[37])
     return rc;
 }
 
-int db_visits_close(void)
+int db_visits_close(long long *open_day)
 {
     int rc;
-    PQclear(db_run(STMT_VISITS_CLOSE, NULL, &rc));
+    PGresult *res = db_run(STMT_VISITS_CLOSE, NULL, &rc);
+    if (res)
+        *open_day = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
     return rc;
 }
 

@@ -41,6 +41,7 @@ enum {
     REPLAY_PER_TICK = 8,   /* spool files replayed per tick, so that a long spool does not hold up the tick */
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
+    CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
 };
 
 /* Compared and hashed bytewise: every key is zeroed before it is filled. */
@@ -640,18 +641,20 @@ void visits_flush(bool final)
 void visits_rollup(void)
 {
     static long long due_ms;        /* 0: at the first tick */
-    static long long open_day = -1; /* the UTC day the last close left open (days since 1970-01-01) */
+    static long long close_ms;      /* the next attempt to close days */
+    static long long open_day = -1; /* the first UTC day still open, as the database said (days since 1970) */
     if (!sums)
         return;
-    /* a day's summaries are written once it is over (0016), by whichever host's master comes first: close
-     * at start and at each new UTC day until it succeeds; the hours it reads are rolled up only after */
-    long long today = (long long)(time(NULL) / 86400);
-    if (open_day < today) {
-        if (db_visits_close() != 0)
-            return;
-        open_day = today;
-    }
+    /* a day's summaries are written once it is over (0016), by whichever host's master comes first: at start
+     * and once this host's clock has reached a day the database still had open, until the database (whose
+     * clock decides) has closed it; the roll-up below drops only hours of closed days, whatever this does */
     long long now = clock_ms();
+    if (open_day < (long long)(time(NULL) / 86400) && now >= close_ms) {
+        close_ms = now + CLOSE_RETRY_MS;
+        long long day;
+        if (db_visits_close(&day) == 0)
+            open_day = day;
+    }
     if (now < due_ms)
         return;
     if (db_visits_rollup(config_get()->hourly_days) == 0)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Migration 0016 on a database with visits: its schema made by the migration files before it (applied as
+# `hop migrate` applies them, each in a transaction and recorded), visit hours written through 0011's
+# triggers (today, yesterday, last month, two owners, every dimension) and a day row no hour accounts for
+# (what 0006 carried from the old visits table); then this binary migrates it. Every link's and owner's
+# totals per dimension and value must be those of before, read as the stats read them (closed days from the
+# day tables, today from the hours), every summary the sum of what it summarizes, and the lone day row an
+# hour at today's midnight.
+set -euo pipefail
+
+# shellcheck source=tests/lib/stack.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/stack.sh"
+# shellcheck source=tests/lib/prod.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/prod.sh"
+
+prod_init
+export PGTZ=UTC # the dates below are UTC days, as hop's
+if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
+  prod_abort "db/pgdev.sh start failed"
+fi
+STACK_PG_STARTED=1
+HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url)
+export HOP_DB
+
+# ---- the schema before 0016, from its files ---------------------------------------------------------------
+psql_q "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+n=0
+for f in "$STACK_REPO"/db/migrations/*.sql; do
+  name=${f##*/}
+  v=$((10#${name%%_*}))
+  ((v < 16)) || continue
+  { echo "BEGIN;"; cat "$f"; echo "INSERT INTO schema_migrations (version, name) VALUES ($v, '$name'); COMMIT;"; } |
+    psql -X -q -v ON_ERROR_STOP=1 -d "$HOP_DB" >>"$T/old-schema.log" 2>&1 || prod_abort "applying $name failed"
+  n=$((n + 1))
+done
+expect_eq "the migrations before 0016 applied from their files" "$(psql_q "SELECT count(*) FROM schema_migrations")" "$n"
+
+# ---- visits written through 0011's triggers --------------------------------------------------------------
+psql_q "INSERT INTO owners (name) VALUES ('alice'), ('bob')" >/dev/null
+psql_q "INSERT INTO links (slug, owner_id, url) SELECT 'l' || i, 1 + i % 2, 'https://example.com/' || i
+  FROM generate_series(1, 12) i" >/dev/null
+# hours of today (up to the current one), yesterday and 40 days ago; one value per dimension but referrers,
+# two of them
+psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
+  SELECT l.id, d.dim, t.hour, true, d.value || CASE WHEN d.dim = 1 THEN (l.id % 2)::text ELSE '' END,
+    1 + (l.id + extract(hour FROM t.hour)::int) % 3, l.id % 2
+  FROM links l,
+    (SELECT date_trunc('hour', now()) - make_interval(hours => h) AS hour FROM generate_series(0, 30) h
+     UNION ALL SELECT date_trunc('day', now() - interval '40 days') + interval '5 hours') t,
+    (VALUES (0, ''), (1, 'ref'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, 'mail'), (7, ''),
+      (8, '')) d(dim, value)" >/dev/null
+# a day row for today that no hour accounts for (0006 carried such rows from the old table)
+psql_q "INSERT INTO visit_days (link_id, owner_id, dim, day, value, humans, bots)
+  SELECT id, owner_id, 1, (now() AT TIME ZONE 'UTC')::date, 'legacy.example', 4, 0 FROM links WHERE slug = 'l3';
+  INSERT INTO owner_days (owner_id, dim, day, value, humans, bots)
+  SELECT owner_id, 1, (now() AT TIME ZONE 'UTC')::date, 'legacy.example', 4, 0 FROM links WHERE slug = 'l3'" >/dev/null
+today_rows=$(psql_q "SELECT count(*) FROM visit_days WHERE day = (now() AT TIME ZONE 'UTC')::date")
+if ((today_rows > 0)); then ok "before: 0011's triggers wrote today's day rows ($today_rows)"; else fail "before: today's day rows" "none"; fi
+
+# every link's totals per dimension and value over all time, as the day rows said before the migration
+per_value_before=$(psql_q "SELECT link_id, dim, value, sum(humans), sum(bots) FROM visit_days
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+owner_before=$(psql_q "SELECT owner_id, dim, value, sum(humans), sum(bots) FROM owner_days
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+
+# ---- this binary migrates it --------------------------------------------------------------------------------
+if "$HOP_BIN" migrate >"$T/migrate.log" 2>&1; then ok "hop migrate applies 0016"; else fail "hop migrate" "$(tail -n 3 "$T/migrate.log" | tr '\n' '|')"; fi
+expect_eq "visit_close: today is the first open day" \
+  "$(psql_q "SELECT day = (now() AT TIME ZONE 'UTC')::date FROM visit_close")" t
+expect_eq "no day row from today on" \
+  "$(psql_q "SELECT (SELECT count(*) FROM visit_days WHERE day >= (SELECT day FROM visit_close))
+    + (SELECT count(*) FROM owner_days WHERE day >= (SELECT day FROM visit_close))")" 0
+# closed days from the day tables and open days from the hours give every total of before
+expect_eq "every link's totals per dimension and value: closed days plus open hours" \
+  "$(psql_q "SELECT link_id, dim, value, sum(h), sum(b) FROM (
+    SELECT link_id, dim, value, humans AS h, bots AS b FROM visit_days
+    UNION ALL SELECT link_id, dim, value, humans, bots FROM visit_counts
+      WHERE hourly AND bucket >= (SELECT day FROM visit_close)::timestamp AT TIME ZONE 'UTC') x
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")" "$per_value_before"
+expect_eq "every owner's totals per dimension and value: closed days plus open hours" \
+  "$(psql_q "SELECT owner_id, dim, value, sum(h), sum(b) FROM (
+    SELECT owner_id, dim, value, humans AS h, bots AS b FROM owner_days
+    UNION ALL SELECT owner_id, dim, value, humans, bots FROM owner_hours
+      WHERE bucket >= (SELECT day FROM visit_close)::timestamp AT TIME ZONE 'UTC') x
+    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")" "$owner_before"
+expect_eq "the lone day row is an hour at today's midnight" \
+  "$(psql_q "SELECT bucket = (now() AT TIME ZONE 'UTC')::date::timestamp AT TIME ZONE 'UTC', humans
+    FROM visit_counts WHERE value = 'legacy.example'")" "t|4"
+# the summaries are the sums of what they summarize (as test_analytics.sh checks them)
+expect_eq "visit_days: each closed day is its hours" "$(psql_q "SELECT count(*) FROM (
+  SELECT link_id, dim, (bucket AT TIME ZONE 'UTC')::date AS day, value, sum(humans) AS h, sum(bots) AS b
+  FROM visit_counts WHERE bucket < (SELECT day FROM visit_close)::timestamp AT TIME ZONE 'UTC'
+  GROUP BY 1, 2, 3, 4) v FULL JOIN visit_days d USING (link_id, dim, day, value)
+  WHERE v.h IS DISTINCT FROM d.humans OR v.b IS DISTINCT FROM d.bots")" 0
+expect_eq "visit_months: each month is its days" "$(psql_q "SELECT count(*) FROM (
+  SELECT link_id, dim, date_trunc('month', day::timestamp)::date AS month, value, sum(humans) AS h, sum(bots) AS b
+  FROM visit_days GROUP BY 1, 2, 3, 4) v FULL JOIN visit_months m USING (link_id, dim, month, value)
+  WHERE v.h IS DISTINCT FROM m.humans OR v.b IS DISTINCT FROM m.bots")" 0
+expect_eq "owner_months: each month is the owner's days" "$(psql_q "SELECT count(*) FROM (
+  SELECT owner_id, dim, date_trunc('month', day::timestamp)::date AS month, value, sum(humans) AS h, sum(bots) AS b
+  FROM owner_days GROUP BY 1, 2, 3, 4) v FULL JOIN owner_months m USING (owner_id, dim, month, value)
+  WHERE v.h IS DISTINCT FROM m.humans OR v.b IS DISTINCT FROM m.bots")" 0
+expect_eq "owner_link_spans: each span is the link's days" "$(psql_q "SELECT count(*) FROM (
+  SELECT owner_id, k AS lvl, (day - date '1970-01-01') >> k AS span, link_id, sum(humans) AS h, sum(bots) AS b
+  FROM visit_days, generate_series(1, 10) k WHERE dim = 0 GROUP BY 1, 2, 3, 4) v
+  FULL JOIN owner_link_spans s USING (owner_id, lvl, span, link_id)
+  WHERE v.h IS DISTINCT FROM s.humans OR v.b IS DISTINCT FROM s.bots")" 0
+expect_eq "owner_link_hours: the links' hourly totals" "$(psql_q "SELECT count(*) FROM (
+  SELECT l.owner_id, v.bucket, v.link_id, v.humans AS h, v.bots AS b FROM visit_counts v
+  JOIN links l ON l.id = v.link_id WHERE v.dim = 0) v FULL JOIN owner_link_hours o USING (owner_id, bucket, link_id)
+  WHERE v.h IS DISTINCT FROM o.humans OR v.b IS DISTINCT FROM o.bots")" 0
+# a batch for today after the migration stays in the hours; one for a closed day reaches the day tables
+psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
+  SELECT id, 0, date_trunc('hour', now()), true, '', 7, 0 FROM links WHERE slug = 'l5'
+  ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = visit_counts.humans + 7" >/dev/null
+psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
+  SELECT id, 0, date_trunc('day', now() - interval '3 days') + interval '2 hours', true, '', 9, 0 FROM links
+  WHERE slug = 'l5'" >/dev/null
+expect_eq "after: today's batch only in the hours, the closed day's in its day row" \
+  "$(psql_q "SELECT (SELECT count(*) FROM visit_days WHERE day >= (SELECT day FROM visit_close)),
+    (SELECT humans FROM visit_days d JOIN links l ON l.id = d.link_id WHERE l.slug = 'l5' AND d.dim = 0
+      AND d.day = (now() AT TIME ZONE 'UTC')::date - 3)")" "0|9"
+
+prod_finish
