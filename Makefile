@@ -50,7 +50,20 @@ RT_TEST_OBJ = $(patsubst %,build/obj/tests/unit/test_%.o,$(RUNTIME_TESTS)) build
 
 all: build/hop
 
-build/migrations.c: db/embed.sh $(MIGRATIONS)
+# Stamps rewritten only when what they record changes, so that make sees it: the version `hop version`
+# prints (main.o is rebuilt for a new commit, not only when main.c changes) and the list of migrations (a
+# migration removed or renamed is embedded no more).
+.PHONY: FORCE
+FORCE:
+build/version.stamp: FORCE
+	@mkdir -p build
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+build/migrations.list: FORCE
+	@mkdir -p build
+	@echo '$(MIGRATIONS)' | cmp -s - $@ || echo '$(MIGRATIONS)' > $@
+build/obj/handlers/main.o build/san/handlers/main.o: build/version.stamp
+
+build/migrations.c: db/embed.sh $(MIGRATIONS) build/migrations.list
 	@mkdir -p build
 	$(Q)sh db/embed.sh $(MIGRATIONS) > $@
 
