@@ -98,8 +98,8 @@
     "SELECT dim, value, humans, bots FROM " days " WHERE " col " = $1 AND " TOP_DIMS " "                     \
     "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "                                                              \
     "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "                    \
-    "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket") " UNION ALL "      \
-    "SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "                    \
+    "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO("bucket")               \
+    " UNION ALL SELECT dim, value, humans, bots FROM " hours " WHERE " col " = $1 AND " TOP_DIMS " "         \
     "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI("bucket")
 /* Rows of (bucket, humans, bots) of the total dimension of `col` = $1: every closed UTC day of `days` at its
  * midnight, and the hours of `hours` after them (`cond` as in SERIES_ROWS): the whole series when its buckets
