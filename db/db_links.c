@@ -360,12 +360,14 @@ int db_visits_spool_id(char out[37])
     return rc;
 }
 
-int db_visits_close(long long *open_day)
+int db_visits_close(long long *was, long long *open_day)
 {
     int rc;
     PGresult *res = db_run(STMT_VISITS_CLOSE, NULL, &rc);
-    if (res)
-        *open_day = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    if (res) {
+        *was = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *open_day = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    }
     PQclear(res);
     return rc;
 }

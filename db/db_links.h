@@ -136,9 +136,9 @@ int db_visits_add(const struct visit_rows *b);
 /* The database's spool identity (migration 0013), 36 characters and a NUL: DB_OK or a failure. */
 int db_visits_spool_id(char out[37]);
 /* Closes the UTC days that ended by the database's clock: their hours added to the day, month and span
- * summaries (migration 0016). DB_OK with *open_day the first day still open (days since 1970-01-01), or a
- * failure. */
-int db_visits_close(long long *open_day);
+ * summaries (migration 0016). DB_OK with the first day open before (*was) and after (*open_day), in days
+ * since 1970-01-01, or a failure. */
+int db_visits_close(long long *was, long long *open_day);
 /* Rolls hourly counts of days that ended more than days days ago into daily counts (UTC days). */
 int db_visits_rollup(int days);
 

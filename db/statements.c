@@ -432,8 +432,12 @@ const struct stmt stmt_table[STMT_COUNT] = {
                                  "$1") "::timestamp AT TIME ZONE 'UTC'",
          1, STMT_APP},
     /* The UTC days that ended are closed (0016's visit_close_days): their hours added to the day, month and
-     * span summaries; the first day still open, in days since 1970-01-01. */
-    [STMT_VISITS_CLOSE] = {"visits_close", "SELECT visit_close_days() - date '1970-01-01'", 0, STMT_APP},
+     * span summaries. Returns the first open day before (as this statement's snapshot saw it) and after, in
+     * days since 1970-01-01. */
+    [STMT_VISITS_CLOSE] = {"visits_close",
+                           "SELECT c.day - date '1970-01-01', visit_close_days() - date '1970-01-01' "
+                           "FROM visit_close c",
+                           0, STMT_APP},
     /* Import (db_import.c): each batch is COPYed as data into this session's staging table, then merged by
      * one set-based statement, in one transaction; the table empties itself at the end of each. */
     [STMT_IMPORT_STAGING] =

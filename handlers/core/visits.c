@@ -638,6 +638,26 @@ void visits_flush(bool final)
     }
 }
 
+/* Days since 1970-01-01 as YYYY-MM-DD. */
+static void day_text(long long day, char out[16])
+{
+    time_t t = (time_t)(day * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%Y-%m-%d", &tm);
+}
+
+/* A close that moved the first open day: operators see each day's summaries written, and how long the
+ * statement took (it reads every hour of the days it closes). Two hosts that close at the same instant may
+ * both log it: the second waited for the first. */
+static void log_day_closed(long long from, long long to, long long ms)
+{
+    char a[16], b[16];
+    day_text(from, a);
+    day_text(to, b);
+    log_info("visit days closed", "from=%s open=%s ms=%lld", a, b, ms);
+}
+
 void visits_rollup(void)
 {
     static long long due_ms;        /* 0: at the first tick */
@@ -651,9 +671,12 @@ void visits_rollup(void)
     long long now = clock_ms();
     if (open_day < (long long)(time(NULL) / 86400) && now >= close_ms) {
         close_ms = now + CLOSE_RETRY_MS;
-        long long day;
-        if (db_visits_close(&day) == 0)
+        long long was, day;
+        if (db_visits_close(&was, &day) == 0) {
+            if (day > was)
+                log_day_closed(was, day, clock_ms() - now);
             open_day = day;
+        }
     }
     if (now < due_ms)
         return;

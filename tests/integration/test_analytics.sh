@@ -230,6 +230,8 @@ stack_pool_stop hop
 stack_pool_start hop
 closed_today() { [[ $(psql_q "SELECT day = (now() AT TIME ZONE 'UTC')::date FROM visit_close") == t ]]; }
 if poll_until 5000 closed_today; then ok "the master closed the days before today at its start ($POLL_MS ms)"; else fail "days closed at start" "$(psql_q "SELECT day FROM visit_close")"; fi
+expect_eq "the close is logged with the days it closed" \
+  "$(grep -c "msg=\"visit days closed\" from=2026-03-01 open=$(psql_q "SELECT day FROM visit_close") ms=" "$T/hop.log" || true)" 1
 expect_eq "the closed days are in visit_days" "$(psql_q "SELECT sum(humans) || '/' || sum(bots) FROM visit_days WHERE link_id = $T1_ID AND dim = 0 AND day >= date '2026-03-01'")" 5/10
 summaries_exact " (after the close)"
 range_sums "after the close: Paris, 2026-03-29 to 2026-10-25" '/api/links/t1/stats?from=2026-03-29&to=2026-10-25&tz=Europe/Paris'

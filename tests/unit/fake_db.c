@@ -710,9 +710,9 @@ int db_visits_spool_id(char out[37])
     return query();
 }
 
-int db_visits_close(long long *open_day)
+int db_visits_close(long long *was, long long *open_day)
 {
-    *open_day = (long long)(time(NULL) / 86400);
+    *was = *open_day = (long long)(time(NULL) / 86400);
     return query();
 }
 
