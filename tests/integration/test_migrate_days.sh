@@ -5,7 +5,8 @@
 # (what 0006 carried from the old visits table); then this binary migrates it. Every link's and owner's
 # totals per dimension and value must be those of before, read as the stats read them (closed days from the
 # day tables, today from the hours), every summary the sum of what it summarizes, and the lone day row an
-# hour at today's midnight.
+# hour at today's midnight. Then, on a database of its own, a day's close and a batch for that day at the
+# same instant, in both orders: the second waits for the first, and the day counts the batch once.
 set -euo pipefail
 
 # shellcheck source=tests/lib/stack.sh
@@ -121,5 +122,54 @@ expect_eq "after: today's batch only in the hours, the closed day's in its day r
   "$(psql_q "SELECT (SELECT count(*) FROM visit_days WHERE day >= (SELECT day FROM visit_close)),
     (SELECT humans FROM visit_days d JOIN links l ON l.id = d.link_id WHERE l.slug = 'l5' AND d.dim = 0
       AND d.day = (now() AT TIME ZONE 'UTC')::date - 3)")" "0|9"
+
+
+# ---- a close and a batch at the same instant (a database of their own, no visits yet) -------------------
+# A batch holds visit_close FOR SHARE until it commits and a close takes it FOR UPDATE: whichever comes
+# second waits, and the day's counts end up in the day tables exactly once either way.
+psql_q "CREATE DATABASE race" >/dev/null
+MAIN_DB=$HOP_DB
+HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url | sed 's/dbname=[^ ]*/dbname=race/')
+"$HOP_BIN" migrate >"$T/migrate-race.log" 2>&1 || prod_abort "hop migrate of the race database failed"
+psql_q "INSERT INTO owners (name) VALUES ('carol'); INSERT INTO links (slug, owner_id, url)
+  VALUES ('r', (SELECT id FROM owners), 'https://example.com/r')" >/dev/null
+# two days ago is open again (no row holds it yet), and two batches for its noon hour, each 5 humans
+psql_q "UPDATE visit_close SET day = (now() AT TIME ZONE 'UTC')::date - 2" >/dev/null
+batch_sql="INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots)
+  SELECT id, 0, ((now() AT TIME ZONE 'UTC')::date - 2)::timestamp AT TIME ZONE 'UTC' + interval '12 hours', true, '', 5, 0
+  FROM links WHERE slug = 'r'
+  ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = c.humans + excluded.humans"
+waiting() { # QUERY-PREFIX: a backend of this database waits for a lock while running a query starting so
+  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'race' AND pid <> pg_backend_pid()
+    AND wait_event_type = 'Lock' AND query LIKE '$1%'") == 1 ]]
+}
+sleeping() { # a session of this database (not this one) sleeps in the middle of its transaction
+  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'race' AND pid <> pg_backend_pid()
+    AND query = 'SELECT pg_sleep(3)' AND state = 'active'") == 1 ]]
+}
+# (1) the batch first: it has written its hour and holds the lock; the close waits for its commit, then sees it
+psql -X -q -d "$HOP_DB" -c "BEGIN" -c "$batch_sql" -c "SELECT pg_sleep(3)" -c "COMMIT" >"$T/race-batch1.log" 2>&1 &
+b1=$!
+poll_until 5000 sleeping || fail "race 1: the batch holds its lock" "$(cat "$T/race-batch1.log")"
+psql -X -Atq -d "$HOP_DB" -c "SELECT visit_close_days()" >"$T/race-close1.log" 2>&1 &
+c1=$!
+if poll_until 2000 waiting "SELECT visit_close_days"; then ok "race 1: the close waits for the batch in flight"; else fail "race 1: the close waits" "$(cat "$T/race-close1.log")"; fi
+wait "$b1" "$c1" || fail "race 1: both ended" "$(cat "$T/race-batch1.log" "$T/race-close1.log")"
+expect_eq "race 1: the close counted the batch it waited for" \
+  "$(psql_q "SELECT humans FROM visit_days WHERE dim = 0")|$(psql_q "SELECT day = (now() AT TIME ZONE 'UTC')::date FROM visit_close")" "5|t"
+# (2) the close first: the batch waits for its commit, then finds the day closed and adds to it itself
+psql_q "UPDATE visit_close SET day = (now() AT TIME ZONE 'UTC')::date - 2;
+  DELETE FROM visit_days; DELETE FROM owner_days; DELETE FROM visit_months; DELETE FROM owner_months;
+  DELETE FROM owner_link_spans" >/dev/null
+psql -X -q -d "$HOP_DB" -c "BEGIN" -c "SELECT visit_close_days()" -c "SELECT pg_sleep(3)" -c "COMMIT" >"$T/race-close2.log" 2>&1 &
+c2=$!
+poll_until 5000 sleeping || fail "race 2: the close holds its lock" "$(cat "$T/race-close2.log")"
+psql -X -q -d "$HOP_DB" -c "$batch_sql" >"$T/race-batch2.log" 2>&1 &
+b2=$!
+if poll_until 2000 waiting "INSERT INTO visit_counts"; then ok "race 2: the batch waits for the close in flight"; else fail "race 2: the batch waits" "$(cat "$T/race-batch2.log")"; fi
+wait "$c2" "$b2" || fail "race 2: both ended" "$(cat "$T/race-close2.log" "$T/race-batch2.log")"
+expect_eq "race 2: the day holds both batches once (the close's 5 and the late batch's 5)" \
+  "$(psql_q "SELECT sum(humans) FROM visit_days WHERE dim = 0")/$(psql_q "SELECT sum(humans) FROM visit_counts WHERE dim = 0")" "10/10"
+HOP_DB=$MAIN_DB
 
 prod_finish
