@@ -32,10 +32,9 @@
     "FROM b LEFT JOIN a ON a.lo = b.lo WHERE stats_no_workers() ORDER BY b.lo"
 
 /* The first UTC day not yet closed (0016): the day tables hold the days before it, the hourly tables every
- * day since the horizon; as a date, as a day number and as a time. */
+ * day since the horizon; as a date and as a day number (as a time: CLOSED_AT, link_columns.h). */
 #define CLOSED_DAY "(SELECT c.day FROM visit_close c)"
 #define CLOSED_DAYNUM "(SELECT c.day - date '1970-01-01' FROM visit_close c)"
-#define CLOSED_AT "(SELECT c.day::timestamp AT TIME ZONE 'UTC' FROM visit_close c)"
 /* The first and the end of the whole closed UTC days within [$2, $3) (epochs), as epochs and as dates: the
  * top lists read those days from a day table and only the hours before and after them (the days not closed
  * included) from an hourly one. */
