@@ -4,6 +4,8 @@
 # - One table for the host: a link one worker fetched serves every worker (hop_redirects_total by source).
 # - NOTIFY: an edit is seen by every worker at once (the time is printed; the check allows 5 s, far below the
 #   5 minutes an entry stays fresh without it).
+# - A slug that answered 404 is served at once by every worker when created (no NOTIFY for inserts), 404 again
+#   once deleted, and its new target when made again.
 # - PostgreSQL stopped and the clock moved 11 minutes, 2 hours, 23 hours: links served keep redirecting with
 #   their status, password form, expiry (by the moved clock) and targets; a limited link waits (503 with
 #   Retry-After), a used-up one stays 410; workers replaced meanwhile serve the same (the domain list is kept
@@ -153,6 +155,34 @@ else
 fi
 scrape
 echo "# edit seen by every worker after ${POLL_MS} ms; $(workers_used) workers answered the checks"
+
+# ---- a miss stores nothing: a new link needs no NOTIFY (0018_notify_changes.sql) ---------------------------
+
+# every answer in FILE is "STATUS LOCATION" for PATH, and there are N of them
+all_are() {
+  local file=$1 n=$2 want=$3
+  [[ $(grep -c " $want\$" "$file" || true) == "$n" ]]
+}
+batch "$T/miss.out" 24 /fresh
+check "a slug with no link answers 404 in every worker" "$(sort "$T/miss.out" | uniq -c | tr '\n' ' ')" \
+  all_are "$T/miss.out" 24 "404 "
+create "create the slug that answered 404" '{"url":"https://example.com/fresh-1","slug":"fresh"}'
+# no poll: the link must be served at once, by whichever worker answers
+batch "$T/miss.out" 24 /fresh
+check "the new link is served at once by every worker" "$(sort "$T/miss.out" | uniq -c | tr '\n' ' ')" \
+  all_are "$T/miss.out" 24 "302 https://example.com/fresh-1"
+API_KEY=$KEY req DELETE /api/links/fresh
+expect_status "delete it" 204
+gone() {
+  batch "$T/miss.out" 24 /fresh
+  all_are "$T/miss.out" 24 "404 "
+}
+check "deleted: 404 in every worker (NOTIFY on delete)" "$(sort "$T/miss.out" | uniq -c | tr '\n' ' ')" \
+  poll_until 5000 gone
+create "the same slug again, another target" '{"url":"https://example.com/fresh-2","slug":"fresh"}'
+batch "$T/miss.out" 24 /fresh
+check "made again: its new target at once in every worker" "$(sort "$T/miss.out" | uniq -c | tr '\n' ' ')" \
+  all_are "$T/miss.out" 24 "302 https://example.com/fresh-2"
 
 # ---- a long outage, simulated by the clock ----------------------------------------------------------------
 
