@@ -4,7 +4,9 @@
 #include "hex.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,49 @@ static const int level_priority[] = {7, 6, 4, 3, 2};
 static int to_journal;
 static int access_every = 1;
 static unsigned long access_seen;
+/* Lines held between log_hold and log_release, written together: at most PIPE_BUF bytes a write, so that
+ * lines of several workers never interleave on a pipe. */
+static char held[PIPE_BUF];
+static size_t held_len;
+static bool holding;
+
+static void flush_held(void)
+{
+    if (held_len) {
+        ssize_t w = write(STDERR_FILENO, held, held_len);
+        (void)w;
+    }
+    held_len = 0;
+}
+
+void log_hold(void)
+{
+    holding = true;
+}
+
+void log_release(void)
+{
+    flush_held();
+    holding = false;
+}
+
+/* One line out, or into the held lines; a warning or worse is never held back. */
+static void emit(enum log_level lvl, const char *line, size_t n)
+{
+    if (holding && n <= sizeof(held)) {
+        if (held_len + n > sizeof(held))
+            flush_held();
+        memcpy(held + held_len, line, n);
+        held_len += n;
+        if (lvl >= LOG_LEVEL_WARN)
+            flush_held();
+        return;
+    }
+    flush_held();
+    /* one write per line so that lines from several workers never interleave */
+    ssize_t w = write(STDERR_FILENO, line, n);
+    (void)w;
+}
 
 void log_detect_journal(void)
 {
@@ -123,9 +168,7 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
             n--; /* no fields after all: drop the separator */
     }
     line[n++] = '\n';
-    /* one write per line so that lines from several workers never interleave */
-    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
-    (void)w;
+    emit(lvl, line, (size_t)n);
     errno = saved;
 }
 

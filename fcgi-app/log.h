@@ -33,6 +33,12 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
  * Returns the length written. */
 size_t log_quote(char *out, size_t cap, const char *s, size_t len);
 
+/* Between log_hold and log_release, lines are kept and written together (a write when 4 KiB are full, and at
+ * log_release): a worker answering queued requests back to back writes their access lines at once. A warning
+ * or an error is written at once, after the lines held before it. */
+void log_hold(void);
+void log_release(void);
+
 /* The access-log line: method, path, status, duration in microseconds, request id. */
 void log_access(const char *method, const char *path, size_t path_len, int status, long us, const char *rid);
 

@@ -1,4 +1,4 @@
-/* The pool: a master that finds or opens the listen socket, forks single-threaded poll-loop workers and
+/* The pool: a master that finds or opens the listen socket, forks single-threaded epoll-loop workers and
  * supervises them; each worker accepts FastCGI requests and hands them to the application's handler.
  * The runtime knows nothing about the application beyond the hooks below. */
 #ifndef HOP_SERVER_H
@@ -20,8 +20,9 @@ struct server_hooks {
     /* In each worker after fork, before the first request (connect the database...). slot is stable:
      * a worker that replaces a dead one gets the dead one's slot. */
     void (*worker_start)(int slot);
-    /* A file descriptor the worker should poll besides the listen socket, or -1 (re-asked every loop). */
-    int (*worker_fd)(void);
+    /* A file descriptor the worker should wait on besides the listen socket, or -1 (re-asked every loop);
+     * *generation must change whenever it is a new descriptor, even one under a number used before. */
+    int (*worker_fd)(unsigned long *generation);
     /* worker_fd became readable, or the worker's tick (about every tick_ms) passed. */
     void (*worker_event)(bool readable);
     /* In each worker after its last request, and in the master after the last worker has exited. */

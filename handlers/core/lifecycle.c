@@ -35,8 +35,9 @@ static void worker_start(int slot)
         cache_sync(false);
 }
 
-static int worker_fd(void)
+static int worker_fd(unsigned long *generation)
 {
+    *generation = db_generation();
     return db_socket();
 }
 

@@ -318,6 +318,73 @@ static void emit_long(void)
     log_info("after", "k=%d", 1);
 }
 
+/* bytes written to stderr so far (capture_stderr's file) */
+static long written(void)
+{
+    return (long)lseek(STDERR_FILENO, 0, SEEK_CUR);
+}
+
+static long held_before_release, after_warn, after_many;
+
+static void emit_held(void)
+{
+    log_set_level("info");
+    log_hold();
+    log_info("one", "k=%d", 1);
+    log_access("GET", "/x", 2, 302, 5, "r1");
+    held_before_release = written();
+    log_warn("urgent", "k=%d", 2); /* written at once, after what was held */
+    after_warn = written();
+    log_info("three", "k=%d", 3);
+    log_release();
+    log_info("free", "k=%d", 4); /* not held any more */
+}
+
+static void emit_many_held(void)
+{
+    log_set_level("info");
+    log_hold();
+    for (int i = 0; i < 100; i++)
+        log_access("GET", "/a-path-of-some-length", 22, 302, i, "0123456789abcdef-1");
+    after_many = written();
+    log_release();
+}
+
+START_TEST(held_lines_written_at_release_warnings_at_once)
+{
+    char *text = capture_stderr(emit_held);
+    ck_assert_int_eq(held_before_release, 0);
+    int pid = (int)getpid();
+    char want[512];
+    int n = snprintf(want, sizeof(want),
+                     "level=info pid=%d msg=one k=1\n"
+                     "level=info pid=%d msg=access method=\"GET\" path=\"/x\" status=302 us=5 rid=r1\n"
+                     "level=warn pid=%d msg=urgent k=2\n",
+                     pid, pid, pid);
+    ck_assert_int_eq(after_warn, n);
+    snprintf(want + n, sizeof(want) - (size_t)n,
+             "level=info pid=%d msg=three k=3\nlevel=info pid=%d msg=free k=4\n", pid, pid);
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+END_TEST
+
+START_TEST(held_lines_go_out_in_whole_lines_of_at_most_4k)
+{
+    char *text = capture_stderr(emit_many_held);
+    /* 100 lines of about 100 bytes: some went out before the release, each write whole lines */
+    ck_assert_int_gt(after_many, 0);
+    ck_assert_int_lt(after_many, (long)strlen(text));
+    ck_assert_int_eq(text[after_many - 1], '\n');
+    int lines = 0;
+    for (const char *p = text; (p = strstr(p, "msg=access")) != NULL; p++)
+        lines++;
+    ck_assert_int_eq(lines, 100);
+    ck_assert_ptr_nonnull(strstr(text, " us=99 rid=0123456789abcdef-1\n"));
+    free(text);
+}
+END_TEST
+
 START_TEST(access_line_cannot_be_forged)
 {
     char *text = capture_stderr(emit_access);
@@ -395,6 +462,8 @@ Suite *unit_suite(void)
     tcase_add_test(lines, level_filters_lines);
     tcase_add_test(lines, error_names_func_and_message_with_space_is_quoted);
     tcase_add_test(lines, long_line_cut_and_terminated);
+    tcase_add_test(lines, held_lines_written_at_release_warnings_at_once);
+    tcase_add_test(lines, held_lines_go_out_in_whole_lines_of_at_most_4k);
     suite_add_tcase(s, lines);
 
     return s;
