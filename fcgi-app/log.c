@@ -21,6 +21,8 @@ static const int level_priority[] = {7, 6, 4, 3, 2};
 static int to_journal;
 static int access_every = 1;
 static unsigned long access_seen;
+enum { LOG_LINE_MAX = 2048 };
+_Static_assert(LOG_LINE_MAX <= PIPE_BUF, "a whole line must fit in the held lines");
 /* Lines held between log_hold and log_release, written together: at most PIPE_BUF bytes a write, so that
  * lines of several workers never interleave on a pipe. */
 static char held[PIPE_BUF];
@@ -47,22 +49,22 @@ void log_release(void)
     holding = false;
 }
 
-/* One line out, or into the held lines; a warning or worse is never held back. */
+/* One line out (a line is at most LOG_LINE_MAX bytes), or into the held lines; a warning or worse is never
+ * held back. Not holding, nothing is held: log_release wrote it. */
 static void emit(enum log_level lvl, const char *line, size_t n)
 {
-    if (holding && n <= sizeof(held)) {
-        if (held_len + n > sizeof(held))
-            flush_held();
-        memcpy(held + held_len, line, n);
-        held_len += n;
-        if (lvl >= LOG_LEVEL_WARN)
-            flush_held();
+    if (!holding) {
+        /* one write per line so that lines from several workers never interleave */
+        ssize_t w = write(STDERR_FILENO, line, n);
+        (void)w;
         return;
     }
-    flush_held();
-    /* one write per line so that lines from several workers never interleave */
-    ssize_t w = write(STDERR_FILENO, line, n);
-    (void)w;
+    if (held_len + n > sizeof(held))
+        flush_held();
+    memcpy(held + held_len, line, n);
+    held_len += n;
+    if (lvl >= LOG_LEVEL_WARN)
+        flush_held();
 }
 
 void log_detect_journal(void)
@@ -143,7 +145,7 @@ void log_at(enum log_level lvl, const char *func, const char *msg, const char *f
     if (lvl < min_level)
         return;
     int saved = errno;
-    char line[2048], prio[8] = "";
+    char line[LOG_LINE_MAX], prio[8] = "";
     const char *q = strchr(msg, ' ') ? "\"" : "";
     if (to_journal)
         snprintf(prio, sizeof(prio), "<%d>", level_priority[lvl]);

@@ -104,6 +104,12 @@ expect_answer() {
   expect_eq "$name" "$STATUS $(header Location)" "$want"
 }
 
+# all_are FILE N WANT: FILE (batch's output) holds exactly N answers "STATUS LOCATION" equal to WANT.
+all_are() {
+  local file=$1 n=$2 want=$3
+  [[ $(grep -c " $want\$" "$file" || true) == "$n" ]]
+}
+
 KEY=$(make_key cache)
 
 # ---- every worker up and listening, so that no worker's first connection makes the first entries old ------
@@ -143,7 +149,7 @@ check "the 40 were answered by several workers ($used)" "$used" test "$used" -ge
 
 all_new() {
   batch "$T/notify.out" 12 /warm
-  [[ $(grep -c ' 302 https://example.com/warm-2$' "$T/notify.out" || true) == 12 ]]
+  all_are "$T/notify.out" 12 "302 https://example.com/warm-2"
 }
 scrape
 cp "$T/metrics.txt" "$T/before.txt"
@@ -158,11 +164,6 @@ echo "# edit seen by every worker after ${POLL_MS} ms; $(workers_used) workers a
 
 # ---- a miss stores nothing: a new link needs no NOTIFY (0018_notify_changes.sql) ---------------------------
 
-# every answer in FILE is "STATUS LOCATION" for PATH, and there are N of them
-all_are() {
-  local file=$1 n=$2 want=$3
-  [[ $(grep -c " $want\$" "$file" || true) == "$n" ]]
-}
 batch "$T/miss.out" 24 /fresh
 check "a slug with no link answers 404 in every worker" "$(sort "$T/miss.out" | uniq -c | tr '\n' ' ')" \
   all_are "$T/miss.out" 24 "404 "
