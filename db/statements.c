@@ -196,11 +196,12 @@ const struct stmt stmt_table[STMT_COUNT] = {
                        "SELECT " LINK_COLUMNS " FROM links l WHERE coalesce(l.domain_id, 0) = $3 "
                        "AND l.slug = $1 AND l.owner_id = $2",
                        3, STMT_APP},
-    /* $1 owner, $2 url, $3 slug or NULL, $4 domain id (0: none): the newest live link on that domain (md5
-     * because urls may outgrow a btree entry) */
+    /* $1 owner, $2 url, $3 slug or NULL, $4 domain id (0: none): the newest live link on that domain (by the
+     * url's hash, links_owner_url: urls may outgrow a btree entry) */
     [STMT_LINK_REUSE] =
         {"link_reuse",
-         "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 AND md5(l.url) = md5($2) "
+         "SELECT " LINK_COLUMNS " FROM links l WHERE l.owner_id = $1 "
+         "AND hashtextextended(l.url, 0) = hashtextextended($2, 0) "
          "AND l.url = $2 AND ($3::text IS NULL OR l.slug = $3) AND coalesce(l.domain_id, 0) = $4 "
          "AND NOT l.disabled "
          "AND (l.expires_at IS NULL OR l.expires_at > now()) AND (l.max_visits IS NULL OR "
@@ -474,7 +475,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "c AS (SELECT r.*, CASE WHEN r.line <> f.first THEN 'duplicate' "
          "WHEN l.owner_id = $1 AND l.url = r.url THEN 'present' "
          "WHEN $2 = 'rename' AND EXISTS (SELECT 1 FROM links x WHERE x.owner_id = $1 "
-         "AND md5(x.url) = md5(r.url) AND x.url = r.url AND coalesce(x.domain_id, 0) = r.domain_id "
+         "AND hashtextextended(x.url, 0) = hashtextextended(r.url, 0) AND x.url = r.url "
+         "AND coalesce(x.domain_id, 0) = r.domain_id "
          "AND left(x.slug, -7) = left(r.slug, 57) AND substr(x.slug, length(x.slug) - 6, 1) = '-') "
          "THEN 'present' WHEN l.found THEN 'taken' ELSE 'new' END AS state "
          "FROM import_rows r JOIN f ON f.domain_id = r.domain_id AND f.slug = r.slug "
