@@ -182,7 +182,12 @@ psql_ns "CREATE DATABASE hop OWNER hop" || prod_abort "could not create database
 prod_caddy "$STACK_REPO/caddy/Caddyfile.dev" HOP_SOCKET="/proc/$NSPID/root/run/hop/hop.sock"
 req GET /healthz
 expect_status "the first request through Caddy starts hop.service and is answered" 200
-expect_eq "hop.service: active (running) after READY=1" "$(prop ActiveState hop.service)/$(prop SubState hop.service)" active/running
+# A worker answers as soon as it is forked; the master sends READY=1 once every worker has said it is up, so the
+# first answer can come a moment before systemd calls the unit active.
+service_state() { echo "$(prop ActiveState hop.service)/$(prop SubState hop.service)"; }
+service_active() { [[ $(service_state) == active/running ]]; }
+poll_until 5000 service_active || true
+expect_eq "hop.service: active (running) after READY=1" "$(service_state)" active/running
 main=$(prop MainPID hop.service)
 user=$(ns ps -o user= -p "$main" 2>/dev/null | tr -d ' ') || user=""
 expect_eq "the master runs as the dynamic user hop" "$user" hop
