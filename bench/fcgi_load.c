@@ -26,6 +26,7 @@ enum {
     MAX_CONNS = 10000,
     MAX_THREADS = 64,
     MAX_HEADERS = 16,
+    MAX_VARIANT = 8,     /* headers on one line of a variants file */
     MAX_PATH = 4096,     /* one path (with its query) */
     MAX_PATHS = 1000000, /* lines of a path file */
     MAX_BODY = 1 << 20,  /* request body */
@@ -50,6 +51,8 @@ struct config {
     size_t body_len;
     const char *headers[MAX_HEADERS]; /* "Name: value" as given */
     int nheaders;
+    char **variants; /* lines of -V: headers separated by tabs */
+    size_t nvariants;
     bool https, verbose;
     int expect;
 };
@@ -133,21 +136,73 @@ static int param(unsigned char *buf, size_t *len, const char *name, const char *
     return fcgirec_param(buf, len, PARAMS_CAP, name, strlen(name), value, strlen(value));
 }
 
-/* "User-Agent: x" becomes HTTP_USER_AGENT=x. */
-static int header_param(unsigned char *buf, size_t *len, const char *header)
+/* A header as a param: "User-Agent: x" is HTTP_USER_AGENT=x, and the pseudo-header "Remote-Addr: a" is
+ * REMOTE_ADDR=a (the address Caddy would send). name gets at least 256 bytes; -1 for a malformed header. */
+static int header_split(const char *header, size_t len, char *name, const char **value, size_t *value_len)
 {
-    const char *colon = strchr(header, ':');
+    const char *colon = memchr(header, ':', len);
     if (!colon || colon == header || colon - header > 200)
         return -1;
-    char name[256] = "HTTP_";
-    size_t n = 5;
+    size_t n = 0;
+    if (!(colon - header == 11 && strncasecmp(header, "Remote-Addr", 11) == 0)) {
+        memcpy(name, "HTTP_", 5);
+        n = 5;
+    }
     for (const char *p = header; p < colon; p++)
         name[n++] = *p == '-' ? '_' : (*p >= 'a' && *p <= 'z') ? (char)(*p - 'a' + 'A') : *p;
     name[n] = '\0';
     const char *v = colon + 1;
-    while (*v == ' ' || *v == '\t')
+    while (v < header + len && (*v == ' ' || *v == '\t'))
         v++;
-    return fcgirec_param(buf, len, PARAMS_CAP, name, n, v, strlen(v));
+    *value = v;
+    *value_len = (size_t)(header + len - v);
+    return 0;
+}
+
+/* The headers one request sends on top of the fixed params: the -H ones, then those of one line of -V. A
+ * fixed param of the same name is left out, so what a cell asks for is what the responder sees (libfcgi and
+ * hop take the first of two params with one name). */
+struct extra {
+    int n;
+    char name[MAX_HEADERS + MAX_VARIANT][256];
+    const char *value[MAX_HEADERS + MAX_VARIANT];
+    size_t value_len[MAX_HEADERS + MAX_VARIANT];
+};
+
+static int extra_add(struct extra *x, const char *header, size_t len)
+{
+    if (x->n == MAX_HEADERS + MAX_VARIANT)
+        return -1;
+    if (header_split(header, len, x->name[x->n], &x->value[x->n], &x->value_len[x->n]) < 0)
+        return -1;
+    x->n++;
+    return 0;
+}
+
+static int extra_collect(struct worker *w, struct extra *x)
+{
+    x->n = 0;
+    for (int i = 0; i < cfg.nheaders; i++)
+        if (extra_add(x, cfg.headers[i], strlen(cfg.headers[i])) < 0)
+            return -1;
+    if (!cfg.nvariants)
+        return 0;
+    const char *line = cfg.variants[rng_next(&w->rng) % cfg.nvariants];
+    while (*line) {
+        size_t len = strcspn(line, "\t");
+        if (len && extra_add(x, line, len) < 0)
+            return -1;
+        line += len + (line[len] == '\t');
+    }
+    return 0;
+}
+
+static bool extra_has(const struct extra *x, const char *name)
+{
+    for (int i = 0; i < x->n; i++)
+        if (strcmp(x->name[i], name) == 0)
+            return true;
+    return false;
 }
 
 /* Build the records of one request into c->out, with the params Caddy 2.6 sends for the same request. */
@@ -195,16 +250,20 @@ static int build_request(struct worker *w, struct conn *c)
         {"HTTP_X_FORWARDED_HOST", cfg.host},
         {"HTTP_X_FORWARDED_PROTO", scheme},
     };
+    struct extra x;
+    if (extra_collect(w, &x) < 0)
+        return -1;
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        rc |= param(pb, &pl, fixed[i][0], fixed[i][1]);
+        if (!extra_has(&x, fixed[i][0]))
+            rc |= param(pb, &pl, fixed[i][0], fixed[i][1]);
     static const char *const tls[][2] = {
         {"HTTPS", "on"}, {"SSL_PROTOCOL", "TLSv1.3"}, {"SSL_CIPHER", "TLS_AES_128_GCM_SHA256"}};
     for (size_t i = 0; cfg.https && i < sizeof(tls) / sizeof(tls[0]); i++)
         rc |= param(pb, &pl, tls[i][0], tls[i][1]);
     if (cfg.body_len || *cfg.content_type)
         rc |= param(pb, &pl, "HTTP_CONTENT_TYPE", cfg.content_type);
-    for (int i = 0; i < cfg.nheaders; i++)
-        rc |= header_param(pb, &pl, cfg.headers[i]);
+    for (int i = 0; i < x.n; i++)
+        rc |= fcgirec_param(pb, &pl, PARAMS_CAP, x.name[i], strlen(x.name[i]), x.value[i], x.value_len[i]);
     if (rc)
         return -1;
 
@@ -528,40 +587,76 @@ static void parse_target(const char *t)
     freeaddrinfo(res);
 }
 
-static void load_paths(const char *file)
+/* The non-empty lines of file (CR LF or LF), each checked by valid; dies naming what on any error. */
+static char **load_lines(const char *file, const char *what, bool (*valid)(const char *, size_t),
+                         size_t *count)
 {
+    char msg[200];
     FILE *f = fopen(file, "r");
-    if (!f)
-        die("cannot open the path file");
-    size_t cap = 1024;
-    cfg.paths = xcalloc(cap, sizeof(char *));
+    if (!f) {
+        snprintf(msg, sizeof(msg), "cannot open the %s file", what);
+        die(msg);
+    }
+    size_t cap = 1024, n_lines = 0, lineno = 0;
+    char **lines = xcalloc(cap, sizeof(char *));
     char *line = NULL;
     size_t lcap = 0;
     ssize_t n;
     while ((n = getline(&line, &lcap, f)) > 0) {
+        lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         if (n == 0)
             continue;
-        if (n > MAX_PATH || line[0] != '/')
-            die("each line of the path file must be a path starting with / of at most 4096 bytes");
-        if (cfg.npaths == MAX_PATHS)
-            die("more than 1,000,000 paths");
-        if (cfg.npaths == cap) {
+        if (n > MAX_PATH || !valid(line, (size_t)n)) {
+            snprintf(msg, sizeof(msg), "line %zu of the %s file is not valid (see --help)", lineno, what);
+            die(msg);
+        }
+        if (n_lines == MAX_PATHS) {
+            snprintf(msg, sizeof(msg), "more than 1,000,000 lines in the %s file", what);
+            die(msg);
+        }
+        if (n_lines == cap) {
             cap *= 2;
-            char **p = realloc(cfg.paths, cap * sizeof(char *));
+            char **p = realloc(lines, cap * sizeof(char *));
             if (!p)
                 die("out of memory");
-            cfg.paths = p;
+            lines = p;
         }
-        cfg.paths[cfg.npaths] = strdup(line);
-        if (!cfg.paths[cfg.npaths++])
+        lines[n_lines] = strdup(line);
+        if (!lines[n_lines++])
             die("out of memory");
     }
     free(line);
     fclose(f);
-    if (cfg.npaths == 0)
-        die("the path file holds no path");
+    if (n_lines == 0) {
+        snprintf(msg, sizeof(msg), "the %s file holds no line", what);
+        die(msg);
+    }
+    *count = n_lines;
+    return lines;
+}
+
+static bool valid_path(const char *line, size_t len)
+{
+    (void)len;
+    return line[0] == '/';
+}
+
+/* Up to MAX_VARIANT headers, each "Name: value", separated by tabs. */
+static bool valid_variant(const char *line, size_t len)
+{
+    char name[256];
+    const char *v;
+    size_t vlen;
+    int n = 0;
+    for (const char *p = line; p < line + len; n++) {
+        size_t h = strcspn(p, "\t");
+        if (n == MAX_VARIANT || header_split(p, h, name, &v, &vlen) < 0)
+            return false;
+        p += h + (p[h] == '\t');
+    }
+    return n > 0;
 }
 
 static void load_body(const char *file)
@@ -603,10 +698,13 @@ static void usage(void)
         "  -n COUNT    start at most COUNT requests (default: no limit)\n"
         "  -p PATH     the request path, with its query (default /)\n"
         "  -u FILE     paths, one per line, each request picks one at random\n"
+        "  -V FILE     header sets, one per line ('Name: value' separated by tabs, up to 8; the\n"
+        "              pseudo-header 'Remote-Addr: ADDR' sets REMOTE_ADDR): each request sends one at "
+        "random\n"
         "  -m METHOD   (default GET)\n"
         "  -b FILE     request body (at most 1 MiB)\n"
         "  -T TYPE     CONTENT_TYPE (default application/json with -b, else empty)\n"
-        "  -H 'N: v'   a request header, sent as HTTP_N (up to 16)\n"
+        "  -H 'N: v'   a request header, sent as HTTP_N (up to 16), in place of a default one of that name\n"
         "  -h HOST     HTTP_HOST and SERVER_NAME (default localhost)\n"
         "  -s          HTTPS=on, as behind a TLS site\n"
         "  -e STATUS   exit 1 unless every request answered STATUS\n"
@@ -662,20 +760,21 @@ int main(int argc, char **argv)
     cfg.method = "GET";
     cfg.host = "localhost";
     cfg.content_type = NULL;
-    const char *path = "/", *path_file = NULL, *body_file = NULL;
+    const char *path = "/", *path_file = NULL, *body_file = NULL, *variant_file = NULL;
     /* every option but -H stores its argument in one place */
     const struct option_dest dests[] = {
-        {'a', OPT_STR, &cfg.target},       {'c', OPT_INT, &cfg.conns},          {'t', OPT_INT, &cfg.threads},
-        {'d', OPT_DOUBLE, &cfg.seconds},   {'n', OPT_LLONG, &cfg.max_requests}, {'p', OPT_STR, &path},
-        {'u', OPT_STR, &path_file},        {'m', OPT_STR, &cfg.method},         {'b', OPT_STR, &body_file},
-        {'T', OPT_STR, &cfg.content_type}, {'h', OPT_STR, &cfg.host},           {'s', OPT_FLAG, &cfg.https},
-        {'e', OPT_INT, &cfg.expect},       {'o', OPT_DOUBLE, &cfg.timeout},     {'v', OPT_FLAG, &cfg.verbose},
+        {'a', OPT_STR, &cfg.target},     {'c', OPT_INT, &cfg.conns},          {'t', OPT_INT, &cfg.threads},
+        {'d', OPT_DOUBLE, &cfg.seconds}, {'n', OPT_LLONG, &cfg.max_requests}, {'p', OPT_STR, &path},
+        {'u', OPT_STR, &path_file},      {'m', OPT_STR, &cfg.method},         {'b', OPT_STR, &body_file},
+        {'V', OPT_STR, &variant_file},   {'T', OPT_STR, &cfg.content_type},   {'h', OPT_STR, &cfg.host},
+        {'s', OPT_FLAG, &cfg.https},     {'e', OPT_INT, &cfg.expect},         {'o', OPT_DOUBLE, &cfg.timeout},
+        {'v', OPT_FLAG, &cfg.verbose},
     };
     int opt;
-    while ((opt = getopt(argc, argv, "a:c:t:d:n:p:u:m:b:T:H:h:se:o:v")) != -1) {
+    while ((opt = getopt(argc, argv, "a:c:t:d:n:p:u:V:m:b:T:H:h:se:o:v")) != -1) {
         if (opt == 'H') {
-            if (cfg.nheaders == MAX_HEADERS)
-                die("at most 16 headers");
+            if (cfg.nheaders == MAX_HEADERS || !valid_variant(optarg, strlen(optarg)) || strchr(optarg, '\t'))
+                die("-H takes one 'Name: value' header, at most 16 times");
             cfg.headers[cfg.nheaders++] = optarg;
         } else if (option_store(dests, sizeof(dests) / sizeof(dests[0]), opt, optarg) < 0) {
             usage();
@@ -693,7 +792,7 @@ int main(int argc, char **argv)
         die("-e must be an HTTP status");
     parse_target(cfg.target);
     if (path_file) {
-        load_paths(path_file);
+        cfg.paths = load_lines(path_file, "path", valid_path, &cfg.npaths);
     } else {
         if (path[0] != '/' || strlen(path) > MAX_PATH)
             die("-p must be a path starting with / of at most 4096 bytes");
@@ -702,6 +801,8 @@ int main(int argc, char **argv)
         cfg.paths = one;
         cfg.npaths = 1;
     }
+    if (variant_file)
+        cfg.variants = load_lines(variant_file, "header set", valid_variant, &cfg.nvariants);
     if (body_file)
         load_body(body_file);
     if (!cfg.content_type)

@@ -73,3 +73,54 @@ tree_mem() {
   for k in "${pids[@]}"; do cat "/proc/$k/smaps_rollup" 2>/dev/null; done |
     awk -v n="${#pids[@]}" '$1 == "Rss:" { r += $2 } $1 == "Pss:" { p += $2 } END { printf "%d %d %d\n", r, p, n }'
 }
+
+# bench_visitors DIR: what many different people send, for the analytics cells. Writes DIR/visitors.mmdb, a
+# country database for 10.1.0.0/16 .. 10.8.0.0/16 (10.9.0.0/16 stays unknown), and DIR/visitors.txt, one
+# header set a line for fcgi_load -V: a User-Agent (browsers, phones, a tablet, link-preview fetchers and
+# crawlers), a Referer with a path or none, and a client address. 12 × 7 × 9 = 756 lines.
+bench_visitors() {
+  local dir=$1 ua ref a
+  perl "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/make-mmdb.pl" "$dir/visitors.mmdb" \
+    10.1.0.0/16=US 10.2.0.0/16=DE 10.3.0.0/16=FR 10.4.0.0/16=GB 10.5.0.0/16=JP 10.6.0.0/16=BR \
+    10.7.0.0/16=IN 10.8.0.0/16=NL || return 1
+  local -a uas=(
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15'
+    'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0'
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36'
+    'Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36'
+    'Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+    'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)'
+    'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)'
+    'Mastodon/4.3.2 (http.rb/5.2.0; +https://mastodon.social/)'
+    'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
+  )
+  local -a refs=(
+    '' ''
+    'https://news.example.org/2026/12/a-long-article-about-things?ref=home#comments'
+    'https://www.google.com/'
+    'https://t.co/AbCdEf123'
+    'https://mastodon.social/@someone/113456789012345678'
+    'https://www.reddit.com/r/selfhosted/comments/abc123/a_post_title/'
+  )
+  for ua in "${uas[@]}"; do
+    for ref in "${refs[@]}"; do
+      for a in 1 2 3 4 5 6 7 8 9; do
+        printf 'User-Agent: %s\tRemote-Addr: 10.%d.%d.%d' "$ua" "$a" $((RANDOM % 256)) $((1 + RANDOM % 254))
+        [[ -z $ref ]] || printf '\tReferer: %s' "$ref"
+        printf '\n'
+      done
+    done
+  done >"$dir/visitors.txt"
+}
+
+# bench_utm_paths IN OUT: each path of IN with one of four query strings (none, or UTM source, medium and
+# campaign of a newsletter, a social post or an ad), the same choice for a path every run.
+bench_utm_paths() {
+  awk 'BEGIN { q[0] = ""; q[1] = "?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale"
+               q[2] = "?utm_source=mastodon&utm_medium=social&utm_campaign=launch"
+               q[3] = "?utm_source=google&utm_medium=cpc&utm_campaign=brand" }
+       { print $0 q[NR % 4] }' "$1" >"$2"
+}

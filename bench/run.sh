@@ -142,13 +142,18 @@ ext_path='/extended?utm_source=newsletter&utm_medium=email&utm_campaign=bench'
 mobile_ua='Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
 seq 1000001 $((1000000 + nlinks)) >"$T/slugs.txt"
 sed 's|^|/|' "$T/slugs.txt" >"$T/paths.txt"
-sed 's|$|?utm_source=newsletter\&utm_medium=email\&utm_campaign=spring-sale|' "$T/paths.txt" >"$T/paths-real.txt"
+# the analytics cells: many visitors (browsers, phones, preview fetchers, crawlers; referrers; countries from a
+# country database of the bench's own) and UTM values on some of the links
+bench_visitors "$T" || die "could not write the visitors' country database (tests/lib/make-mmdb.pl)"
+bench_utm_paths "$T/paths.txt" "$T/paths-real.txt"
+printf '/popular\n%.0s' 1 2 3 4 >"$T/popular-4.txt"
+bench_utm_paths "$T/popular-4.txt" "$T/popular-real.txt"
 
 # ---- hop: time to ready, then the pool for the benchmark ------------------------------------------------
 
-workers_env=()
+workers_env=(HOP_GEOIP_DB="$T/visitors.mmdb")
 if [[ -n ${BENCH_WORKERS:-} ]]; then
-  workers_env=(HOP_WORKERS="$BENCH_WORKERS")
+  workers_env+=(HOP_WORKERS="$BENCH_WORKERS")
 fi
 
 # Start hop serve with stderr on a pipe and time it from the fork to its msg=ready line.
@@ -441,10 +446,6 @@ if [[ -n $have_h2load ]]; then
     "h2-redirect-popular|h2|hop|$hop_url/popular|hop redirect via Caddy, HTTP/2"
   )
 fi
-# realistic requests for the analytics cells: what a person following a shared link sends
-real_path='/popular?utm_source=newsletter&utm_medium=email&utm_campaign=spring-sale'
-real_headers=(-H 'User-Agent: Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
-  -H 'Referer: https://news.example.org/2026/12/a-long-article-about-things?ref=home#comments')
 cells+=(
   "direct-trivial|fcgi|triv|$T/triv.sock -p /popular|trivial responder, fcgi_load on its socket"
   "direct-redirect-popular|fcgi|hop|$T/hop.sock -p /popular|hop redirect, one link, fcgi_load on its socket"
@@ -453,9 +454,9 @@ cells+=(
   "direct-redirect-spread|fcgi|hop|$T/hop.sock -u $T/paths.txt|hop redirect, $nlinks links, fcgi_load on its socket"
   "direct-nocount-popular|fcgi|hopnv|$T/hopnv.sock -p /popular|hop redirect, one link, counting off (HOP_VISITS=off), fcgi_load"
   "direct-redirect-domains|fcgi|hopdom|$T/hopdom.sock -h go.bench.test -p /popular|hop redirect, one link on the default of 4 domains, fcgi_load"
-  "direct-redirect-real|fcgireal|hop|$T/hop.sock -p $real_path|hop redirect, one link, browser UA + Referer path + UTM, full analytics"
-  "direct-nocount-real|fcgireal|hopnv|$T/hopnv.sock -p $real_path|the same requests, counting off (HOP_VISITS=off)"
-  "direct-spread-real|fcgireal|hop|$T/hop.sock -u $T/paths-real.txt|hop redirect, $nlinks links at random, browser UA + Referer path + UTM, full analytics"
+  "direct-redirect-real|fcgireal|hop|$T/hop.sock -u $T/popular-real.txt|hop redirect, one link, 756 visitors (UA, Referer path, country) × 4 UTM, full analytics"
+  "direct-nocount-real|fcgireal|hopnv|$T/hopnv.sock -u $T/popular-real.txt|the same requests, counting off (HOP_VISITS=off)"
+  "direct-spread-real|fcgireal|hop|$T/hop.sock -u $T/paths-real.txt|hop redirect, $nlinks links at random, 756 visitors, UTM on 3 links in 4, full analytics"
   "direct-nocount-spread-real|fcgireal|hopnv|$T/hopnv.sock -u $T/paths-real.txt|the same requests, counting off (HOP_VISITS=off)"
   "pg-redirect|pgb|pg|$T/pg-redirect.sql|PostgreSQL alone: the redirect's lookup"
   "pg-healthz|pgb|pg|$T/pg-healthz.sql|PostgreSQL alone: healthz's SELECT 1"
@@ -516,6 +517,8 @@ if [[ -n $key ]]; then
 fi
 "$load" -a "$T/hop.sock" -n 20 -c 4 -d 10 -s -h 127.0.0.1 -p /popular -e 302 >/dev/null ||
   die "fcgi_load against hop's socket did not get 20 × 302"
+"$load" -a "$T/hop.sock" -n 20 -c 4 -d 10 -s -h 127.0.0.1 -u "$T/paths-real.txt" -V "$T/visitors.txt" -e 302 >/dev/null ||
+  die "fcgi_load with the visitors' header sets did not get 20 × 302"
 "$load" -a "$T/hopdom.sock" -n 20 -c 4 -d 10 -s -h go.bench.test -p /popular -e 302 >/dev/null ||
   die "fcgi_load against the pool with domains did not get 20 × 302"
 "$load" -a "$T/triv.sock" -n 20 -c 4 -d 10 -p /popular -e 302 >/dev/null ||
@@ -585,9 +588,10 @@ run_load() {
       timeout -k 5 "$bound" "$load" -a $what "${extra[@]}" -c "$conns" -t 2 -d "$d" -s "${host[@]}" | grep '^RESULT'
       ;;
     fcgireal)
-      # as fcgi, with what a visitor sends: a browser's User-Agent, a Referer with a path (and UTM values in $what)
+      # as fcgi, with what visitors send: bench_visitors' header sets (User-Agent, Referer with a path, client
+      # address), one at random a request (and UTM values in the paths of $what)
       # shellcheck disable=SC2086 # the rest of $what is options
-      timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 "${real_headers[@]}" |
+      timeout -k 5 "$bound" "$load" -a $what -c "$conns" -t 2 -d "$d" -s -h 127.0.0.1 -V "$T/visitors.txt" |
         grep '^RESULT'
       ;;
     fcgiscrape | fcgiping)

@@ -16,8 +16,13 @@ for b in "$load" "$triv"; do
   }
 done
 
+# the header sets of -V carry client addresses: a country database of the test's own tells them apart
+MMDB=$T/smoke.mmdb
+perl "$here/../tests/lib/make-mmdb.pl" "$MMDB" 10.1.0.0/16=US 10.2.0.0/16=DE
+export HOP_GEOIP_DB=$MMDB
 stack_start
-psql_q "INSERT INTO links (slug, url) VALUES ('smoke', 'https://example.com/smoke')" >/dev/null
+psql_q "INSERT INTO owners (name) VALUES ('smoke');
+        INSERT INTO links (slug, owner_id, url) SELECT 'smoke', id, 'https://example.com/smoke' FROM owners" >/dev/null
 
 # run_load NAME EXPECTED_EXIT ARGS...: run fcgi_load (bounded), keep its output in OUT.
 OUT=""
@@ -80,6 +85,43 @@ psql_q "INSERT INTO links (slug, owner_id, url) SELECT 'sm' || i, o.id, 'https:/
 run_load "list over several records" 0 -a "$T/hop.sock" -n 10 -c 2 -d 20 -s -p '/api/links?limit=200' \
   -H "Authorization: Bearer $key" -e 200
 expect_out "list over several records: over 8 KiB each" ' ([89]|[1-9][0-9]+)\.[0-9] KiB of STDOUT per response'
+
+# What a visitor sends reaches hop as sent: -H replaces the generator's default User-Agent (two params of one
+# name would leave hop the first), and -V picks one header set a request, the client address included.
+# counts_of SLUG: "dim:value:humans:bots" for each of the link's rows, once they add up to WANT visits.
+counts_of() {
+  psql_q "SELECT string_agg(c.dim || ':' || c.value || ':' || c.humans || ':' || c.bots, ' ' ORDER BY c.dim, c.value)
+          FROM visit_counts c JOIN links l ON l.id = c.link_id WHERE l.slug = '$1'"
+}
+total_is() { [[ $(psql_q "SELECT coalesce(sum(c.humans + c.bots), 0) FROM visit_counts c JOIN links l ON l.id = c.link_id
+                          WHERE l.slug = '$1' AND c.dim = 0") == "$2" ]]; }
+psql_q "INSERT INTO links (slug, owner_id, url) SELECT s, o.id, 'https://example.com/' || s
+        FROM owners o, unnest(ARRAY['smoke-ua', 'smoke-v']) s WHERE o.name = 'smoke'" >/dev/null
+iphone='Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+run_load "-H User-Agent" 0 -a "$T/hop.sock" -n 10 -c 2 -d 20 -s -h localhost -p /smoke-ua -H "User-Agent: $iphone" -e 302
+poll_until 5000 total_is smoke-ua 10 || true
+got=$(counts_of smoke-ua)
+if [[ " $got " == *" 3:mobile:10:0 "* && " $got " == *" 5:iOS:10:0 "* ]]; then
+  ok "-H User-Agent: hop counted 10 human visits from an iPhone"
+else
+  fail "-H User-Agent: hop counted 10 human visits from an iPhone" "rows: $got"
+fi
+printf 'User-Agent: %s\tRemote-Addr: 10.1.2.3\tReferer: https://t.co/abc\n' "$iphone" >"$T/variants.txt"
+printf 'User-Agent: Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)\tRemote-Addr: 10.2.0.9\n' >>"$T/variants.txt"
+run_load "-V two header sets" 0 -a "$T/hop.sock" -n 60 -c 4 -d 20 -s -h localhost -p /smoke-v -V "$T/variants.txt" -e 302
+poll_until 5000 total_is smoke-v 60 || true
+got=$(counts_of smoke-v)
+humans=$(grep -Eo ' 2:US:[0-9]+:0 ' <<<" $got " | cut -d: -f3 | tr -d ' ')
+bots=$(grep -Eo ' 2:DE:0:[0-9]+ ' <<<" $got " | cut -d: -f4 | tr -d ' ')
+if [[ -n $humans && -n $bots ]] && ((humans > 0 && bots > 0 && humans + bots == 60)) &&
+  [[ " $got " == *" 1:t.co:$humans:0 "* && " $got " == *" 3:bot:0:$bots "* ]]; then
+  ok "-V: both header sets reached hop ($humans from an iPhone in US with a referrer, $bots from Googlebot in DE)"
+else
+  fail "-V: both header sets reached hop" "rows: $got"
+fi
+printf 'User-Agent has no colon\n' >"$T/bad-variants.txt"
+run_load "-V with a malformed line" 2 -a "$T/hop.sock" -n 1 -c 1 -d 5 -p /smoke-v -V "$T/bad-variants.txt"
+expect_out "-V with a malformed line: named" 'line 1 of the header set file is not valid'
 
 # time-bounded run: stops by itself (the bound here is the timeout of run_load, not a timing check)
 run_load "duration-bounded run" 0 -a "$T/hop.sock" -c 4 -d 1 -p /smoke -e 302

@@ -67,8 +67,20 @@ per_value_before=$(psql_q "SELECT link_id, dim, value, sum(humans), sum(bots) FR
 owner_before=$(psql_q "SELECT owner_id, dim, value, sum(humans), sum(bots) FROM owner_days
   GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
 
+# a link made by hand without an owner (0020 gives it one)
+psql_q "INSERT INTO links (slug, url) VALUES ('orphan', 'https://example.com/orphan')" >/dev/null
+
 # ---- this binary migrates it --------------------------------------------------------------------------------
 if "$HOP_BIN" migrate >"$T/migrate.log" 2>&1; then ok "hop migrate applies 0016"; else fail "hop migrate" "$(tail -n 3 "$T/migrate.log" | tr '\n' '|')"; fi
+expect_eq "0020: the link made without an owner belongs to the owner 'unowned'" \
+  "$(psql_q "SELECT o.name FROM links l JOIN owners o ON o.id = l.owner_id WHERE l.slug = 'orphan'")" unowned
+if psql_q "INSERT INTO links (slug, url) VALUES ('orphan2', 'https://example.com/orphan')" >"$T/orphan2.log" 2>&1; then
+  fail "0020: a link without an owner is refused" "the insert went through"
+elif grep -q 'null value in column "owner_id"' "$T/orphan2.log"; then
+  ok "0020: a link without an owner is refused where it is made"
+else
+  fail "0020: a link without an owner is refused" "$(tr '\n' '|' <"$T/orphan2.log")"
+fi
 expect_eq "visit_close: today is the first open day" \
   "$(psql_q "SELECT day = (now() AT TIME ZONE 'UTC')::date FROM visit_close")" t
 expect_eq "no day row from today on" \
