@@ -24,6 +24,7 @@ struct conn_state {
     /* an outage is logged when it starts and then every FAILURE_LOG_MS, not on every retry */
     long long failing_since_ms, failure_logged_ms;
     bool opened_here; /* this process has had a connection (a fork's inherited one does not count) */
+    int sent;         /* the statement db_send sent, + 1, while its answer is awaited; 0 for none */
     int m_up,
         m_down; /* metric ids (metrics.h); -1 until db_metrics_define, and in commands that run no pool */
 };
@@ -186,6 +187,7 @@ static int prepare_reads(PGconn *c, bool quiet)
 
 static void conn_close(struct conn_state *d)
 {
+    d->sent = 0;
     if (d->conn) {
         PQfinish(d->conn);
         conn_state(d, false);
@@ -268,6 +270,7 @@ static void conn_forget(struct conn_state *d)
     /* the parent's history of connections is not this process's */
     d->opened_here = false;
     d->failing_since_ms = 0;
+    d->sent = 0;
     if (!d->conn)
         return;
     /* closing the descriptor first makes PQfinish's goodbye fail here instead of reaching the server */
@@ -370,6 +373,13 @@ int db_failure(PGconn *c, enum stmt_id id, const PGresult *res)
 
 static PGresult *run_primary(enum stmt_id id, const char *const *params, int *rc)
 {
+    if (primary.sent) {
+        /* a caller's bug: libpq would refuse it, and the answer awaited would be lost */
+        log_error("statement while another one's answer is awaited", "statement=%s awaited=%s",
+                  stmt_table[id].name, stmt_table[primary.sent - 1].name);
+        *rc = DB_ERROR;
+        return NULL;
+    }
     if ((*rc = db_connect()) != DB_OK)
         return NULL;
     PGresult *res = db_run_on(primary.conn, id, params, rc);
@@ -493,6 +503,73 @@ PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)
             return res;
     }
     return run_primary(id, params, rc);
+}
+
+int db_send(enum stmt_id id, const char *const *params)
+{
+    if (primary.sent)
+        return DB_ERROR;
+    int rc = db_connect();
+    if (rc != DB_OK)
+        return rc;
+    if (!send_stmt(primary.conn, id, params)) {
+        char msg[512];
+        log_quote(msg, sizeof(msg), PQerrorMessage(primary.conn),
+                  strcspn(PQerrorMessage(primary.conn), "\n"));
+        log_warn("database connection broke", "statement=%s error=%s", stmt_table[id].name, msg);
+        metrics_add(m_unavailable, 1);
+        conn_close(&primary);
+        primary.last_attempt_ms = 0;
+        return DB_UNAVAILABLE;
+    }
+    primary.sent = (int)id + 1;
+    return DB_OK;
+}
+
+PGresult *db_result(bool wait, int *rc)
+{
+    PGconn *c = primary.conn;
+    if (!primary.sent || !c) {
+        *rc = primary.sent ? DB_UNAVAILABLE : DB_ERROR;
+        primary.sent = 0;
+        return NULL;
+    }
+    /* without wait, only what has arrived is read; a broken connection makes PQgetResult answer at once */
+    if (!wait && PQconsumeInput(c) && PQisBusy(c)) {
+        *rc = DB_BUSY;
+        return NULL;
+    }
+    enum stmt_id id = (enum stmt_id)(primary.sent - 1);
+    primary.sent = 0;
+    PGresult *res = PQgetResult(c);
+    /* the statement's answers end with a NULL; a bounded number of calls, whatever the server sends */
+    for (int i = 0; i < 4; i++) {
+        PGresult *more = PQgetResult(c);
+        if (!more)
+            break;
+        PQclear(more);
+    }
+    if (result_ok(res)) {
+        *rc = DB_OK;
+        return res;
+    }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (retryable(c, state)) {
+        /* undone as a whole: the caller sends it again, as db_run_on would have */
+        log_warn("statement retried", "name=%s sqlstate=%s attempt=2", stmt_table[id].name, state);
+        metrics_add(m_retries, 1);
+        PQclear(res);
+        *rc = DB_ERROR;
+        return NULL;
+    }
+    *rc = db_failure(c, id, res);
+    PQclear(res);
+    if (*rc == DB_UNAVAILABLE) {
+        log_warn("database connection broke", "statement=%s", stmt_table[id].name);
+        conn_close(&primary);
+        primary.last_attempt_ms = 0;
+    }
+    return NULL;
 }
 
 int db_ping(void)

@@ -9,6 +9,7 @@ enum db_rc {
     DB_OK = 0,
     DB_NOT_FOUND = 1,
     DB_CONFLICT = 2,
+    DB_BUSY = 3,         /* db_result: the statement's answer has not arrived yet */
     DB_ERROR = -1,       /* our fault: a bug or a schema mismatch (500) */
     DB_UNAVAILABLE = -2, /* the database cannot be reached now (503) */
 };

@@ -319,9 +319,9 @@ static void array_text(struct buf *b, const char *const *v, size_t n)
     buf_addc(b, '}');
 }
 
-int db_visits_add(const struct visit_rows *vb)
+/* The statement's parameters for a batch, in a's memory: params[8]. */
+static void visit_params(const struct visit_rows *vb, struct arena *a, char batch[24], const char *params[8])
 {
-    struct arena *a = arena_new(64 * 1024);
     struct buf ids, hours, dims, values, humans, bots, forget;
     struct buf *all[] = {&ids, &hours, &dims, &values, &humans, &bots, &forget};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -333,18 +333,50 @@ int db_visits_add(const struct visit_rows *vb)
     array_ll(&humans, vb->humans, vb->n);
     array_ll(&bots, vb->bots, vb->n);
     array_ll(&forget, vb->forget, vb->nforget);
-    char batch[24];
-    snprintf(batch, sizeof(batch), "%lld", vb->batch_id);
-    const char *params[] = {buf_str(&ids),    buf_str(&hours), buf_str(&dims), buf_str(&values),
-                            buf_str(&humans), buf_str(&bots),  batch,          buf_str(&forget)};
-    int rc;
-    PGresult *res = db_run(STMT_VISITS_ADD, params, &rc);
-    /* the count of ids the statement inserted: 0 when the batch was there already */
+    snprintf(batch, 24, "%lld", vb->batch_id);
+    const char *p[] = {buf_str(&ids),    buf_str(&hours), buf_str(&dims), buf_str(&values),
+                       buf_str(&humans), buf_str(&bots),  batch,          buf_str(&forget)};
+    memcpy(params, p, sizeof(p));
+}
+
+/* The count of ids the statement inserted: 0 when the batch was there already. */
+static int visits_rc(PGresult *res, int rc)
+{
     if (res && strcmp(PQgetvalue(res, 0, 0), "0") == 0)
         rc = DB_CONFLICT;
     PQclear(res);
+    return rc;
+}
+
+int db_visits_add(const struct visit_rows *vb)
+{
+    struct arena *a = arena_new(64 * 1024);
+    char batch[24];
+    const char *params[8];
+    visit_params(vb, a, batch, params);
+    int rc;
+    PGresult *res = db_run(STMT_VISITS_ADD, params, &rc);
+    arena_free(a);
+    return visits_rc(res, rc);
+}
+
+int db_visits_send(const struct visit_rows *vb)
+{
+    struct arena *a = arena_new(64 * 1024);
+    char batch[24];
+    const char *params[8];
+    visit_params(vb, a, batch, params);
+    /* libpq copies the parameters into its buffer: they can go at once */
+    int rc = db_send(STMT_VISITS_ADD, params);
     arena_free(a);
     return rc;
+}
+
+int db_visits_result(bool wait)
+{
+    int rc;
+    PGresult *res = db_result(wait, &rc);
+    return rc == DB_BUSY ? DB_BUSY : visits_rc(res, rc);
 }
 
 int db_visits_spool_id(char out[37])

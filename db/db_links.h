@@ -133,6 +133,11 @@ struct visit_rows {
 /* Adds a batch of counts in one statement: DB_OK, DB_CONFLICT when the batch's id was applied already
  * (nothing was added), or a failure. */
 int db_visits_add(const struct visit_rows *b);
+/* The same without waiting for PostgreSQL (db_internal.h's db_send): DB_OK when sent, else a failure with
+ * nothing executed. Nothing else may use the connection until db_visits_result has answered. */
+int db_visits_send(const struct visit_rows *b);
+/* db_visits_add's answer to the batch sent: DB_BUSY while it has not arrived (wait false). */
+int db_visits_result(bool wait);
 /* The database's spool identity (migration 0013), 36 characters and a NUL: DB_OK or a failure. */
 int db_visits_spool_id(char out[37]);
 /* Closes the UTC days that ended by the database's clock: their hours added to the day, month and span

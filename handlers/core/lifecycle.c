@@ -59,7 +59,6 @@ static void worker_stop(void)
 static void master_tick(void)
 {
     visits_flush(false);
-    visits_rollup();
 }
 
 static void master_stop(void)

@@ -98,6 +98,14 @@ static long long sums_total; /* visits the sums hold */
 static struct sum *doubt;
 static size_t ndoubt;
 static long long doubt_id, doubt_total, doubt_spill_ms;
+/* The batch sent and not answered yet: PostgreSQL writes it while the master goes on draining the workers'
+ * tables every tick (a synchronous write held the drain up for as long as PostgreSQL took, and a busy
+ * database then filled the tables until visits were dropped). Its sums are kept until the answer: on a
+ * failure they become the batch in doubt. At most one; no other statement meanwhile on the connection. */
+static struct sum *flight;
+static size_t nflight;
+static long long flight_id, flight_total;
+static struct sum *spare;            /* sums memory to reuse */
 static long long forget[FORGET_MAX]; /* batches confirmed since the last statement */
 static size_t nforget;
 static char db_id[37];   /* the database's spool identity, "" until read */
@@ -348,12 +356,11 @@ static void explode(const struct sum *s, struct visit_rows *b)
     }
 }
 
-/* Writes n sums as batch id: DB_OK, DB_CONFLICT (PostgreSQL had it already: counted once), or a failure,
- * after which the batch may or may not have committed. */
-static int write_rows(const struct sum *rows, size_t n, long long id)
+/* The rows of n sums, as batch id. */
+static void rows_build(const struct sum *rows, size_t n, long long id, struct visit_rows *b)
 {
     size_t nrows = n * VISIT_NDIMS;
-    struct visit_rows b = {
+    *b = (struct visit_rows){
         .link_id = xmalloc(nrows * sizeof(long long)),
         .hour = xmalloc(nrows * sizeof(int)),
         .dim = xmalloc(nrows * sizeof(int)),
@@ -365,8 +372,22 @@ static int write_rows(const struct sum *rows, size_t n, long long id)
         .nforget = nforget,
     };
     for (size_t k = 0; k < n; k++)
-        explode(&rows[k], &b);
-    int rc = db_visits_add(&b);
+        explode(&rows[k], b);
+}
+
+static void rows_free(struct visit_rows *b)
+{
+    free(b->link_id);
+    free(b->hour);
+    free(b->dim);
+    free(b->value);
+    free(b->humans);
+    free(b->bots);
+}
+
+/* What PostgreSQL answered to batch id, sent or written, as the master acts on it. */
+static int answered(int rc, long long id)
+{
     if (rc == DB_OK || rc == DB_CONFLICT)
         nforget = 0;
     if (rc == DB_OK && lost_answers > 0) {
@@ -381,13 +402,26 @@ static int write_rows(const struct sum *rows, size_t n, long long id)
         metrics_add(m_repeated, 1);
         log_info("visit batch applied already", "batch=%lld", id);
     }
-    free(b.link_id);
-    free(b.hour);
-    free(b.dim);
-    free(b.value);
-    free(b.humans);
-    free(b.bots);
     return rc;
+}
+
+/* Writes n sums as batch id and waits: DB_OK, DB_CONFLICT (PostgreSQL had it already: counted once), or a
+ * failure, after which the batch may or may not have committed. */
+static int write_rows(const struct sum *rows, size_t n, long long id)
+{
+    struct visit_rows b;
+    rows_build(rows, n, id, &b);
+    int rc = db_visits_add(&b);
+    rows_free(&b);
+    return answered(rc, id);
+}
+
+/* A new sums memory, the spare one when there is one. */
+static struct sum *sums_memory(void)
+{
+    struct sum *m = spare ? spare : xmalloc(agg_slots * sizeof(*sums));
+    spare = NULL;
+    return m;
 }
 
 static void doubt_clear(void)
@@ -427,10 +461,26 @@ static int resolve_doubt(bool spill)
     return 0;
 }
 
-/* Writes the sums: 0 when they are written (or empty). With none, a batch still in doubt is sent again, so
- * that it is settled within a write interval even when no visit follows it. */
+static int land(bool wait);
+
+/* The sums become the batch in doubt, under id: sent, and perhaps committed. */
+static void set_aside(long long id)
+{
+    doubt = sums;
+    ndoubt = nsums;
+    doubt_id = id;
+    doubt_total = sums_total;
+    doubt_spill_ms = 0;
+    sums = sums_memory();
+    sums_clear();
+}
+
+/* Writes the sums and waits (a graceful stop): 0 when they are written (or empty). With none, a batch still
+ * in doubt is sent again, so that it is settled within a write interval even when no visit follows it. */
 static int write_sums(void)
 {
+    if (land(true) < 0)
+        resolve_doubt(false);
     if (nsums == 0)
         return resolve_doubt(false);
     /* not connected: nothing is sent, so the sums stay open to new counts */
@@ -445,15 +495,67 @@ static int write_sums(void)
         forget_add(id);
         return 0;
     }
-    /* sent, and perhaps committed: set aside as they are, under their id */
-    doubt = sums;
-    ndoubt = nsums;
-    doubt_id = id;
-    doubt_total = sums_total;
-    doubt_spill_ms = 0;
-    sums = xmalloc(agg_slots * sizeof(*sums));
-    sums_clear();
+    set_aside(id);
     return -1;
+}
+
+/* Sends the sums as a new batch without waiting for PostgreSQL: 0 when they are on their way (the flight)
+ * or empty, -1 when they could not be sent (then they are the batch in doubt, as after a failed write). A
+ * batch in doubt is settled first, as write_sums does. Call with no batch in flight. */
+static int send_sums(void)
+{
+    if (nsums == 0)
+        return resolve_doubt(false);
+    if (resolve_doubt(false) < 0 || db_connect() != DB_OK)
+        return -1;
+    long long id = new_id();
+    struct visit_rows b;
+    rows_build(sums, nsums, id, &b);
+    int rc = db_visits_send(&b);
+    rows_free(&b);
+    if (rc != DB_OK) {
+        set_aside(id);
+        return -1;
+    }
+    flight = sums;
+    nflight = nsums;
+    flight_id = id;
+    flight_total = sums_total;
+    sums = sums_memory();
+    sums_clear();
+    return 0;
+}
+
+/* The answer to the batch in flight: DB_BUSY while it has not come (wait false), 0 when the batch was
+ * written (or there was none), -1 when it failed: its sums are then the batch in doubt. */
+static int land(bool wait)
+{
+    if (!flight)
+        return 0;
+    int rc = db_visits_result(wait);
+    if (rc == DB_BUSY)
+        return DB_BUSY;
+    rc = answered(rc, flight_id);
+    if (rc == DB_OK || rc == DB_CONFLICT) {
+        if (rc == DB_OK)
+            metrics_add(m_written, (unsigned long long)flight_total);
+        forget_add(flight_id);
+        if (spare)
+            free(flight);
+        else
+            spare = flight;
+    } else {
+        /* no batch is sent while one is in doubt, so there is none */
+        doubt = flight;
+        ndoubt = nflight;
+        doubt_id = flight_id;
+        doubt_total = flight_total;
+        doubt_spill_ms = 0;
+    }
+    flight = NULL;
+    nflight = 0;
+    flight_id = flight_total = 0;
+    return rc == DB_OK || rc == DB_CONFLICT ? 0 : -1;
 }
 
 /* Writes the sums to the spool: 0, or -1 (logged). */
@@ -474,7 +576,16 @@ static int spill_sums(void)
  * keep draining and counting goes on past the master's bound. 0 when there is room again. */
 static int make_room(void)
 {
-    if (write_sums() == 0 || nsums == 0 || spill_sums() == 0)
+    int landed = land(false);
+    if (landed < 0)
+        resolve_doubt(true);
+    /* with a batch still being written, the sums go to disk rather than hold the drain up; only when the
+     * spool refuses them does the master wait for the answer, to send them */
+    if (landed == DB_BUSY && spill_sums() == 0)
+        return 0;
+    if (landed == DB_BUSY && land(true) < 0)
+        resolve_doubt(true);
+    if (send_sums() == 0 || nsums == 0 || spill_sums() == 0)
         return 0;
     /* without a spool (HOP_SPOOL_DIR=off) the rest waits in the workers' tables, as before the spool */
     if (!config_get()->spool_dir)
@@ -533,7 +644,7 @@ static void drain_all(void)
 
 static long long pending(void)
 {
-    long long n = sums_total + doubt_total;
+    long long n = sums_total + doubt_total + flight_total;
     for (int s = 0; s < nslots; s++) {
         for (int t = 0; t < 2; t++) {
             struct table *tb = &slots[s].tables[t];
@@ -574,7 +685,7 @@ static void set_gauges(void)
 {
     long long f, b, v;
     vspool_gauges(&f, &b, &v);
-    metrics_set(m_pending, sums_total);
+    metrics_set(m_pending, sums_total + flight_total + doubt_total);
     metrics_set(m_spool_files, f);
     metrics_set(m_spool_bytes, b);
     metrics_set(m_spool_visits, v);
@@ -600,31 +711,43 @@ static void stop_to_spool(void)
               doubt_total);
 }
 
+static void maintain(void);
+
 void visits_flush(bool final)
 {
     static long long next_write_ms; /* 0: at the first tick */
     if (!sums)
         return;
     drain_all();
-    /* the workers' tables are drained every tick, so that they never fill; PostgreSQL gets the sums less
-     * often, as each batch has a price of its own (the summaries' statement is planned for it) whatever its
-     * size; sooner when they fill up half of the master's room */
+    /* the batch sent at an earlier tick: the tables were drained meanwhile, however long PostgreSQL takes */
+    int landed = land(final);
+    if (landed == DB_BUSY) {
+        set_gauges();
+        return;
+    }
+    if (landed < 0)
+        resolve_doubt(true); /* sent again, or, with the database away, safer on disk */
+    if (!final)
+        maintain();
+    /* PostgreSQL gets the sums less often than the tables are drained, as each batch has a price of its own
+     * (the summaries' statement is planned for it) whatever its size; sooner when they fill up half of the
+     * master's room */
     long long now = clock_ms();
     if (!final && now < next_write_ms && nsums < agg_slots / 2) {
         set_gauges();
         return;
     }
     next_write_ms = now + config_get()->visits_write_ms;
-    int rc = write_sums();
-    if (rc == 0 && !final)
+    if (!final && landed == 0)
         replay_spool();
+    int rc = final ? write_sums() : send_sums();
     if (rc < 0)
-        resolve_doubt(true); /* the database is away: the batch in doubt is safer on disk */
+        resolve_doubt(true);
     set_gauges();
-    if (rc < 0 && !final)
+    if (!final)
         return;
     /* at a graceful stop, keep at it until every count is written, or the database stays away */
-    for (int i = 0; final && i < FINAL_TRIES; i++) {
+    for (int i = 0; i < FINAL_TRIES; i++) {
         drain_all();
         if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0) {
             set_gauges();
@@ -632,10 +755,8 @@ void visits_flush(bool final)
         }
         usleep(200 * 1000);
     }
-    if (final) {
-        stop_to_spool();
-        set_gauges();
-    }
+    stop_to_spool();
+    set_gauges();
 }
 
 /* Days since 1970-01-01 as YYYY-MM-DD. */
@@ -658,13 +779,14 @@ static void log_day_closed(long long from, long long to, long long ms)
     log_info("visit days closed", "from=%s open=%s ms=%lld", a, b, ms);
 }
 
-void visits_rollup(void)
+/* About once an hour, rolls hourly counts older than HOP_ANALYTICS_HOURLY_DAYS into daily ones (a failure is
+ * retried at the next tick), and closes the UTC days that ended: between batches, as nothing else may use
+ * the connection while one is written. */
+static void maintain(void)
 {
     static long long due_ms;        /* 0: at the first tick */
     static long long close_ms;      /* the next attempt to close days */
     static long long open_day = -1; /* the first UTC day still open, as the database said (days since 1970) */
-    if (!sums)
-        return;
     /* a day's summaries are written once it is over (0016), by whichever host's master comes first: at start
      * and once this host's clock has reached a day the database still had open, until the database (whose
      * clock decides) has closed it; the roll-up below drops only hours of closed days, whatever this does */

@@ -32,11 +32,10 @@ int visits_init(int nslots);
 void visits_attach(int slot);
 /* In a worker: counts one visit of link_id in this UTC hour. */
 void visits_add(long long link_id, const struct visit *v);
-/* In the master: drains the counters and writes what was counted. final retries for a while (graceful stop).
- */
+/* In the master, every tick: drains the counters, lands the batch PostgreSQL was writing, sends the next one
+ * when due, and about once an hour rolls hourly counts older than HOP_ANALYTICS_HOURLY_DAYS into daily ones
+ * and closes the UTC days that ended. final (a graceful stop) waits for every answer and retries for a
+ * while. */
 void visits_flush(bool final);
-/* In the master: about once an hour, rolls hourly counts older than HOP_ANALYTICS_HOURLY_DAYS into daily
- * ones (a failure is retried at the next tick). */
-void visits_rollup(void);
 
 #endif
