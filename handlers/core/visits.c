@@ -37,8 +37,10 @@ enum {
     AGG_SLOTS =
         8192, /* distinct keys the master holds while the database is away, without HOP_VISITS_MEMORY_KB */
     FINAL_TRIES = 25,
-    FORGET_MAX = 64,       /* confirmed batch ids told to PostgreSQL with the next batch */
-    REPLAY_PER_TICK = 8,   /* spool files replayed per tick, so that a long spool does not hold up the tick */
+    FORGET_MAX = 64, /* confirmed batch ids told to PostgreSQL with the next batch */
+    /* spool files replayed per tick: each is written while the master waits, so one at a time, and only
+     * while the sums are light (the drain waits meanwhile, and under load the workers' tables would fill) */
+    REPLAY_PER_TICK = 1,
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
     CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
@@ -329,9 +331,50 @@ static void count_dropped(long long n)
     metrics_add(m_dropped, (unsigned long long)n);
 }
 
+/* Rows of a batch under construction, with an index by (link, hour, dimension, value), so that the sums
+ * that share a row add up here: a popular link visited by many kinds of visitors has thousands of sums but a
+ * few dozen rows, and PostgreSQL parses and groups only those. */
+struct rows_index {
+    uint32_t *slot; /* row number + 1, 0 for none */
+    size_t mask;
+};
+
+static uint64_t row_hash(long long link_id, int hour, int dim, const char *value)
+{
+    uint64_t h =
+        ((uint64_t)link_id * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(uint32_t)hour << 8) ^ (uint64_t)dim;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+/* Adds count visits of one dimension's value to the rows: to the row of that key if there is one. */
+static void row_add(struct visit_rows *b, struct rows_index *ix, const struct key *key, int dim,
+                    const char *value, bool bot, long long count)
+{
+    size_t i = row_hash(key->link_id, key->hour, dim, value) & ix->mask;
+    for (; ix->slot[i]; i = (i + 1) & ix->mask) {
+        size_t k = ix->slot[i] - 1;
+        if (b->link_id[k] == key->link_id && b->hour[k] == key->hour && b->dim[k] == dim &&
+            strcmp(b->value[k], value) == 0) {
+            b->humans[k] += bot ? 0 : count;
+            b->bots[k] += bot ? count : 0;
+            return;
+        }
+    }
+    size_t k = b->n++;
+    ix->slot[i] = (uint32_t)(k + 1);
+    b->link_id[k] = key->link_id;
+    b->hour[k] = key->hour;
+    b->dim[k] = dim;
+    b->value[k] = value;
+    b->humans[k] = bot ? 0 : count;
+    b->bots[k] = bot ? count : 0;
+}
+
 /* The rows of one sum, one per dimension (db_links.h's enum visit_dim): every dimension's rows add up to
  * the total. Text values are NUL-terminated within their key. */
-static void explode(const struct sum *s, struct visit_rows *b)
+static void explode(const struct sum *s, struct visit_rows *b, struct rows_index *ix)
 {
     const struct visit *v = &s->key.v;
     const char *values[VISIT_NDIMS] = {
@@ -345,15 +388,8 @@ static void explode(const struct sum *s, struct visit_rows *b)
         [VISIT_DIM_UTM_MEDIUM] = v->utm[VISITS_UTM_MEDIUM],
         [VISIT_DIM_UTM_CAMPAIGN] = v->utm[VISITS_UTM_CAMPAIGN],
     };
-    for (int d = 0; d < VISIT_NDIMS; d++) {
-        size_t k = b->n++;
-        b->link_id[k] = s->key.link_id;
-        b->hour[k] = s->key.hour;
-        b->dim[k] = d;
-        b->value[k] = values[d];
-        b->humans[k] = v->bot ? 0 : s->count;
-        b->bots[k] = v->bot ? s->count : 0;
-    }
+    for (int d = 0; d < VISIT_NDIMS; d++)
+        row_add(b, ix, &s->key, d, values[d], v->bot, s->count);
 }
 
 /* The rows of n sums, as batch id. */
@@ -371,8 +407,14 @@ static void rows_build(const struct sum *rows, size_t n, long long id, struct vi
         .forget = forget,
         .nforget = nforget,
     };
+    struct rows_index ix = {.mask = 1};
+    while (ix.mask < 2 * nrows)
+        ix.mask *= 2;
+    ix.slot = xcalloc(ix.mask, sizeof(*ix.slot));
+    ix.mask--;
     for (size_t k = 0; k < n; k++)
-        explode(&rows[k], b);
+        explode(&rows[k], b, &ix);
+    free(ix.slot);
 }
 
 static void rows_free(struct visit_rows *b)
@@ -576,11 +618,12 @@ static int spill_sums(void)
  * keep draining and counting goes on past the master's bound. 0 when there is room again. */
 static int make_room(void)
 {
+    /* PostgreSQL still writing the last batch: the sums go to disk rather than hold the drain up (waiting,
+     * the workers' tables fill in a few seconds under load and visits are dropped); the master waits for
+     * the answer only when the spool refuses them */
     int landed = land(false);
     if (landed < 0)
         resolve_doubt(true);
-    /* with a batch still being written, the sums go to disk rather than hold the drain up; only when the
-     * spool refuses them does the master wait for the answer, to send them */
     if (landed == DB_BUSY && spill_sums() == 0)
         return 0;
     if (landed == DB_BUSY && land(true) < 0)
@@ -738,7 +781,7 @@ void visits_flush(bool final)
         return;
     }
     next_write_ms = now + config_get()->visits_write_ms;
-    if (!final && landed == 0)
+    if (!final && landed == 0 && nsums < agg_slots / 4)
         replay_spool();
     int rc = final ? write_sums() : send_sums();
     if (rc < 0)

@@ -60,7 +60,7 @@ static int nsessions;
 static int fail_rc;
 static unsigned long fail_after;
 static int fail_visits;
-static unsigned long queries, listens, batches;
+static unsigned long queries, listens, batches, batch_rows;
 static unsigned long generation = 1;
 static const char *notes[MAX_NOTES][2];
 static int nnotes;
@@ -86,7 +86,7 @@ void fake_db_reset(void)
     fail_rc = DB_OK;
     fail_after = 0;
     fail_visits = 0;
-    queries = listens = batches = 0;
+    queries = listens = batches = batch_rows = 0;
     generation++;
     memset(key_revoked, 0, sizeof(key_revoked));
     memset(sessions, 0, sizeof(sessions));
@@ -701,6 +701,7 @@ int db_visits_add(const struct visit_rows *b)
         v->bots += b->bots[i];
     }
     batches++;
+    batch_rows += b->n;
     return DB_OK;
 }
 
@@ -787,6 +788,11 @@ long long fake_db_dim_total(int dim)
     for (int i = 0; i < nvisits; i++)
         n += visits[i].dim == dim ? visits[i].humans + visits[i].bots : 0;
     return n;
+}
+
+unsigned long fake_db_visit_rows(void)
+{
+    return batch_rows;
 }
 
 unsigned long fake_db_visit_batches(void)

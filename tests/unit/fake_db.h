@@ -52,5 +52,7 @@ long long fake_db_bots(long long link_id, int dim, const char *value);
 long long fake_db_visits_total(void);
 long long fake_db_dim_total(int dim);
 unsigned long fake_db_visit_batches(void);
+/* The rows the batches written held, all told. */
+unsigned long fake_db_visit_rows(void);
 
 #endif

@@ -156,6 +156,32 @@ START_TEST(final_flush_retries)
 }
 END_TEST
 
+START_TEST(rows_of_a_batch_add_up)
+{
+    /* three hosts of one link, and one host of another: 4 sums, 36 rows exploded; one row per value of a
+     * link and dimension is what PostgreSQL gets: 9 + 2 (two more hosts) for link 1, 9 for link 2 */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(5);
+        add_host(1, "a.example");
+        add_host(1, "b.example");
+        add_host(1, "c.example");
+        add_host(1, "c.example");
+        add_host(2, "a.example");
+        _exit(0);
+    }
+    reap(pid, 0);
+    visits_flush(true);
+    ck_assert_uint_eq(fake_db_visit_batches(), 1);
+    ck_assert_uint_eq(fake_db_visit_rows(), 20);
+    ck_assert_int_eq(fake_db_visits(1, NULL), 4);
+    ck_assert_int_eq(fake_db_visits(1, "c.example"), 2);
+    ck_assert_int_eq(fake_db_visits(2, "a.example"), 1);
+    ck_assert_int_eq(fake_db_visits_total(), 5);
+}
+END_TEST
+
 START_TEST(killed_worker_loses_nothing_counted)
 {
     enum { KEYS = LINKS * NHOSTS };
@@ -340,6 +366,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, failed_writes_lose_and_double_nothing);
     tcase_add_test(tc, database_away_then_back);
     tcase_add_test(tc, final_flush_retries);
+    tcase_add_test(tc, rows_of_a_batch_add_up);
     tcase_add_test(tc, killed_worker_loses_nothing_counted);
     tcase_add_test(tc, killed_at_any_moment);
     tcase_add_test(tc, more_keys_than_master_holds);
