@@ -236,7 +236,10 @@ expect_eq "SIGKILL mid-import: whole batches of 50,000 only ($n links)" "$((n % 
 # uncommitted row with the last batch's slug, so that the test never races the import (only a wait on that
 # transaction counts: the other batch's backend may be waiting a moment to extend a file); redirects keep
 # being served meanwhile
-psql -X -q -d "$HOP_DB" -c "BEGIN; INSERT INTO links (slug, owner_id, url) SELECT 'big150000', id, 'https://example.com/x' FROM owners WHERE name = 'big'; SELECT pg_sleep(60);" >/dev/null 2>&1 &
+# (another owner's row: one of big's own would also hold big's read_lsn row, which every batch of the import
+# stamps, and catch the first batch instead of the last)
+psql_q "INSERT INTO owners (name) VALUES ('locker')" >/dev/null
+psql -X -q -d "$HOP_DB" -c "BEGIN; INSERT INTO links (slug, owner_id, url) SELECT 'big150000', id, 'https://example.com/x' FROM owners WHERE name = 'locker'; SELECT pg_sleep(60);" >/dev/null 2>&1 &
 locker=$!
 "$HOP_BIN" import --from csv "$BIG" --owner big >"$T/cut.out" 2>"$T/cut.err" &
 pid=$!
