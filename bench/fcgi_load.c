@@ -37,6 +37,19 @@ enum {
     HIST_LEN = HIST_US + HIST_MS + 1,
 };
 
+/* A request header as its param: "User-Agent: x" is HTTP_USER_AGENT=x. */
+struct header {
+    char *name;
+    const char *value; /* within the line it was read from */
+    size_t value_len;
+};
+
+/* The headers of -H, or of one line of -V, split once when the options are read. */
+struct header_set {
+    int n;
+    struct header h[MAX_HEADERS];
+};
+
 struct config {
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -49,9 +62,8 @@ struct config {
     size_t npaths;
     unsigned char *body;
     size_t body_len;
-    const char *headers[MAX_HEADERS]; /* "Name: value" as given */
-    int nheaders;
-    char **variants; /* lines of -V: headers separated by tabs */
+    struct header_set *headers;  /* -H's */
+    struct header_set *variants; /* the lines of -V */
     size_t nvariants;
     bool https, verbose;
     int expect;
@@ -159,50 +171,43 @@ static int header_split(const char *header, size_t len, char *name, const char *
     return 0;
 }
 
-/* The headers one request sends on top of the fixed params: the -H ones, then those of one line of -V. A
- * fixed param of the same name is left out, so what a cell asks for is what the responder sees (libfcgi and
- * hop take the first of two params with one name). */
-struct extra {
-    int n;
-    char name[MAX_HEADERS + MAX_VARIANT][256];
-    const char *value[MAX_HEADERS + MAX_VARIANT];
-    size_t value_len[MAX_HEADERS + MAX_VARIANT];
-};
-
-static int extra_add(struct extra *x, const char *header, size_t len)
+/* Adds the tab-separated headers of line[0..len) to set, at most max in all: 0, or -1 when one is malformed
+ * or there are too many. With set NULL, only checks. */
+static int header_set_add(struct header_set *set, const char *line, size_t len, int max)
 {
-    if (x->n == MAX_HEADERS + MAX_VARIANT)
-        return -1;
-    if (header_split(header, len, x->name[x->n], &x->value[x->n], &x->value_len[x->n]) < 0)
-        return -1;
-    x->n++;
-    return 0;
-}
-
-static int extra_collect(struct worker *w, struct extra *x)
-{
-    x->n = 0;
-    for (int i = 0; i < cfg.nheaders; i++)
-        if (extra_add(x, cfg.headers[i], strlen(cfg.headers[i])) < 0)
+    struct header_set scratch = {0};
+    struct header_set *s = set ? set : &scratch;
+    char name[256];
+    for (const char *p = line; p < line + len;) {
+        size_t h = strcspn(p, "\t");
+        if (h > (size_t)(line + len - p))
+            h = (size_t)(line + len - p);
+        struct header *hd = &s->h[s->n];
+        if (s->n == max || header_split(p, h, name, &hd->value, &hd->value_len) < 0)
             return -1;
-    if (!cfg.nvariants)
-        return 0;
-    const char *line = cfg.variants[rng_next(&w->rng) % cfg.nvariants];
-    while (*line) {
-        size_t len = strcspn(line, "\t");
-        if (len && extra_add(x, line, len) < 0)
+        if (set && !(hd->name = strdup(name)))
             return -1;
-        line += len + (line[len] == '\t');
+        s->n++;
+        p += h + (p[h] == '\t');
     }
-    return 0;
+    return s->n > 0 ? 0 : -1;
 }
 
-static bool extra_has(const struct extra *x, const char *name)
+static bool set_has(const struct header_set *set, const char *name)
 {
-    for (int i = 0; i < x->n; i++)
-        if (strcmp(x->name[i], name) == 0)
+    for (int i = 0; set && i < set->n; i++)
+        if (strcmp(set->h[i].name, name) == 0)
             return true;
     return false;
+}
+
+static int set_params(unsigned char *buf, size_t *len, const struct header_set *set)
+{
+    int rc = 0;
+    for (int i = 0; set && i < set->n; i++)
+        rc |= fcgirec_param(buf, len, PARAMS_CAP, set->h[i].name, strlen(set->h[i].name), set->h[i].value,
+                            set->h[i].value_len);
+    return rc;
 }
 
 /* Build the records of one request into c->out, with the params Caddy 2.6 sends for the same request. */
@@ -250,11 +255,12 @@ static int build_request(struct worker *w, struct conn *c)
         {"HTTP_X_FORWARDED_HOST", cfg.host},
         {"HTTP_X_FORWARDED_PROTO", scheme},
     };
-    struct extra x;
-    if (extra_collect(w, &x) < 0)
-        return -1;
+    /* the -H headers, then one line of -V; a fixed param of the same name is left out, so that what a cell
+     * asks for is what the responder sees (libfcgi and hop take the first of two params with one name) */
+    const struct header_set *variant =
+        cfg.nvariants ? &cfg.variants[rng_next(&w->rng) % cfg.nvariants] : NULL;
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-        if (!extra_has(&x, fixed[i][0]))
+        if (!set_has(cfg.headers, fixed[i][0]) && !set_has(variant, fixed[i][0]))
             rc |= param(pb, &pl, fixed[i][0], fixed[i][1]);
     static const char *const tls[][2] = {
         {"HTTPS", "on"}, {"SSL_PROTOCOL", "TLSv1.3"}, {"SSL_CIPHER", "TLS_AES_128_GCM_SHA256"}};
@@ -262,8 +268,8 @@ static int build_request(struct worker *w, struct conn *c)
         rc |= param(pb, &pl, tls[i][0], tls[i][1]);
     if (cfg.body_len || *cfg.content_type)
         rc |= param(pb, &pl, "HTTP_CONTENT_TYPE", cfg.content_type);
-    for (int i = 0; i < x.n; i++)
-        rc |= fcgirec_param(pb, &pl, PARAMS_CAP, x.name[i], strlen(x.name[i]), x.value[i], x.value_len[i]);
+    rc |= set_params(pb, &pl, cfg.headers);
+    rc |= set_params(pb, &pl, variant);
     if (rc)
         return -1;
 
@@ -646,17 +652,7 @@ static bool valid_path(const char *line, size_t len)
 /* Up to MAX_VARIANT headers, each "Name: value", separated by tabs. */
 static bool valid_variant(const char *line, size_t len)
 {
-    char name[256];
-    const char *v;
-    size_t vlen;
-    int n = 0;
-    for (const char *p = line; p < line + len; n++) {
-        size_t h = strcspn(p, "\t");
-        if (n == MAX_VARIANT || header_split(p, h, name, &v, &vlen) < 0)
-            return false;
-        p += h + (p[h] == '\t');
-    }
-    return n > 0;
+    return header_set_add(NULL, line, len, MAX_VARIANT) == 0;
 }
 
 static void load_body(const char *file)
@@ -773,9 +769,10 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt(argc, argv, "a:c:t:d:n:p:u:V:m:b:T:H:h:se:o:v")) != -1) {
         if (opt == 'H') {
-            if (cfg.nheaders == MAX_HEADERS || !valid_variant(optarg, strlen(optarg)) || strchr(optarg, '\t'))
+            if (!cfg.headers)
+                cfg.headers = xcalloc(1, sizeof(*cfg.headers));
+            if (strchr(optarg, '\t') || header_set_add(cfg.headers, optarg, strlen(optarg), MAX_HEADERS) < 0)
                 die("-H takes one 'Name: value' header, at most 16 times");
-            cfg.headers[cfg.nheaders++] = optarg;
         } else if (option_store(dests, sizeof(dests) / sizeof(dests[0]), opt, optarg) < 0) {
             usage();
         }
@@ -801,8 +798,13 @@ int main(int argc, char **argv)
         cfg.paths = one;
         cfg.npaths = 1;
     }
-    if (variant_file)
-        cfg.variants = load_lines(variant_file, "header set", valid_variant, &cfg.nvariants);
+    if (variant_file) {
+        char **lines = load_lines(variant_file, "header set", valid_variant, &cfg.nvariants);
+        cfg.variants = xcalloc(cfg.nvariants, sizeof(*cfg.variants));
+        for (size_t i = 0; i < cfg.nvariants; i++)
+            if (header_set_add(&cfg.variants[i], lines[i], strlen(lines[i]), MAX_VARIANT) < 0)
+                die("out of memory");
+    }
     if (body_file)
         load_body(body_file);
     if (!cfg.content_type)
