@@ -88,7 +88,7 @@ expect_out "list over several records: over 8 KiB each" ' ([89]|[1-9][0-9]+)\.[0
 
 # What a visitor sends reaches hop as sent: -H replaces the generator's default User-Agent (two params of one
 # name would leave hop the first), and -V picks one header set a request, the client address included.
-# counts_of SLUG: "dim:value:humans:bots" for each of the link's rows, once they add up to WANT visits.
+# counts_of SLUG: "dim:value:humans:bots" for each of the link's rows; total_is SLUG N: its total is N.
 counts_of() {
   psql_q "SELECT string_agg(c.dim || ':' || c.value || ':' || c.humans || ':' || c.bots, ' ' ORDER BY c.dim, c.value)
           FROM visit_counts c JOIN links l ON l.id = c.link_id WHERE l.slug = '$1'"

@@ -327,6 +327,13 @@ static bool retryable(PGconn *c, const char *state)
 
 enum { RUN_ATTEMPTS = 3 };
 
+/* A statement undone as a whole, about to run again as its attempt-th: logged and counted. */
+static void note_retry(const struct stmt *s, const char *state, int attempt)
+{
+    log_warn("statement retried", "name=%s sqlstate=%s attempt=%d", s->name, state, attempt);
+    metrics_add(m_retries, 1);
+}
+
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
 {
     const struct stmt *s = &stmt_table[id];
@@ -334,9 +341,7 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
     for (int attempt = 1;
          !result_ok(res) && attempt < RUN_ATTEMPTS && retryable(c, PQresultErrorField(res, PG_DIAG_SQLSTATE));
          attempt++) {
-        log_warn("statement retried", "name=%s sqlstate=%s attempt=%d", s->name,
-                 PQresultErrorField(res, PG_DIAG_SQLSTATE), attempt + 1);
-        metrics_add(m_retries, 1);
+        note_retry(s, PQresultErrorField(res, PG_DIAG_SQLSTATE), attempt + 1);
         PQclear(res);
         res = exec_stmt(c, s, params);
     }
@@ -371,6 +376,18 @@ int db_failure(PGconn *c, enum stmt_id id, const PGresult *res)
     return later ? DB_UNAVAILABLE : DB_ERROR;
 }
 
+/* The primary connection broke under statement id (error: libpq's words, or NULL): closed, and reopened by
+ * the next call at once. */
+static void primary_broke(enum stmt_id id, const char *error)
+{
+    if (error)
+        log_warn("database connection broke", "statement=%s error=%s", stmt_table[id].name, error);
+    else
+        log_warn("database connection broke", "statement=%s", stmt_table[id].name);
+    conn_close(&primary);
+    primary.last_attempt_ms = 0;
+}
+
 static PGresult *run_primary(enum stmt_id id, const char *const *params, int *rc)
 {
     if (primary.sent) {
@@ -383,12 +400,9 @@ static PGresult *run_primary(enum stmt_id id, const char *const *params, int *rc
     if ((*rc = db_connect()) != DB_OK)
         return NULL;
     PGresult *res = db_run_on(primary.conn, id, params, rc);
-    if (*rc == DB_UNAVAILABLE) {
-        /* the request that hit the break gets a 503; the next one reconnects at once */
-        log_warn("database connection broke", "statement=%s", stmt_table[id].name);
-        conn_close(&primary);
-        primary.last_attempt_ms = 0;
-    }
+    /* the request that hit the break gets a 503; the next one reconnects at once */
+    if (*rc == DB_UNAVAILABLE)
+        primary_broke(id, NULL);
     return res;
 }
 
@@ -516,10 +530,8 @@ int db_send(enum stmt_id id, const char *const *params)
         char msg[512];
         log_quote(msg, sizeof(msg), PQerrorMessage(primary.conn),
                   strcspn(PQerrorMessage(primary.conn), "\n"));
-        log_warn("database connection broke", "statement=%s error=%s", stmt_table[id].name, msg);
         metrics_add(m_unavailable, 1);
-        conn_close(&primary);
-        primary.last_attempt_ms = 0;
+        primary_broke(id, msg);
         return DB_UNAVAILABLE;
     }
     primary.sent = (int)id + 1;
@@ -556,19 +568,15 @@ PGresult *db_result(bool wait, int *rc)
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     if (retryable(c, state)) {
         /* undone as a whole: the caller sends it again, as db_run_on would have */
-        log_warn("statement retried", "name=%s sqlstate=%s attempt=2", stmt_table[id].name, state);
-        metrics_add(m_retries, 1);
+        note_retry(&stmt_table[id], state, 2);
         PQclear(res);
         *rc = DB_ERROR;
         return NULL;
     }
     *rc = db_failure(c, id, res);
     PQclear(res);
-    if (*rc == DB_UNAVAILABLE) {
-        log_warn("database connection broke", "statement=%s", stmt_table[id].name);
-        conn_close(&primary);
-        primary.last_attempt_ms = 0;
-    }
+    if (*rc == DB_UNAVAILABLE)
+        primary_broke(id, NULL);
     return NULL;
 }
 

@@ -505,14 +505,21 @@ static int resolve_doubt(bool spill)
 
 static int land(bool wait);
 
-/* The sums become the batch in doubt, under id: sent, and perhaps committed. */
+/* n sums holding total visits become the batch in doubt, under id: sent, and perhaps committed. No batch is
+ * sent while one is in doubt, so there is none. */
+static void make_doubt(struct sum *rows, size_t n, long long id, long long total)
+{
+    doubt = rows;
+    ndoubt = n;
+    doubt_id = id;
+    doubt_total = total;
+    doubt_spill_ms = 0;
+}
+
+/* The sums become the batch in doubt, under id. */
 static void set_aside(long long id)
 {
-    doubt = sums;
-    ndoubt = nsums;
-    doubt_id = id;
-    doubt_total = sums_total;
-    doubt_spill_ms = 0;
+    make_doubt(sums, nsums, id, sums_total);
     sums = sums_memory();
     sums_clear();
 }
@@ -521,8 +528,7 @@ static void set_aside(long long id)
  * in doubt is sent again, so that it is settled within a write interval even when no visit follows it. */
 static int write_sums(void)
 {
-    if (land(true) < 0)
-        resolve_doubt(false);
+    land(true); /* a failed answer leaves its batch in doubt, settled below */
     if (nsums == 0)
         return resolve_doubt(false);
     /* not connected: nothing is sent, so the sums stay open to new counts */
@@ -587,12 +593,7 @@ static int land(bool wait)
         else
             spare = flight;
     } else {
-        /* no batch is sent while one is in doubt, so there is none */
-        doubt = flight;
-        ndoubt = nflight;
-        doubt_id = flight_id;
-        doubt_total = flight_total;
-        doubt_spill_ms = 0;
+        make_doubt(flight, nflight, flight_id, flight_total);
     }
     flight = NULL;
     nflight = 0;

@@ -686,11 +686,9 @@ static struct visit_row *visit_row(long long link_id, int hour, int dim, const c
     return v;
 }
 
-int db_visits_add(const struct visit_rows *b)
+/* A batch as the statement adds it, once the connection answered. */
+static int visits_apply(const struct visit_rows *b)
 {
-    int rc = query();
-    if (rc != DB_OK)
-        return rc;
     if (fail_visits > 0) {
         fail_visits--;
         return DB_UNAVAILABLE;
@@ -705,6 +703,12 @@ int db_visits_add(const struct visit_rows *b)
     return DB_OK;
 }
 
+int db_visits_add(const struct visit_rows *b)
+{
+    int rc = query();
+    return rc == DB_OK ? visits_apply(b) : rc;
+}
+
 /* The answer db_visits_send's batch got, given by db_visits_result: the fake database applies it at once. */
 static int sent_rc;
 static bool sent;
@@ -714,7 +718,7 @@ int db_visits_send(const struct visit_rows *b)
     int rc = query();
     if (rc != DB_OK)
         return rc;
-    sent_rc = db_visits_add(b);
+    sent_rc = visits_apply(b);
     sent = true;
     return DB_OK;
 }
