@@ -88,7 +88,8 @@ expect_out "list over several records: over 8 KiB each" ' ([89]|[1-9][0-9]+)\.[0
 
 # What a visitor sends reaches hop as sent: -H replaces the generator's default User-Agent (two params of one
 # name would leave hop the first), and -V picks one header set a request, the client address included.
-# counts_of SLUG: "dim:value:humans:bots" for each of the link's rows; total_is SLUG N: its total is N.
+# counts_of SLUG: "dim:value:humans:bots" for each of the link's rows (none values have none: a bot's device
+# is the total less the others); total_is SLUG N: its total is N.
 counts_of() {
   psql_q "SELECT string_agg(c.dim || ':' || c.value || ':' || c.humans || ':' || c.bots, ' ' ORDER BY c.dim, c.value)
           FROM visit_counts c JOIN links l ON l.id = c.link_id WHERE l.slug = '$1'"
@@ -114,7 +115,7 @@ got=$(counts_of smoke-v)
 humans=$(grep -Eo ' 2:US:[0-9]+:0 ' <<<" $got " | cut -d: -f3 | tr -d ' ')
 bots=$(grep -Eo ' 2:DE:0:[0-9]+ ' <<<" $got " | cut -d: -f4 | tr -d ' ')
 if [[ -n $humans && -n $bots ]] && ((humans > 0 && bots > 0 && humans + bots == 60)) &&
-  [[ " $got " == *" 1:t.co:$humans:0 "* && " $got " == *" 3:bot:0:$bots "* ]]; then
+  [[ " $got " == *" 1:t.co:$humans:0 "* && " $got " == *" 3:mobile:$humans:0 "* && " $got " != *" 3:bot:"* ]]; then
   ok "-V: both header sets reached hop ($humans from an iPhone in US with a referrer, $bots from Googlebot in DE)"
 else
   fail "-V: both header sets reached hop" "rows: $got"

@@ -117,6 +117,24 @@ enum visit_dim {
     VISIT_DIM_UTM_CAMPAIGN,
     VISIT_NDIMS
 };
+/* Each dimension's value for "none" (no referrer, no UTM value, an unknown country, a bot's device, a browser
+ * or OS not recognized). Its rows are not written: a dimension's none count is its total less the values
+ * written, as the stats read it (STMT_STATS_TOP_*), so a visit that carries no referrer and no UTM values
+ * costs five rows fewer. Rows of these values written before (by older builds) are read the same way. */
+static inline const char *visit_dim_none(int dim)
+{
+    switch (dim) {
+    case VISIT_DIM_COUNTRY:
+        return "unknown";
+    case VISIT_DIM_DEVICE:
+        return "bot";
+    case VISIT_DIM_BROWSER:
+    case VISIT_DIM_OS:
+        return "other";
+    default:
+        return "";
+    }
+}
 
 /* Rows of counts for visit_counts, n of each; rows with the same key are added up by the statement. */
 struct visit_rows {

@@ -4,6 +4,7 @@
 #include "arena.h"
 #include "db.h"
 #include "db_internal.h"
+#include "db_links.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -45,6 +46,15 @@ int db_stats_series(struct arena *a, long long id, bool owner, const struct stat
     return DB_OK;
 }
 
+/* visit_dim_none as a text[] literal, every element quoted (the values are constants without quotes). */
+static const char *none_values(struct arena *a)
+{
+    const char *lit = "{";
+    for (int d = 0; d < VISIT_NDIMS; d++)
+        lit = arena_printf(a, "%s%s\"%s\"", lit, d ? "," : "", visit_dim_none(d));
+    return arena_printf(a, "%s}", lit);
+}
+
 int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
                  int hourly_days, struct stats_value **out, size_t *n)
 {
@@ -53,7 +63,7 @@ int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long l
     snprintf(slo, sizeof(slo), "%lld", lo);
     snprintf(shi, sizeof(shi), "%lld", hi);
     snprintf(hdays, sizeof(hdays), "%d", hourly_days);
-    const char *params[] = {sid, slo, shi, bots ? "t" : "f", hdays};
+    const char *params[] = {sid, slo, shi, bots ? "t" : "f", hdays, none_values(a)};
     int rc;
     PGresult *res = db_run(owner ? STMT_STATS_TOP_OWNER : STMT_STATS_TOP_LINK, params, &rc);
     if (!res)

@@ -49,13 +49,22 @@
 #define EDGE_LO(b) b " >= to_timestamp($2::bigint) AND " b " < to_timestamp(least($3::bigint, " FULL_LO "))"
 #define EDGE_HI(b)                                                                                           \
     b " >= to_timestamp(greatest($2::bigint, " FULL_LO ", " FULL_HI ")) AND " b " < to_timestamp($3::bigint)"
-/* The top 20 of each dimension but the total over `source`, rows of (dim, value, humans, bots); $4: bots
- * count too. stats_no_workers() (0011): planned without parallel workers, as the series. */
+/* The top 20 of each dimension but the total over `source`, rows of (dim, value, humans, bots) of every
+ * dimension, the total's included; $4: bots count too; $6 each dimension's none value (db_links.h's
+ * visit_dim_none, by dim + 1). The master writes no row of a none value: it counts as the total less the
+ * dimension's other values, added to the rows of it that older builds wrote. stats_no_workers() (0011):
+ * planned without parallel workers, as the series. */
 #define STATS_TOP(source)                                                                                    \
+    "WITH src AS MATERIALIZED (" source "), "                                                                \
+    "sums AS (SELECT dim, sum(humans) AS humans, sum(bots) AS bots FROM src GROUP BY dim), "                  \
+    "rest AS (SELECT d.dim, ($6::text[])[d.dim + 1] AS value, t.humans - coalesce(k.humans, 0) AS humans, "    \
+    "t.bots - coalesce(k.bots, 0) AS bots FROM generate_series(1, array_length($6::text[], 1) - 1) d(dim) "    \
+    "CROSS JOIN (SELECT humans, bots FROM sums WHERE dim = 0) t LEFT JOIN sums k ON k.dim = d.dim) "          \
     "SELECT dim, value, n FROM (SELECT s.dim, s.value, "                                                      \
     "sum(s.humans) + CASE WHEN $4::boolean THEN sum(s.bots) ELSE 0 END AS n, "                                \
     "row_number() OVER (PARTITION BY s.dim ORDER BY sum(s.humans) + CASE WHEN $4::boolean "                   \
-    "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (" source ") s "                                    \
+    "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (SELECT dim, value, humans, bots FROM src "        \
+    "WHERE dim > 0 UNION ALL SELECT dim, value, humans, bots FROM rest) s "                                   \
     "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 AND stats_no_workers() ORDER BY dim, r"
 /* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
  * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
@@ -75,10 +84,10 @@
  * its day row counts when its midnight is in the range. */
 #define LAST_DAY_BEFORE_HORIZON                                                                              \
     "day = " DAY_HI " AND day < " HOURS_FROM("$5") " AND " FULL_HI " >= $2::bigint AND " FULL_HI " < $3::bigint"
-/* The dimensions of the top lists as a list, not a range: with dim = ANY the index descends once per
- * dimension straight to the buckets asked; with dim BETWEEN 1 AND 8 it read every bucket of those dimensions
+/* The dimensions of the top lists, the total's included (STATS_TOP's none values are taken from it), as a
+ * list, not a range: with dim = ANY the index descends once per dimension straight to the buckets asked; with dim BETWEEN 1 AND 8 it read every bucket of those dimensions
  * (a year of a link's hours) to find the few of the partial days. */
-#define TOP_DIMS "dim = ANY ('{1,2,3,4,5,6,7,8}'::smallint[])"
+#define TOP_DIMS "dim = ANY ('{0,1,2,3,4,5,6,7,8}'::smallint[])"
 /* The first whole UTC month within [DAY_LO, DAY_HI) and the end of the last one (equal when none is whole):
  * the months between come from a month table, the days before and after them from a day table. */
 #define MONTH_LO "least((date_trunc('month', (" DAY_LO " - 1)::timestamp) + interval '1 month')::date, " DAY_HI ")"
@@ -313,13 +322,14 @@ const struct stmt stmt_table[STMT_COUNT] = {
                                                           "AND dim = 0 ")),
                                  9, STMT_APP, STMT_READ_OWNER},
     /* The top 20 values of every dimension but the total over [$2, $3) (epochs); $4: bots count too; $5 the
-     * hourly retention. The link's are planned for their values on every run: the generic plan took
-     * 13-16 ms over a year, whether bots count or not and in any zone, a plan for the values 1.2-2.9 ms. */
+     * hourly retention; $6 the none values (STATS_TOP). The link's are planned for their values on every run:
+     * the generic plan took 13-16 ms over a year, whether bots count or not and in any zone, a plan for the
+     * values 1.2-2.9 ms. */
     [STMT_STATS_TOP_LINK] = {"stats_top_link",
-                             STATS_TOP(TOP_ROWS("visit_counts", "visit_days", "visit_months", "link_id")), 5,
+                             STATS_TOP(TOP_ROWS("visit_counts", "visit_days", "visit_months", "link_id")), 6,
                              STMT_APP_REPLAN, STMT_READ_LINK},
     [STMT_STATS_TOP_OWNER] = {"stats_top_owner",
-                              STATS_TOP(TOP_ROWS("owner_hours", "owner_days", "owner_months", "owner_id")), 5,
+                              STATS_TOP(TOP_ROWS("owner_hours", "owner_days", "owner_months", "owner_id")), 6,
                               STMT_APP, STMT_READ_OWNER},
     /* The owner's 20 most visited links over [$2, $3); $4: bots count too; $5 the hourly retention. The whole
      * UTC days as the fewest spans of 2^k days that tile them (stats_spans, at most two per level): single

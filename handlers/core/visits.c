@@ -372,8 +372,9 @@ static void row_add(struct visit_rows *b, struct rows_index *ix, const struct ke
     b->bots[k] = bot ? count : 0;
 }
 
-/* The rows of one sum, one per dimension (db_links.h's enum visit_dim): every dimension's rows add up to
- * the total. Text values are NUL-terminated within their key. */
+/* The rows of one sum, one per dimension (db_links.h's enum visit_dim) but those whose value is the
+ * dimension's none (visit_dim_none): the readers take that one as the total less the others. Text values are
+ * NUL-terminated within their key. */
 static void explode(const struct sum *s, struct visit_rows *b, struct rows_index *ix)
 {
     const struct visit *v = &s->key.v;
@@ -388,8 +389,11 @@ static void explode(const struct sum *s, struct visit_rows *b, struct rows_index
         [VISIT_DIM_UTM_MEDIUM] = v->utm[VISITS_UTM_MEDIUM],
         [VISIT_DIM_UTM_CAMPAIGN] = v->utm[VISITS_UTM_CAMPAIGN],
     };
-    for (int d = 0; d < VISIT_NDIMS; d++)
-        row_add(b, ix, &s->key, d, values[d], v->bot, s->count);
+    row_add(b, ix, &s->key, VISIT_DIM_TOTAL, values[VISIT_DIM_TOTAL], v->bot, s->count);
+    for (int d = VISIT_DIM_TOTAL + 1; d < VISIT_NDIMS; d++) {
+        if (strcmp(values[d], visit_dim_none(d)) != 0)
+            row_add(b, ix, &s->key, d, values[d], v->bot, s->count);
+    }
 }
 
 /* The rows of n sums, as batch id. */

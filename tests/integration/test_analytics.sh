@@ -97,11 +97,20 @@ expect_json "stats: bot_total beside it" .bot_total 8
 expect_json "stats: today's series bucket" '.series[-1] | "\(.humans) \(.bots)"' "6 8"
 expect_json "stats: legacy days" '.days[-1].visits' 6
 expect_json "stats: legacy referrers" '.referrers | map("\(.host)=\(.visits)") | join(" ")' "=3 news.example.org=3"
-# every breakdown adds up to the total, in the database too
-sums=$(psql_q "SELECT string_agg(DISTINCT (h::text || '/' || b::text), ',') FROM (SELECT dim, sum(humans) h, sum(bots) b
-  FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 't1' GROUP BY dim) x")
-expect_eq "visit_counts: every dimension sums to the same humans/bots" "$sums" "6/8"
-expect_eq "visit_counts: nine dimensions" "$(psql_q "SELECT count(DISTINCT dim) FROM visit_counts")" 9
+# every breakdown adds up to the total, its none value included (with bots, every list is under 20 values)
+req GET '/api/links/t1/stats?bots=true'
+for list in referrers countries devices browsers operating_systems utm_source utm_medium utm_campaign; do
+  expect_eq "top.$list with bots adds up to humans and bots" "$(jq --arg l "$list" '[.top[$l][].visits] | add' <<<"$BODY")" 14
+done
+# in the database, a dimension's none value has no row: rows only of values seen, never more than the total
+expect_eq "visit_counts: no row of a none value" "$(psql_q "SELECT count(*) FROM visit_counts
+  WHERE (dim IN (1, 6, 7, 8) AND value = '') OR (dim = 2 AND value = 'unknown') OR (dim = 3 AND value = 'bot')
+  OR (dim IN (4, 5) AND value = 'other')")" 0
+sums=$(psql_q "SELECT string_agg(dim || '=' || h || '/' || b, ' ' ORDER BY dim) FROM (SELECT dim, sum(humans) h,
+  sum(bots) b FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 't1' GROUP BY dim) x")
+# (the bots: every one from the test's NL address; the HEAD from Firefox the one bot with a browser and OS)
+expect_eq "visit_counts: each dimension's rows of t1" "$sums" \
+  "0=6/8 1=3/0 2=6/8 3=6/0 4=6/1 5=6/1 6=2/0 7=2/0 8=3/0"
 expect_eq "no address and no User-Agent stored anywhere" \
   "$(psql_q "SELECT count(*) FROM visit_counts WHERE value LIKE '%Mozilla%' OR value LIKE '%127.0.0.1%' OR value LIKE '%::1%'")" 0
 
@@ -265,10 +274,11 @@ visit t2 "$(printf 'Mozilla/5.0 \t\xff\xfe\x80 (X11; Linux x86_64) Firefox/121.0
 visit t2 "$FIREFOX" --get -d 'utm_source=%C0%AF' -d 'utm_medium=%ED%A0%80' -d "utm_campaign=$(head -c 3000 /dev/zero | tr '\0' 'c')"
 visit t2 "$FIREFOX" --get -d 'utm_source=%00' -d 'utm_medium=a%0Db'
 if poll_until 3000 link_counts t2 5 0; then ok "hostile requests counted as humans ($POLL_MS ms)"; else fail "hostile requests counted" "$(_stack_last)"; fi
-# DISTINCT: visits on both sides of an hour's end make a row per hour for the same value
+# DISTINCT: visits on both sides of an hour's end make a row per hour for the same value; a value dropped is
+# none, which has no row
 expect_eq "UTM values: invalid UTF-8, NUL and CR dropped; 3000 bytes cut to 63" \
   "$(psql_q "SELECT string_agg(DISTINCT dim || ':' || length(value), ',' ORDER BY dim || ':' || length(value)) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 't2' AND dim BETWEEN 6 AND 8")" \
-  "6:0,7:0,8:0,8:63"
+  "8:63"
 # ---- every dimension exact across a worker SIGKILL, a graceful restart and a PostgreSQL outage ------------
 # Five groups, each with its own referrer host so the database can say how many of each it counted:
 # name|User-Agent|Referer host|query|source address|country|device|browser|os|bot
@@ -312,7 +322,7 @@ load_end() {
 }
 
 # want_rows COUNTS: the visit_counts rows ex must have ("dim|value|humans|bots", sorted), given each group's
-# count ("A=n B=n ...").
+# count ("A=n B=n ..."). A dimension's none value (db_links.h's visit_dim_none) has no row.
 want_rows() {
   local line g ua host q addr cc dev br os bot n src med camp
   declare -A c=()
@@ -327,7 +337,10 @@ want_rows() {
     for dv in "0|" "1|$host" "2|$cc" "3|$dev" "4|$br" "5|$os" "6|$src" "7|$med" "8|$camp"; do
       if ((bot)); then echo "$dv|0|$n"; else echo "$dv|$n|0"; fi
     done
-  done | awk -F'|' '{ k = $1 "|" $2; h[k] += $3; b[k] += $4 } END { for (k in h) if (h[k] + b[k] > 0) print k "|" h[k] "|" b[k] }' | LC_ALL=C sort
+  done | awk -F'|' '
+    ($1 == 1 || $1 >= 6) && $2 == "" || $1 == 2 && $2 == "unknown" || $1 == 3 && $2 == "bot" { next }
+    ($1 == 4 || $1 == 5) && $2 == "other" { next }
+    { k = $1 "|" $2; h[k] += $3; b[k] += $4 } END { for (k in h) if (h[k] + b[k] > 0) print k "|" h[k] "|" b[k] }' | LC_ALL=C sort
 }
 have_rows() {
   psql_q "SELECT v.dim || '|' || v.value || '|' || sum(v.humans) || '|' || sum(v.bots) FROM visit_counts v

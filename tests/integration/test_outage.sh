@@ -67,14 +67,17 @@ answered() {
 
 # expected: the rows visit_counts must hold for the o links, from every 302 answered so far:
 # "slug|dim|value|humans|bots", sorted; the User-Agents' device, browser and OS as the probes learned them
-# (a HEAD is a bot, with a bot's device).
+# (a HEAD is a bot, with a bot's device). A dimension's none value (db_links.h's visit_dim_none) has no row.
 expected() {
   cat "${ANSWERS[@]}" | awk -v dA="$DEV_A" -v bA="$BRO_A" -v oA="$OS_A" -v dB="$DEV_B" -v bB="$BRO_B" -v oB="$OS_B" '
+    BEGIN { split("|unknown|bot|other|other|||", none, "|") }
     $1 == 302 {
       split($2, g, ":"); link = g[1]; host = g[2] == 0 ? "" : "h" g[2] ".example"; bot = g[4] == "HEAD"
       dev = bot ? "bot" : g[3] == "A" ? dA : dB; bro = g[3] == "A" ? bA : bB; os = g[3] == "A" ? oA : oB
       n = split("0|" "|1|" host "|2|unknown|3|" dev "|4|" bro "|5|" os "|6|" g[5] "|7||8|", kv, "|")
-      for (i = 1; i < n; i += 2) { key = link "|" kv[i] "|" kv[i + 1]; if (bot) b[key]++; else h[key]++; seen[key] = 1 }
+      for (i = 1; i < n; i += 2) {
+        if (kv[i] > 0 && kv[i + 1] == none[kv[i]]) continue
+        key = link "|" kv[i] "|" kv[i + 1]; if (bot) b[key]++; else h[key]++; seen[key] = 1 }
     }
     END { for (k in seen) printf "%s|%d|%d\n", k, h[k], b[k] }' | sort
 }

@@ -775,7 +775,12 @@ long long fake_db_bots(long long link_id, int dim, const char *value)
 long long fake_db_visits(long long link_id, const char *host)
 {
     int dim = host ? VISIT_DIM_REFERRER : VISIT_DIM_TOTAL;
-    return fake_db_humans(link_id, dim, host) + fake_db_bots(link_id, dim, host);
+    long long n = fake_db_humans(link_id, dim, host) + fake_db_bots(link_id, dim, host);
+    if (!host || strcmp(host, visit_dim_none(dim)) != 0)
+        return n;
+    /* no referrer: as the stats read it, the total less every host's */
+    long long total = fake_db_visits(link_id, NULL);
+    return n + total - fake_db_humans(link_id, dim, NULL) - fake_db_bots(link_id, dim, NULL);
 }
 
 long long fake_db_visits_total(void)
@@ -867,6 +872,31 @@ int db_stats_series(struct arena *a, long long id, bool owner, const struct stat
     return DB_OK;
 }
 
+/* As STMT_STATS_TOP_*: each dimension's none value counts the total less the dimension's other values. */
+static void add_none(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
+                     struct stats_value *out, size_t *n)
+{
+    long long sum[VISIT_NDIMS] = {0};
+    for (int i = 0; i < nvisits; i++) {
+        const struct visit_row *v = &visits[i];
+        const struct stored *s = by_id(v->link_id);
+        bool mine = owner ? s && s->owner == id : v->link_id == id;
+        long long t = (long long)v->hour * 3600;
+        if (mine && t >= lo && t < hi)
+            sum[v->dim] += v->humans + (bots ? v->bots : 0);
+    }
+    for (int d = VISIT_DIM_TOTAL + 1; d < VISIT_NDIMS; d++) {
+        long long rest = sum[VISIT_DIM_TOTAL] - sum[d];
+        size_t e = 0;
+        while (e < *n && (out[e].dim != d || strcmp(out[e].value, visit_dim_none(d)) != 0))
+            e++;
+        if (rest > 0 && e == *n && *n < 20 * VISIT_NDIMS)
+            out[(*n)++] = (struct stats_value){d, arena_strdup(a, visit_dim_none(d)), 0};
+        if (rest > 0 && e < *n)
+            out[e].visits += rest;
+    }
+}
+
 int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
                  int hourly_days, struct stats_value **out, size_t *n)
 {
@@ -893,6 +923,7 @@ int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long l
         if (e < *n)
             (*out)[e].visits += k;
     }
+    add_none(a, id, owner, lo, hi, bots, *out, n);
     return DB_OK;
 }
 

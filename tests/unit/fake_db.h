@@ -40,8 +40,8 @@ void fake_db_reconnect(void);
 /* Calls to db_links_listen so far. */
 unsigned long fake_db_listens(void);
 
-/* Visits (humans and bots) written by db_visits_add for link_id (every hour), for one referrer host or, with
- * NULL, every host. */
+/* Visits (humans and bots) written by db_visits_add for link_id (every hour), for one referrer host ("" for
+ * none: the total less every host's, as the stats read it) or, with NULL, every host. */
 long long fake_db_visits(long long link_id, const char *host);
 /* Humans, or bots, of link_id in the rows of one dimension (db_links.h's enum visit_dim) for one value or,
  * with NULL, every value. */
