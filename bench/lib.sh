@@ -74,39 +74,41 @@ tree_mem() {
     awk -v n="${#pids[@]}" '$1 == "Rss:" { r += $2 } $1 == "Pss:" { p += $2 } END { printf "%d %d %d\n", r, p, n }'
 }
 
-# bench_visitors DIR: what many different people send, for the analytics cells. Writes DIR/visitors.mmdb, a
-# country database for 10.1.0.0/16 .. 10.8.0.0/16 (10.9.0.0/16 stays unknown), and DIR/visitors.txt, one
-# header set a line for fcgi_load -V: a User-Agent (browsers, phones, a tablet, link-preview fetchers and
-# crawlers), a Referer with a path or none, and a client address. 12 × 7 × 9 = 756 lines.
+# What many different people send, for the analytics cells: User-Agents (browsers, phones, a tablet,
+# link-preview fetchers and crawlers) and Referers with a path, or none.
+bench_uas=(
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15'
+  'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0'
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36'
+  'Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36'
+  'Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
+  'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)'
+  'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)'
+  'Mastodon/4.3.2 (http.rb/5.2.0; +https://mastodon.social/)'
+  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
+)
+bench_refs=(
+  '' ''
+  'https://news.example.org/2026/12/a-long-article-about-things?ref=home#comments'
+  'https://www.google.com/'
+  'https://t.co/AbCdEf123'
+  'https://mastodon.social/@someone/113456789012345678'
+  'https://www.reddit.com/r/selfhosted/comments/abc123/a_post_title/'
+)
+
+# bench_visitors DIR: the visitors for fcgi_load -V. Writes DIR/visitors.mmdb, a country database for
+# 10.1.0.0/16 .. 10.8.0.0/16 (10.9.0.0/16 stays unknown), and DIR/visitors.txt, one header set a line: a
+# User-Agent, a Referer or none, and a client address. 12 × 7 × 9 = 756 lines.
 bench_visitors() {
   local dir=$1 ua ref a
   perl "$(dirname "${BASH_SOURCE[0]}")/../tests/lib/make-mmdb.pl" "$dir/visitors.mmdb" \
     10.1.0.0/16=US 10.2.0.0/16=DE 10.3.0.0/16=FR 10.4.0.0/16=GB 10.5.0.0/16=JP 10.6.0.0/16=BR \
     10.7.0.0/16=IN 10.8.0.0/16=NL || return 1
-  local -a uas=(
-    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
-    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15'
-    'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
-    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0'
-    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
-    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36'
-    'Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36'
-    'Mozilla/5.0 (iPad; CPU OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1'
-    'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)'
-    'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)'
-    'Mastodon/4.3.2 (http.rb/5.2.0; +https://mastodon.social/)'
-    'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
-  )
-  local -a refs=(
-    '' ''
-    'https://news.example.org/2026/12/a-long-article-about-things?ref=home#comments'
-    'https://www.google.com/'
-    'https://t.co/AbCdEf123'
-    'https://mastodon.social/@someone/113456789012345678'
-    'https://www.reddit.com/r/selfhosted/comments/abc123/a_post_title/'
-  )
-  for ua in "${uas[@]}"; do
-    for ref in "${refs[@]}"; do
+  for ua in "${bench_uas[@]}"; do
+    for ref in "${bench_refs[@]}"; do
       for a in 1 2 3 4 5 6 7 8 9; do
         printf 'User-Agent: %s\tRemote-Addr: 10.%d.%d.%d' "$ua" "$a" $((RANDOM % 256)) $((1 + RANDOM % 254))
         [[ -z $ref ]] || printf '\tReferer: %s' "$ref"
@@ -114,6 +116,28 @@ bench_visitors() {
       done
     done
   done >"$dir/visitors.txt"
+}
+
+# bench_visitors_lua: the same User-Agents and Referers for wrk, as a Lua function visitor() that returns
+# the next request's headers (every pair in turn; through Caddy the client address is the loopback's).
+bench_visitors_lua() {
+  local x
+  echo 'local uas = {'
+  for x in "${bench_uas[@]}"; do printf '  "%s",\n' "$x"; done
+  echo '}'
+  echo 'local refs = {'
+  for x in "${bench_refs[@]}"; do printf '  "%s",\n' "$x"; done
+  cat <<'LUA'
+}
+local visits = 0
+local function visitor()
+  visits = visits + 1
+  local h = {["User-Agent"] = uas[visits % #uas + 1]}
+  local r = refs[math.floor(visits / #uas) % #refs + 1]
+  if r ~= "" then h["Referer"] = r end
+  return h
+end
+LUA
 }
 
 # bench_utm_paths IN OUT: each path of IN with one of four query strings (none, or UTM source, medium and

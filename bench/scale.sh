@@ -235,8 +235,10 @@ done = function(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout, e.status))
 end
 EOF
-# the Zipf sample, each thread from its own offset, in order (the order is already random)
+# the Zipf sample, each thread from its own offset, in order (the order is already random), each request
+# with the next of many visitors' User-Agents and Referers (bench/lib.sh), as the one-link cell
 zipf_head() {
+  bench_visitors_lua
   cat <<EOF
 local paths = {}
 for line in io.lines("$T/zipf.txt") do paths[#paths + 1] = line end
@@ -249,11 +251,16 @@ local i
 function request()
   if not i then i = (id * 48271) % #paths end
   i = i % #paths + 1
-  return wrk.format(nil, paths[i])
+  return wrk.format(nil, paths[i], visitor())
 end
 EOF
 }
 { zipf_head; cat "$T/done.lua"; } >"$T/zipf.lua"
+{
+  bench_visitors_lua
+  echo 'function request() return wrk.format(nil, "/popular", visitor()) end'
+  cat "$T/done.lua"
+} >"$T/one.lua"
 # the same, counting answers per wall-clock second (for the cold start)
 {
   zipf_head | sed 's/^function setup(thread)$/function setup_zipf(thread)/'
@@ -367,11 +374,11 @@ cell warm "$hop_url" "$T/zipf.lua" "$secs"
 for ((r = 1; r <= rounds; r++)); do
   say "round $r of $rounds: one link, Zipf"
   if ((r % 2)); then
-    cell one-link "$hop_url/popular" "$T/done.lua" "$secs"
+    cell one-link "$hop_url" "$T/one.lua" "$secs"
     cell zipf "$hop_url" "$T/zipf.lua" "$secs"
   else
     cell zipf "$hop_url" "$T/zipf.lua" "$secs"
-    cell one-link "$hop_url/popular" "$T/done.lua" "$secs"
+    cell one-link "$hop_url" "$T/one.lua" "$secs"
   fi
 done
 read -r hop_rss hop_pss hop_nproc <<<"$(tree_mem "$hop_pid")"
