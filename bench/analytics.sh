@@ -159,14 +159,16 @@ re_series_days='^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$
 # shellcheck disable=SC2016
 re_series_hours='^WITH p AS \(SELECT coalesce.*FROM owner_link_hours WHERE link_id = \$1'
 # shellcheck disable=SC2016
-re_top_link='^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1'
+re_top_link='^WITH src AS MATERIALIZED \(SELECT dim, value, humans, bots FROM visit_months WHERE link_id = \$1'
 # shellcheck disable=SC2016
 re_series_owner='^WITH p AS \(SELECT coalesce.*FROM owner_days WHERE owner_id = \$1 AND dim = 0 AND day < \(SELECT c\.day'
 # shellcheck disable=SC2016
 re_series_owner_hours='^WITH p AS \(SELECT coalesce.*FROM owner_hours WHERE owner_id = \$1'
 # shellcheck disable=SC2016
-re_top_owner='^SELECT dim, value, n FROM .*FROM owner_days WHERE owner_id = \$1'
+re_top_owner='^WITH src AS MATERIALIZED \(SELECT dim, value, humans, bots FROM owner_months WHERE owner_id = \$1'
 re_top_links='^WITH x AS \(SELECT t\.link_id'
+# the top lists' $6: each dimension's none value (db_links.h's visit_dim_none)
+none="'{\"\",\"\",unknown,bot,other,other,\"\",\"\",\"\"}'"
 # Europe/Paris: the range's ends an hour before UTC midnight (the winter offset; the run's dates are not
 # checked for summer time, so the top lists' edges may be two hours)
 paris_lo=$(TZ=Europe/Paris date -d "$from 00:00" +%s)
@@ -174,17 +176,17 @@ paris_hi=$(TZ=Europe/Paris date -d "$(date -u -d "$today + 1 day" +%F) 00:00" +%
 paris_mlo=$(TZ=Europe/Paris date -d "$(date -u -d "$today - 29 days" +%F) 00:00" +%s)
 figure "one link, a year of hourly data, per UTC day" 20 \
   "series|$re_series_days|$YEAR, '$from', NULL, '$today', NULL, NULL, 'UTC', false" \
-  "top lists|$re_top_link|$YEAR, $lo, $hi, false, 400"
+  "top lists|$re_top_link|$YEAR, $lo, $hi, false, 400, $none"
 figure "one link, a year of hourly data, per day of Europe/Paris" 20 \
   "series paris|$re_series_hours|$YEAR, '$from', NULL, '$today', NULL, NULL, 'Europe/Paris', false, 400" \
-  "top lists paris|$re_top_link|$YEAR, $paris_lo, $paris_hi, false, 400"
+  "top lists paris|$re_top_link|$YEAR, $paris_lo, $paris_hi, false, 400, $none"
 figure "GET /api/stats, owner of 10,001 links, last 30 UTC days" 100 \
   "owner series|$re_series_owner|$OWNER, NULL, NULL, NULL, NULL, NULL, 'UTC', false" \
-  "owner top lists|$re_top_owner|$OWNER, $month_lo, $hi, false, 400" \
+  "owner top lists|$re_top_owner|$OWNER, $month_lo, $hi, false, 400, $none" \
   "top links|$re_top_links|$OWNER, $month_lo, $hi, false, 400"
 figure "GET /api/stats, the same per day of Europe/Paris" 100 \
   "owner series paris|$re_series_owner_hours|$OWNER, NULL, NULL, NULL, NULL, NULL, 'Europe/Paris', false, 400" \
-  "owner top lists paris|$re_top_owner|$OWNER, $paris_mlo, $paris_hi, false, 400" \
+  "owner top lists paris|$re_top_owner|$OWNER, $paris_mlo, $paris_hi, false, 400, $none" \
   "top links paris|$re_top_links|$OWNER, $paris_mlo, $paris_hi, false, 400"
 for n in top_lists series_paris top_links top_links_paris; do
   echo "---- EXPLAIN (ANALYZE, BUFFERS): $n"

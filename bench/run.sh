@@ -381,7 +381,7 @@ re_list='ORDER BY l\.id DESC LIMIT \$3$'
 # shellcheck disable=SC2016 # $N are SQL parameters
 re_days='^WITH p AS \(SELECT coalesce.*FROM owner_link_hours WHERE link_id = \$1 AND bucket'
 # shellcheck disable=SC2016
-re_refs='^SELECT dim, value, n FROM .*FROM visit_days WHERE link_id = \$1 AND'
+re_refs='^WITH src AS MATERIALIZED \(SELECT dim, value, humans, bots FROM visit_months WHERE link_id = \$1 AND'
 
 {
   echo "\\set n random(1000001, $((1000000 + nlinks)))"
@@ -407,7 +407,8 @@ if [[ -n $key ]]; then
     stmt "$re_auth" :keyhash
     stmt "$re_get" :slug :owner 0
     stmt "$re_days" :linkid NULL NULL NULL NULL NULL "'UTC'" false 30
-    stmt "$re_refs" :linkid "extract(epoch FROM now())::bigint - 2592000" "extract(epoch FROM now())::bigint" false 30
+    stmt "$re_refs" :linkid "extract(epoch FROM now())::bigint - 2592000" "extract(epoch FROM now())::bigint" false 30 \
+      "'{\"\",\"\",unknown,bot,other,other,\"\",\"\",\"\"}'"
   } >"$T/pg-stats.sql"
 fi
 
@@ -469,7 +470,10 @@ if [[ -n $have_ext ]]; then
   )
 fi
 if [[ -n $hop_before ]]; then
-  cells+=("direct-redirect-popular-before|fcgi|hopb|$T/hopb.sock -p /popular|HOP_BIN_BEFORE redirect, one link, fcgi_load on its socket")
+  cells+=(
+    "direct-redirect-popular-before|fcgi|hopb|$T/hopb.sock -p /popular|HOP_BIN_BEFORE redirect, one link, fcgi_load on its socket"
+    "direct-spread-real-before|fcgireal|hopb|$T/hopb.sock -u $T/paths-real.txt|HOP_BIN_BEFORE redirect, $nlinks links at random, 756 visitors, UTM on 3 links in 4"
+  )
 fi
 if [[ -n $key ]]; then
   cells+=(
@@ -658,13 +662,31 @@ results=$T/results.tsv
 : >"$results"
 : >"$T/hop.notes"
 
-# Measure one cell once: the load, and the CPU every process spent meanwhile.
+# settle: until every pool that counts visits has written those it holds (5 s at most), so that a cell is
+# charged the PostgreSQL work of its own visits, not the next cell's
+settle() {
+  local i sock p
+  for ((i = 0; i < 50; i++)); do
+    p=0
+    for sock in "$T/hop.sock" "$T/hopb.sock" "$T/hopdom.sock"; do
+      [[ -S $sock ]] || continue
+      p=$((p + $({ "$hop" status --metrics --socket "$sock" 2>/dev/null || true; } |
+        awk '$1 == "hop_visits_pending" { n = $2 } END { print n + 0 }')))
+    done
+    ((p == 0)) && return 0
+    sleep 0.1
+  done
+}
+
+# Measure one cell once: the load, and the CPU every process spent meanwhile, the visits it made written.
 measure() {
   local cell=$1 round=$2 d=$3 name kind app what label before after line
   IFS='|' read -r name kind app what label <<<"$cell"
+  settle
   before=$(snapshot)
   line=$(run_load "$kind" "$what" "$d") || line=""
   sleep 0.2 # let the last requests' processes finish their accounting
+  settle
   after=$(snapshot)
   # keep hop's warnings and errors, drop the access lines so that the log stays small
   grep -v 'msg=access' "$T/hop.log" | head -n 200 | sed "s/^/[$name round $round] /" >>"$T/hop.notes" || true
