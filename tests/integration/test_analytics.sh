@@ -98,10 +98,15 @@ expect_json "stats: today's series bucket" '.series[-1] | "\(.humans) \(.bots)"'
 expect_json "stats: legacy days" '.days[-1].visits' 6
 expect_json "stats: legacy referrers" '.referrers | map("\(.host)=\(.visits)") | join(" ")' "=3 news.example.org=3"
 # every breakdown adds up to the total, its none value included (with bots, every list is under 20 values)
+lists='referrers countries devices browsers operating_systems utm_source utm_medium utm_campaign'
 req GET '/api/links/t1/stats?bots=true'
-for list in referrers countries devices browsers operating_systems utm_source utm_medium utm_campaign; do
+for list in $lists; do
   expect_eq "top.$list with bots adds up to humans and bots" "$(jq --arg l "$list" '[.top[$l][].visits] | add' <<<"$BODY")" 14
 done
+# the owner's lists too (t1 is the owner's only link with visits so far), from the owner's summaries
+req GET '/api/stats?bots=true'
+expect_eq "GET /api/stats: every top list with bots adds up to humans and bots" \
+  "$(jq -r --arg ls "$lists" '. as $b | [$ls | split(" ")[] as $l | [$b.top[$l][].visits] | add] | unique | map(tostring) | join(",")' <<<"$BODY")" 14
 # in the database, a dimension's none value has no row: rows only of values seen, never more than the total
 expect_eq "visit_counts: no row of a none value" "$(psql_q "SELECT count(*) FROM visit_counts
   WHERE (dim IN (1, 6, 7, 8) AND value = '') OR (dim = 2 AND value = 'unknown') OR (dim = 3 AND value = 'bot')
