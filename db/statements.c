@@ -85,8 +85,9 @@
 #define LAST_DAY_BEFORE_HORIZON                                                                              \
     "day = " DAY_HI " AND day < " HOURS_FROM("$5") " AND " FULL_HI " >= $2::bigint AND " FULL_HI " < $3::bigint"
 /* The dimensions of the top lists, the total's included (STATS_TOP's none values are taken from it), as a
- * list, not a range: with dim = ANY the index descends once per dimension straight to the buckets asked; with dim BETWEEN 1 AND 8 it read every bucket of those dimensions
- * (a year of a link's hours) to find the few of the partial days. */
+ * list, not a range: with dim = ANY the index descends once per dimension straight to the buckets asked;
+ * with dim BETWEEN 1 AND 8 it read every bucket of those dimensions (a year of a link's hours) to find the
+ * few of the partial days. */
 #define TOP_DIMS "dim = ANY ('{0,1,2,3,4,5,6,7,8}'::smallint[])"
 /* The first whole UTC month within [DAY_LO, DAY_HI) and the end of the last one (equal when none is whole):
  * the months between come from a month table, the days before and after them from a day table. */
