@@ -24,14 +24,15 @@ enum { MAX_STRIPES = 4096, LINE = 64 };
 struct header {
     size_t bytes, slot_size, nsets, nstripes;
     _Atomic uint64_t epoch;
-    _Atomic int64_t entries;
     _Atomic uint64_t evictions, repairs;
 };
 
 struct stripe {
     pthread_mutex_t mu;
     _Atomic uint64_t removes; /* bumped by every remove and clear: refuses puts stamped before */
-    _Atomic uint32_t used;    /* entries in its sets: a clear walks only the stripes that have some */
+    /* entries in its sets, changed only under mu (a repair counts them again): a clear walks only the
+     * stripes that have some, and the table's entries are their sum */
+    _Atomic uint32_t used;
 } __attribute__((aligned(LINE)));
 
 /* The header's fields are atomics read relaxed between the two reads of seq (free on x86 and arm64, and no
@@ -151,23 +152,25 @@ static void slot_free(struct slot *s)
 /* Frees an entry's slot and counts it gone; the caller holds its stripe. */
 static void entry_free(struct shmtable *t, size_t stripe, struct slot *s)
 {
-    if (atomic_load_explicit(&s->hash, memory_order_relaxed)) {
-        atomic_fetch_sub(&t->h.entries, 1);
+    if (atomic_load_explicit(&s->hash, memory_order_relaxed))
         atomic_fetch_sub(&stripes(t)[stripe].used, 1);
-    }
     slot_free(s);
 }
 
-/* A process died holding the stripe: every slot it guards that is odd was being written; free it. */
+/* A process died holding the stripe: every slot it guards that is odd was being written; free it. The
+ * stripe's entries are counted again: the dead process may have counted a slot it had not written yet. */
 static void stripe_repair(struct shmtable *t, size_t stripe)
 {
+    uint32_t used = 0;
     for (size_t set = stripe; set < t->h.nsets; set += t->h.nstripes) {
         for (int w = 0; w < SHMTABLE_WAYS; w++) {
             struct slot *s = slot_at(t, set, w);
             if (atomic_load_explicit(&s->seq, memory_order_relaxed) & 1)
-                entry_free(t, stripe, s);
+                slot_free(s);
+            used += atomic_load_explicit(&s->hash, memory_order_relaxed) != 0;
         }
     }
+    atomic_store(&stripes(t)[stripe].used, used);
     atomic_fetch_add(&t->h.repairs, 1);
 }
 
@@ -322,7 +325,6 @@ enum shmtable_put_rc shmtable_put(struct shmtable *t, const void *key, size_t kl
         if (evicted) {
             atomic_fetch_add(&t->h.evictions, 1);
         } else {
-            atomic_fetch_add(&t->h.entries, 1);
             atomic_fetch_add(&stripe_of(t, set)->used, 1);
         }
     }
@@ -375,13 +377,22 @@ void shmtable_new_epoch(struct shmtable *t)
     atomic_fetch_add_explicit(&t->h.epoch, 1, memory_order_release);
 }
 
+/* Every stripe's entries: each count is right whenever its stripe is not being written. */
+static long long entries(const struct shmtable *t)
+{
+    long long n = 0;
+    for (size_t i = 0; i < t->h.nstripes; i++)
+        n += atomic_load_explicit(&stripes(t)[i].used, memory_order_relaxed);
+    return n;
+}
+
 void shmtable_stats(const struct shmtable *t, struct shmtable_stats *out)
 {
     *out = (struct shmtable_stats){
         .slots = t->h.nsets * SHMTABLE_WAYS,
         .slot_size = t->h.slot_size,
         .bytes = t->h.bytes,
-        .entries = atomic_load(&t->h.entries),
+        .entries = entries(t),
         .evictions = atomic_load(&t->h.evictions),
         .repairs = atomic_load(&t->h.repairs),
     };
