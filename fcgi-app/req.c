@@ -49,12 +49,30 @@ bool req_id_valid(const char *s)
     return n > 0;
 }
 
+/* Each param's key length, so that a lookup compares lengths and reads the bytes of a key only when its
+ * length matches: behind Caddy a request has 30-odd params and a redirect looks up a dozen, which a
+ * strncmp of every param for each took about 2 % of a worker's CPU. */
+static void env_index(struct req *r)
+{
+    size_t n = 0;
+    while (r->env && r->env[n])
+        n++;
+    uint32_t *klen = arena_alloc(r->arena, (n ? n : 1) * sizeof(*klen));
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(r->env[i], '=');
+        size_t k = eq ? (size_t)(eq - r->env[i]) : SIZE_MAX;
+        klen[i] = k < UINT32_MAX ? (uint32_t)k : UINT32_MAX;
+    }
+    r->env_klen = klen;
+    r->nenv = n;
+}
+
 const char *req_env(const struct req *r, const char *name)
 {
     size_t n = strlen(name);
-    for (char **e = r->env; e && *e; e++) {
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
+    for (size_t i = 0; i < r->nenv; i++) {
+        if (r->env_klen[i] == n && memcmp(r->env[i], name, n) == 0)
+            return r->env[i] + n + 1;
     }
     return NULL;
 }
@@ -168,6 +186,7 @@ int req_init(struct req *r, struct arena *a, char **env, const char **detail)
     memset(r, 0, sizeof(*r));
     r->arena = a;
     r->env = env;
+    env_index(r);
     r->method = req_env(r, "REQUEST_METHOD");
     if (!r->method)
         r->method = "GET";

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct arena;
@@ -26,7 +27,9 @@ enum { REQ_ID_MAX = 128 };
 
 struct req {
     struct arena *arena;
-    char **env; /* FastCGI params as KEY=VALUE */
+    char **env;               /* FastCGI params as KEY=VALUE */
+    const uint32_t *env_klen; /* each param's KEY length (UINT32_MAX: no '='), made once by req_init */
+    size_t nenv;
     const char *method;
     char *path; /* percent-decoded, NUL-free */
     size_t path_len;

@@ -186,14 +186,18 @@ END_TEST
 START_TEST(env_lookup_exact_name)
 {
     struct req r;
-    init_ok(&r,
-            ENV("HTTP_HOSTNAME=no", "CONTENT_TYPE_X=no", "HTTP_HOST=sho.rt", "CONTENT_TYPE=a/b", "EMPTY="));
+    /* keys of the same length as the one asked, a param without '=', a value holding '=' */
+    init_ok(&r, ENV("HTTP_HOSTNAME=no", "CONTENT_TYPE_X=no", "HTTP_HOSX=no", "NOEQUALS", "HTTP_HOST=sho.rt",
+                    "CONTENT_TYPE=a/b", "EMPTY=", "Q=a=b"));
     ck_assert_str_eq(req_env(&r, "HTTP_HOST"), "sho.rt");
     ck_assert_str_eq(req_env(&r, "CONTENT_TYPE"), "a/b");
     ck_assert_str_eq(req_env(&r, "EMPTY"), "");
+    ck_assert_str_eq(req_env(&r, "Q"), "a=b");
     ck_assert_ptr_null(req_env(&r, "HTTP_HOS"));
     ck_assert_ptr_null(req_env(&r, "HTTP"));
     ck_assert_ptr_null(req_env(&r, "MISSING"));
+    ck_assert_ptr_null(req_env(&r, "NOEQUALS"));
+    ck_assert_ptr_null(req_env(&r, "Q=a"));
 }
 END_TEST
 
