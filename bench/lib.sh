@@ -74,6 +74,24 @@ tree_mem() {
     awk -v n="${#pids[@]}" '$1 == "Rss:" { r += $2 } $1 == "Pss:" { p += $2 } END { printf "%d %d %d\n", r, p, n }'
 }
 
+# bench_settle HOP SOCKET...: until every pool listening on one of the sockets (those that exist) holds no
+# visit it has not written (hop_visits_pending, asked with HOP status), 5 s at most, so that a cell is charged
+# the PostgreSQL work of its own visits, not the next cell's.
+bench_settle() {
+  local hop=$1 i sock p
+  shift
+  for ((i = 0; i < 50; i++)); do
+    p=0
+    for sock in "$@"; do
+      [[ -S $sock ]] || continue
+      p=$((p + $({ "$hop" status --metrics --socket "$sock" 2>/dev/null || true; } |
+        awk '$1 == "hop_visits_pending" { n = $2 } END { print n + 0 }')))
+    done
+    ((p == 0)) && return 0
+    sleep 0.1
+  done
+}
+
 # What many different people send, for the analytics cells: User-Agents (browsers, phones, a tablet,
 # link-preview fetchers and crawlers) and Referers with a path, or none.
 bench_uas=(

@@ -662,21 +662,8 @@ results=$T/results.tsv
 : >"$results"
 : >"$T/hop.notes"
 
-# settle: until every pool that counts visits has written those it holds (5 s at most), so that a cell is
-# charged the PostgreSQL work of its own visits, not the next cell's
-settle() {
-  local i sock p
-  for ((i = 0; i < 50; i++)); do
-    p=0
-    for sock in "$T/hop.sock" "$T/hopb.sock" "$T/hopdom.sock"; do
-      [[ -S $sock ]] || continue
-      p=$((p + $({ "$hop" status --metrics --socket "$sock" 2>/dev/null || true; } |
-        awk '$1 == "hop_visits_pending" { n = $2 } END { print n + 0 }')))
-    done
-    ((p == 0)) && return 0
-    sleep 0.1
-  done
-}
+# settle: the counting pools' visits written (bench_settle)
+settle() { bench_settle "$hop" "$T/hop.sock" "$T/hopb.sock" "$T/hopdom.sock"; }
 
 # Measure one cell once: the load, and the CPU every process spent meanwhile, the visits it made written.
 measure() {

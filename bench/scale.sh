@@ -335,19 +335,8 @@ results=$T/results.tsv
 metric() {
   { "$hop" status --metrics --socket "$1" 2>/dev/null || true; } | awk -v s="$2" 'index($0, s) == 1 && !n++ { print $NF }'
 }
-# settle: until every running pool has written the visits it holds (5 s at most), so that each cell is
-# charged the PostgreSQL work of its own visits, not the next cell
-settle() {
-  local i sock p
-  for ((i = 0; i < 50; i++)); do
-    p=0
-    for sock in "$T/hop.sock" "$T/pgb.sock"; do
-      [[ -S $sock ]] && p=$((p + $(metric "$sock" hop_visits_pending | awk '{ print $1 + 0 } END { if (!NR) print 0 }')))
-    done
-    ((p == 0)) && return 0
-    sleep 0.1
-  done
-}
+# settle: every running pool's visits written (bench_settle)
+settle() { bench_settle "$hop" "$T/hop.sock" "$T/pgb.sock"; }
 # lookups: the direct pool's redirects answered from PostgreSQL so far (the link table's misses)
 lookups() { metric "$T/hop.sock" 'hop_redirects_total{source="postgres"}' | awk '{ print $1 + 0 } END { if (!NR) print 0 }'; }
 # cell NAME URL SCRIPT SECONDS [POOL_PID]: one wrk run; appends "name requests seconds p50 p99 errors caddy_us
