@@ -872,29 +872,19 @@ int db_stats_series(struct arena *a, long long id, bool owner, const struct stat
     return DB_OK;
 }
 
-/* As STMT_STATS_TOP_*: each dimension's none value counts the total less the dimension's other values. */
-static void add_none(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
-                     struct stats_value *out, size_t *n)
+/* k visits to the entry of (dim, value), made when new and there is room. */
+static void top_add(struct arena *a, struct stats_value *out, size_t *n, int dim, const char *value,
+                    long long k)
 {
-    long long sum[VISIT_NDIMS] = {0};
-    for (int i = 0; i < nvisits; i++) {
-        const struct visit_row *v = &visits[i];
-        const struct stored *s = by_id(v->link_id);
-        bool mine = owner ? s && s->owner == id : v->link_id == id;
-        long long t = (long long)v->hour * 3600;
-        if (mine && t >= lo && t < hi)
-            sum[v->dim] += v->humans + (bots ? v->bots : 0);
-    }
-    for (int d = VISIT_DIM_TOTAL + 1; d < VISIT_NDIMS; d++) {
-        long long rest = sum[VISIT_DIM_TOTAL] - sum[d];
-        size_t e = 0;
-        while (e < *n && (out[e].dim != d || strcmp(out[e].value, visit_dim_none(d)) != 0))
-            e++;
-        if (rest > 0 && e == *n && *n < 20 * VISIT_NDIMS)
-            out[(*n)++] = (struct stats_value){d, arena_strdup(a, visit_dim_none(d)), 0};
-        if (rest > 0 && e < *n)
-            out[e].visits += rest;
-    }
+    if (k <= 0)
+        return;
+    size_t e = 0;
+    while (e < *n && (out[e].dim != dim || strcmp(out[e].value, value) != 0))
+        e++;
+    if (e == *n && *n < 20 * VISIT_NDIMS)
+        out[(*n)++] = (struct stats_value){dim, arena_strdup(a, value), 0};
+    if (e < *n)
+        out[e].visits += k;
 }
 
 int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long long hi, bool bots,
@@ -907,23 +897,22 @@ int db_stats_top(struct arena *a, long long id, bool owner, long long lo, long l
     /* one entry per (dimension, value), in the order first seen: tests use few values */
     *n = 0;
     *out = arena_alloc(a, sizeof(**out) * 20 * VISIT_NDIMS);
+    long long sum[VISIT_NDIMS] = {0};
     for (int i = 0; i < nvisits; i++) {
         const struct visit_row *v = &visits[i];
         const struct stored *s = by_id(v->link_id);
         bool mine = owner ? s && s->owner == id : v->link_id == id;
         long long t = (long long)v->hour * 3600;
-        long long k = v->humans + (bots ? v->bots : 0);
-        if (!mine || v->dim == VISIT_DIM_TOTAL || t < lo || t >= hi || k == 0)
+        if (!mine || t < lo || t >= hi)
             continue;
-        size_t e = 0;
-        while (e < *n && ((*out)[e].dim != v->dim || strcmp((*out)[e].value, v->value) != 0))
-            e++;
-        if (e == *n && *n < 20 * VISIT_NDIMS)
-            (*out)[(*n)++] = (struct stats_value){v->dim, arena_strdup(a, v->value), 0};
-        if (e < *n)
-            (*out)[e].visits += k;
+        long long k = v->humans + (bots ? v->bots : 0);
+        sum[v->dim] += k;
+        if (v->dim != VISIT_DIM_TOTAL)
+            top_add(a, *out, n, v->dim, v->value, k);
     }
-    add_none(a, id, owner, lo, hi, bots, *out, n);
+    /* as STMT_STATS_TOP_*: each dimension's none value counts the total less the dimension's other values */
+    for (int d = VISIT_DIM_TOTAL + 1; d < VISIT_NDIMS; d++)
+        top_add(a, *out, n, d, visit_dim_none(d), sum[VISIT_DIM_TOTAL] - sum[d]);
     return DB_OK;
 }
 
