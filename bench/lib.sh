@@ -75,12 +75,13 @@ tree_mem() {
 }
 
 # bench_settle HOP SOCKET...: until every pool listening on one of the sockets (those that exist) holds no
-# visit it has not written (hop_visits_pending, asked with HOP status), 5 s at most, so that a cell is charged
-# the PostgreSQL work of its own visits, not the next cell's.
+# visit that is not in the counters yet (hop_visits_pending, asked with HOP status: the master's window
+# included, whose parts go one a tick once the load stops), 30 s at most, so that a cell is charged the
+# PostgreSQL work of its own visits, not the next cell's.
 bench_settle() {
   local hop=$1 i sock p
   shift
-  for ((i = 0; i < 50; i++)); do
+  for ((i = 0; i < 300; i++)); do
     p=0
     for sock in "$@"; do
       [[ -S $sock ]] || continue

@@ -379,6 +379,164 @@ int db_visits_result(bool wait)
     return rc == DB_BUSY ? DB_BUSY : visits_rc(res, rc);
 }
 
+/* A bytea parameter in text form: \x and the bytes in hex. */
+static void bytea_hex(struct buf *b, const unsigned char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_adds(b, "\\x");
+    for (size_t i = 0; i < n; i++) {
+        buf_addc(b, hex[p[i] >> 4]);
+        buf_addc(b, hex[p[i] & 15]);
+    }
+}
+
+/* STMT_VISITS_LOG's parameters, in a's memory. */
+static void log_params(const struct visit_rows *vb, const unsigned char *enc, size_t enc_len, const int *off,
+                       const int *len, int nparts, long long writer, struct arena *a, char batch[24],
+                       char wid[24], const char *params[6])
+{
+    struct buf data, offs, lens, forget;
+    buf_init(&data, a, 2 * enc_len + 8);
+    buf_init(&offs, a, 256);
+    buf_init(&lens, a, 256);
+    buf_init(&forget, a, 1024);
+    bytea_hex(&data, enc, enc_len);
+    array_int(&offs, off, (size_t)nparts);
+    array_int(&lens, len, (size_t)nparts);
+    array_ll(&forget, vb->forget, vb->nforget);
+    snprintf(batch, 24, "%lld", vb->batch_id);
+    snprintf(wid, 24, "%lld", writer);
+    const char *p[] = {batch, buf_str(&data), buf_str(&offs), buf_str(&lens), buf_str(&forget), wid};
+    memcpy(params, p, sizeof(p));
+}
+
+/* STMT_VISITS_LOG sent (its answer from db_visits_result) or run: its db_rc, DB_CONFLICT when run and the
+ * batch was there already. */
+static int log_run(const struct visit_rows *b, const struct visit_log_enc *e, bool send)
+{
+    struct arena *a = arena_new(2 * e->size + 4096);
+    char batch[24], wid[24];
+    const char *params[6];
+    log_params(b, e->data, e->size, e->off, e->len, e->nparts, e->writer, a, batch, wid, params);
+    int rc;
+    PGresult *res = NULL;
+    if (send)
+        rc = db_send(STMT_VISITS_LOG, params);
+    else
+        res = db_run(STMT_VISITS_LOG, params, &rc);
+    arena_free(a);
+    return send ? rc : visits_rc(res, rc);
+}
+
+int db_visits_log_send(const struct visit_rows *b, const struct visit_log_enc *e)
+{
+    return log_run(b, e, true);
+}
+
+int db_visits_log_add(const struct visit_rows *b, const struct visit_log_enc *e)
+{
+    return log_run(b, e, false);
+}
+
+int db_visits_writer(long long writer)
+{
+    char w[NUM_TEXT];
+    const char *params[] = {num_text(w, writer)};
+    return one_row(STMT_VISITS_WRITER, params, true);
+}
+
+/* STMT_VISITS_APPLY runs with send or waits: its db_rc. */
+static int apply_run(int part, const struct visit_rows *rows, const long long *ids, size_t nids, bool send)
+{
+    struct arena *a = arena_new(64 * 1024);
+    char batch[24], p[16];
+    const char *params[8];
+    visit_params(rows, a, batch, params);
+    struct buf idl;
+    buf_init(&idl, a, 1024);
+    array_ll(&idl, ids, nids);
+    snprintf(p, sizeof(p), "%d", part);
+    params[6] = buf_str(&idl);
+    params[7] = p;
+    int rc;
+    if (send)
+        rc = db_send(STMT_VISITS_APPLY, params);
+    else
+        PQclear(db_run(STMT_VISITS_APPLY, params, &rc));
+    arena_free(a);
+    return rc;
+}
+
+int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+{
+    return apply_run(part, rows, ids, nids, false);
+}
+
+int db_visits_apply_send(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+{
+    return apply_run(part, rows, ids, nids, true);
+}
+
+int db_visits_apply_result(bool wait)
+{
+    int rc;
+    PGresult *res = db_result(wait, &rc);
+    PQclear(res);
+    return rc;
+}
+
+/* fn for every row of a result of (id, part, data) or, part given, (id, data). */
+static int log_rows(PGresult *res, int part, db_log_row_fn fn, void *ctx)
+{
+    int cols = part < 0 ? 3 : 2;
+    if (PQnfields(res) != cols) {
+        PQclear(res);
+        return DB_ERROR;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        size_t n = 0;
+        unsigned char *d = PQunescapeBytea((const unsigned char *)PQgetvalue(res, i, cols - 1), &n);
+        if (!d)
+            continue;
+        fn(ctx, atoll(PQgetvalue(res, i, 0)), part < 0 ? atoi(PQgetvalue(res, i, 1)) : part, d, n);
+        PQfreemem(d);
+    }
+    PQclear(res);
+    return DB_OK;
+}
+
+int db_visits_log_read(int part, const long long *ids, size_t nids, db_log_row_fn fn, void *ctx)
+{
+    struct arena *a = arena_new(4096);
+    struct buf idl;
+    buf_init(&idl, a, 1024);
+    array_ll(&idl, ids, nids);
+    char p[16];
+    snprintf(p, sizeof(p), "%d", part);
+    const char *params[] = {p, buf_str(&idl)};
+    int rc;
+    PGresult *res = db_run(STMT_VISITS_LOG_READ, params, &rc);
+    arena_free(a);
+    return res ? log_rows(res, part, fn, ctx) : rc;
+}
+
+int db_visits_orphans(long long age_ms, const long long *ids, size_t nids, int limit, db_log_row_fn fn,
+                      void *ctx)
+{
+    struct arena *a = arena_new(4096);
+    struct buf idl;
+    buf_init(&idl, a, 1024);
+    array_ll(&idl, ids, nids);
+    char age[24], lim[16];
+    snprintf(age, sizeof(age), "%lld", age_ms);
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *params[] = {age, buf_str(&idl), lim};
+    int rc;
+    PGresult *res = db_run(STMT_VISITS_ORPHANS, params, &rc);
+    arena_free(a);
+    return res ? log_rows(res, -1, fn, ctx) : rc;
+}
+
 int db_visits_spool_id(char out[37])
 {
     int rc;

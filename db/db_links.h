@@ -156,6 +156,35 @@ int db_visits_add(const struct visit_rows *b);
 int db_visits_send(const struct visit_rows *b);
 /* db_visits_add's answer to the batch sent: DB_BUSY while it has not arrived (wait false). */
 int db_visits_result(bool wait);
+/* With the master's window (HOP_VISITS_WINDOW_MS, migration 0021): a batch written to the log instead of the
+ * counters (b for its id and the ids to forget), in parts: data holds the parts' encodings one after the
+ * other, off and len say where each is (nparts of them), writer is the master's (db_visits_writer).
+ * Answered by db_visits_result as db_visits_send's batch is. */
+struct visit_log_enc {
+    const unsigned char *data;
+    size_t size;
+    const int *off, *len;
+    int nparts;
+    long long writer;
+};
+int db_visits_log_send(const struct visit_rows *b, const struct visit_log_enc *e);
+int db_visits_log_add(const struct visit_rows *b, const struct visit_log_enc *e);
+/* Holds writer as a session advisory lock on this connection: DB_OK, DB_NOT_FOUND when another session
+ * holds it, or a failure. */
+int db_visits_writer(long long writer);
+/* A part's sum added to the counters with the log rows it sums (ids) taken out, in one statement: DB_OK,
+ * else nothing was done (DB_ERROR too when a log row was gone) or, the connection lost, it is unknown. */
+int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids);
+/* The same sent without waiting, as db_visits_send; its answer from db_visits_apply_result (DB_BUSY while it
+ * has not arrived). */
+int db_visits_apply_send(int part, const struct visit_rows *rows, const long long *ids, size_t nids);
+int db_visits_apply_result(bool wait);
+/* Calls fn for each log row of part among ids still there (a failed apply's part is rebuilt from them), or
+ * with age_ms > 0 (part ignored), for up to limit rows older than that which none of ids names. */
+typedef void (*db_log_row_fn)(void *ctx, long long id, int part, const unsigned char *data, size_t len);
+int db_visits_log_read(int part, const long long *ids, size_t nids, db_log_row_fn fn, void *ctx);
+int db_visits_orphans(long long age_ms, const long long *ids, size_t nids, int limit, db_log_row_fn fn,
+                      void *ctx);
 /* The database's spool identity (migration 0013), 36 characters and a NUL: DB_OK or a failure. */
 int db_visits_spool_id(char out[37]);
 /* Closes the UTC days that ended by the database's clock: their hours added to the day, month and span

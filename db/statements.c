@@ -430,6 +430,58 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots) "
          "SELECT count(*) FROM batch",
          8, STMT_APP},
+    /* One batch into the log (0021) instead of the counters, with HOP_VISITS_WINDOW_MS: $1 the batch's id,
+     * recorded in visit_batches as STMT_VISITS_ADD records it (a batch sent again adds nothing), $2 its
+     * parts' encodings one after the other, $3 and $4 where each part's starts (0-based) and its length,
+     * part by part (0 for a part it has no rows of); $5 as STMT_VISITS_ADD's $8; $6 the master's writer id
+     * (STMT_VISITS_WRITER). */
+    [STMT_VISITS_LOG] =
+        {"visits_log",
+         "WITH batch AS (INSERT INTO visit_batches (id) VALUES ($1::bigint) ON CONFLICT (id) DO NOTHING "
+         "RETURNING id), "
+         "confirmed AS (DELETE FROM visit_batches WHERE id = ANY($5::bigint[]) AND id <> $1::bigint), "
+         "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days'), "
+         "logged AS (INSERT INTO visit_log (id, part, writer, data) "
+         "SELECT b.id, t.p - 1, $6::bigint, substring($2::bytea FROM t.o + 1 FOR t.n) "
+         "FROM batch b, unnest($3::int[], $4::int[]) WITH ORDINALITY AS t(o, n, p) WHERE t.n > 0) "
+         "SELECT count(*) FROM batch",
+         6, STMT_APP},
+    /* A part's sum ($1..$6 as STMT_VISITS_ADD's) added to the counters, and the log rows it sums ($7, of
+     * part $8) deleted, in one statement: visit_log_take undoes it all when one of them is gone. */
+    [STMT_VISITS_APPLY] =
+        {"visits_apply",
+         "WITH taken AS (SELECT visit_log_take($7::bigint[], $8::int) AS n), "
+         "added AS (INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
+         "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
+         "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
+         "AS u(id, hour, dim, value, h, b) JOIN links ON links.id = u.id "
+         "WHERE (SELECT n FROM taken) >= 0 "
+         "GROUP BY u.id, u.dim, u.hour, u.value "
+         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
+         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots) "
+         "SELECT n FROM taken",
+         8, STMT_APP},
+    /* The log rows of part $1 among ids $2 that are still there: a master rebuilds a part's sum from them
+     * after its statement failed. */
+    [STMT_VISITS_LOG_READ] =
+        {"visits_log_read", "SELECT id, data FROM visit_log WHERE part = $1::int AND id = ANY($2::bigint[])",
+         2, STMT_APP},
+    /* Log rows that none of ids $2 (the master's own) names, whose writer holds no advisory lock (its master
+     * is gone: its connection would hold it) and that are older than 2 s, or older than $1 ms whatever their
+     * writer (a master alive but stuck). At most $3. */
+    [STMT_VISITS_ORPHANS] =
+        {"visits_orphans",
+         "SELECT l.id, l.part, l.data FROM visit_log l "
+         "WHERE NOT (l.id = ANY($2::bigint[])) AND (l.written_at < now() - $1::bigint * interval '1 "
+         "millisecond' "
+         "OR (l.written_at < now() - interval '2 seconds' AND NOT EXISTS (SELECT 1 FROM pg_locks k "
+         "WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1 "
+         "AND ((k.classid::bigint << 32) | k.objid::bigint) = l.writer))) "
+         "ORDER BY l.written_at, l.id, l.part LIMIT $3::int",
+         3, STMT_APP},
+    /* The master's writer id ($1) held for as long as its connection lives (taken again after a reconnect):
+     * whether a log row's master is alive. */
+    [STMT_VISITS_WRITER] = {"visits_writer", "SELECT pg_try_advisory_lock($1::bigint)", 1, STMT_APP},
     /* The hours of days that ended more than $1 days ago are dropped, the link's, the owner's and the owner's
      * per link (owner_link_hours), in one statement, if those days are closed: the day tables hold them, and
      * readers take days from them before that cut and hours after it, so they see each visit once. */

@@ -23,11 +23,17 @@ struct app_config {
     /* HOP_VISITS_WRITE_MS: between the master's batches of visit counts (default 500; 0 before config_load,
      * as in unit tests: every flush writes) */
     int visits_write_ms;
-    int test_lost_answers; /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
+    /* HOP_VISITS_WINDOW_MS: the longest a logged visit waits before the master adds it to the counters
+     * (migration 0021; default 60000, less while PostgreSQL is idle); 0 (also before config_load): batches go
+     * straight to the counters */
+    int visits_window_ms;
+    long long visits_window_bytes; /* HOP_VISITS_WINDOW_KB: the window's bound, default 65536 */
+    int test_lost_answers;         /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
 };
 
 /* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB, HOP_CORS_ORIGINS and the spool's
- * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB, HOP_VISITS_WRITE_MS): 0, or -1 with the reason
+ * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB, HOP_VISITS_WRITE_MS, HOP_VISITS_WINDOW_MS,
+ * HOP_VISITS_WINDOW_KB): 0, or -1 with the reason
  * printed on stderr. Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */

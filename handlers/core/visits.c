@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ua.h"
+#include "visit_window.h"
 #include "visits_spool.h"
 #include "xalloc.h"
 
@@ -44,6 +45,21 @@ enum {
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
     CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
+    /* The window (HOP_VISITS_WINDOW_MS): a part is added to the counters when its oldest rows are this old
+     * at least, and at most the window; in between, APPLY_SHARE times as long as its last statement took
+     * for every part, so that adding the parts takes about 1/APPLY_SHARE of the time whatever the load. */
+    WINDOW_MIN_MS = 250,
+    APPLY_SHARE = 20,
+    /* no visit came for this long: every part goes to the counters at once, so that a burst of visits is
+     * in the stats soon after it ends, not a window later */
+    WINDOW_IDLE_MS = 1000,
+    /* log rows of masters that died (their writer's lock is gone), or of any master once older than three
+     * windows and ADOPT_MARGIN_MS (a live master adds its own within one): looked for every ADOPT_EVERY_MS
+     * (or window, if shorter), ADOPT_LIMIT at a time */
+    ADOPT_EVERY_MS = 5 * 1000,
+    ADOPT_LIMIT = 64,
+    ADOPT_MARGIN_MS = 1000,
+    WINDOW_ROW_BYTES = 104, /* a window row and its share of the index, for HOP_VISITS_WINDOW_KB */
 };
 
 /* Compared and hashed bytewise: every key is zeroed before it is filled. */
@@ -113,9 +129,22 @@ static size_t nforget;
 static char db_id[37];   /* the database's spool identity, "" until read */
 static int lost_answers; /* the test seam: answers to throw away (HOP_TEST_VISITS_LOST_ANSWERS) */
 static unsigned long long dropped_total;
+/* The window (visit_window.h), with HOP_VISITS_WINDOW_MS: batches go to the log, and their sum, part by part,
+ * to the counters. A part whose statement failed is rebuilt from its log rows that are left. */
+static bool windowed;
+static bool rebuild[VWIN_PARTS];
+static long long apply_took_ms[VWIN_PARTS];
+static long long adopt_ms; /* the next look for log rows of masters that died */
+static int applying = -1;  /* the part whose statement is in flight (instead of a batch), or -1 */
+static long long apply_sent_ms;
+static long long visit_seen_ms;      /* when the last drain found visits */
+static long long writer_id;          /* this master's, in its log rows and held as an advisory lock */
+static unsigned long writer_gen;     /* the connection (db_generation) that holds it, 0: none */
+static long long unreadable_ids[64]; /* log rows that could not be read: logged once, then passed over */
+static size_t nunreadable;
 static int m_counted = -1, m_written = -1, m_pending = -1, m_dropped = -1;
 static int m_spooled = -1, m_replayed = -1, m_repeated = -1, m_spool_files = -1, m_spool_bytes = -1,
-           m_spool_visits = -1;
+           m_spool_visits = -1, m_window = -1, m_applied = -1, m_adopted = -1;
 
 static int define_metrics(void)
 {
@@ -123,9 +152,16 @@ static int define_metrics(void)
                                "Visits the workers counted into shared memory.");
     m_written = metrics_define("hop_visits_written_total", NULL, METRICS_COUNTER,
                                "Visits the master wrote to PostgreSQL.");
-    m_pending = metrics_define(
-        "hop_visits_pending", NULL, METRICS_GAUGE,
-        "Visits the master holds that are not written yet (they grow while PostgreSQL is away).");
+    m_pending = metrics_define("hop_visits_pending", NULL, METRICS_GAUGE,
+                               "Visits the master holds that are not in the counters yet: not written (they "
+                               "grow while PostgreSQL is away) or in its window (hop_visits_window).");
+    m_window = metrics_define("hop_visits_window", NULL, METRICS_GAUGE,
+                              "Visits written to the log that the master has not added to the counters yet "
+                              "(HOP_VISITS_WINDOW_MS).");
+    m_applied = metrics_define("hop_visits_applied_total", NULL, METRICS_COUNTER,
+                               "Visits the master added to the counters from its window.");
+    m_adopted = metrics_define("hop_visits_adopted_total", NULL, METRICS_COUNTER,
+                               "Visits of log rows a master that died left, taken into this one's window.");
     m_dropped = metrics_define("hop_visits_dropped_total", NULL, METRICS_COUNTER,
                                "Visits lost: a worker's table was full, the master's memory bound and the "
                                "spool were full or the spool unwritable, or a spool file was unreadable.");
@@ -186,6 +222,9 @@ int visits_init(int n)
     sums = xmalloc(agg_slots * sizeof(*sums));
     sum_index = xcalloc(agg_index, sizeof(*sum_index));
     lost_answers = cfg->test_lost_answers;
+    windowed = cfg->visits_window_ms > 0;
+    if (windowed)
+        vwin_init((size_t)cfg->visits_window_bytes / WINDOW_ROW_BYTES);
     if (cfg->spool_dir)
         vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
     return define_metrics();
@@ -339,20 +378,11 @@ struct rows_index {
     size_t mask;
 };
 
-static uint64_t row_hash(long long link_id, int hour, int dim, const char *value)
-{
-    uint64_t h =
-        ((uint64_t)link_id * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(uint32_t)hour << 8) ^ (uint64_t)dim;
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ULL;
-    return h ^ (h >> 29);
-}
-
 /* Adds count visits of one dimension's value to the rows: to the row of that key if there is one. */
 static void row_add(struct visit_rows *b, struct rows_index *ix, const struct key *key, int dim,
                     const char *value, bool bot, long long count)
 {
-    size_t i = row_hash(key->link_id, key->hour, dim, value) & ix->mask;
+    size_t i = vwin_row_hash(key->link_id, key->hour, dim, value) & ix->mask;
     for (; ix->slot[i]; i = (i + 1) & ix->mask) {
         size_t k = ix->slot[i] - 1;
         if (b->link_id[k] == key->link_id && b->hour[k] == key->hour && b->dim[k] == dim &&
@@ -451,15 +481,402 @@ static int answered(int rc, long long id)
     return rc;
 }
 
+/* ---- the window (HOP_VISITS_WINDOW_MS) ---- */
+
+/* Part's statement answered (rc, after took_ms): its sum is in the counters, or the part is rebuilt from
+ * what is left of its log rows (the statement may have committed). */
+static void window_done(int part, int rc, long long took_ms)
+{
+    if (rc != DB_OK) {
+        rebuild[part] = true;
+        return;
+    }
+    apply_took_ms[part] = took_ms;
+    metrics_add(m_applied, (unsigned long long)vwin_part_visits(part));
+    vwin_clear(part);
+}
+
+/* Adds part's sum to the counters, its log rows taken out in the same statement, and waits: 0, or -1. */
+static int window_apply(int part)
+{
+    size_t nids;
+    const long long *ids = vwin_ids(part, &nids);
+    if (nids == 0)
+        return 0;
+    long long t0 = clock_ms();
+    struct visit_rows r;
+    vwin_rows(part, &r);
+    int rc = db_visits_apply(part, &r, ids, nids);
+    vwin_rows_free(&r);
+    window_done(part, rc, clock_ms() - t0);
+    return rc == DB_OK ? 0 : -1;
+}
+
+/* The same without waiting (land gives the answer), so that the workers' tables are drained meanwhile
+ * however long PostgreSQL takes: 0 when sent. */
+static int window_send(int part)
+{
+    size_t nids;
+    const long long *ids = vwin_ids(part, &nids);
+    struct visit_rows r;
+    vwin_rows(part, &r);
+    int rc = db_visits_apply_send(part, &r, ids, nids);
+    vwin_rows_free(&r);
+    if (rc != DB_OK) {
+        rebuild[part] = true;
+        return -1;
+    }
+    applying = part;
+    apply_sent_ms = clock_ms();
+    return 0;
+}
+
+/* ---- log rows: a batch's sums of one part, each as its link id (8 bytes), hour (4), count (8), bot, device,
+ * browser and OS (1 each), country (2, zeros for none), then the referrer host and each UTM value as its
+ * length (1) and bytes; integers little-endian. Read back field by field: another master may have written
+ * them. */
+
+enum { SUM_FIXED = 8 + 4 + 8 + 4 + 2 };
+
+static unsigned char *put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        *p++ = (unsigned char)(v >> (8 * i));
+    return p;
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static unsigned char *put_text(unsigned char *w, const char *t)
+{
+    size_t l = strnlen(t, VISITS_VALUE_MAX);
+    *w++ = (unsigned char)l;
+    memcpy(w, t, l);
+    return w + l;
+}
+
+static int get_text(const unsigned char *d, size_t len, size_t *o, char out[VISITS_VALUE_MAX + 1])
+{
+    if (*o >= len)
+        return -1;
+    size_t l = d[*o];
+    if (l > VISITS_VALUE_MAX || len - *o - 1 < l || memchr(d + *o + 1, '\0', l))
+        return -1;
+    memcpy(out, d + *o + 1, l);
+    out[l] = '\0';
+    *o += 1 + l;
+    return 0;
+}
+
+static size_t sum_size(const struct sum *s)
+{
+    size_t n = SUM_FIXED + 1 + strnlen(s->key.v.host, VISITS_VALUE_MAX);
+    for (int u = 0; u < VISITS_NUTM; u++)
+        n += 1 + strnlen(s->key.v.utm[u], VISITS_VALUE_MAX);
+    return n;
+}
+
+/* n sums as log rows, part by part, in a new buffer (*out, the caller frees it): part p's at off[p], len[p]
+ * bytes long. Returns the size. */
+static size_t log_encode(const struct sum *rows, size_t n, unsigned char **out, int off[VWIN_PARTS],
+                         int len[VWIN_PARTS])
+{
+    size_t size[VWIN_PARTS] = {0}, at[VWIN_PARTS], total = 0;
+    for (size_t k = 0; k < n; k++)
+        size[vwin_part_of(rows[k].key.link_id)] += sum_size(&rows[k]);
+    for (int p = 0; p < VWIN_PARTS; p++) {
+        off[p] = (int)total;
+        len[p] = (int)size[p];
+        at[p] = total;
+        total += size[p];
+    }
+    unsigned char *buf = xmalloc(total ? total : 1);
+    for (size_t k = 0; k < n; k++) {
+        const struct key *key = &rows[k].key;
+        int p = vwin_part_of(key->link_id);
+        unsigned char *w = buf + at[p];
+        w = put_le(w, (uint64_t)key->link_id, 8);
+        w = put_le(w, (uint32_t)key->hour, 4);
+        w = put_le(w, (uint64_t)rows[k].count, 8);
+        *w++ = key->v.bot;
+        *w++ = key->v.device;
+        *w++ = key->v.browser;
+        *w++ = key->v.os;
+        *w++ = (unsigned char)key->v.country[0];
+        *w++ = key->v.country[0] ? (unsigned char)key->v.country[1] : 0;
+        w = put_text(w, key->v.host);
+        for (int u = 0; u < VISITS_NUTM; u++)
+            w = put_text(w, key->v.utm[u]);
+        at[p] = (size_t)(w - buf);
+    }
+    *out = buf;
+    return total;
+}
+
+static bool country_ok(const char c[4])
+{
+    if (!c[0] && !c[1])
+        return true;
+    return c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
+}
+
+/* The sums of a log row of part, in a new array (*out): how many, or -1 when data is not sums of that part.
+ */
+static long long log_decode(int part, const unsigned char *d, size_t len, struct sum **out)
+{
+    if (len == 0)
+        return -1; /* a batch writes no empty part */
+    size_t cap = len / (SUM_FIXED + 1 + VISITS_NUTM) + 1, n = 0, o = 0;
+    struct sum *rows = xmalloc(cap * sizeof(*rows));
+    while (o < len) {
+        if (len - o < SUM_FIXED || n == cap)
+            goto bad;
+        struct sum *s = &rows[n];
+        memset(s, 0, sizeof(*s));
+        s->key.link_id = (int64_t)get_le(d + o, 8);
+        s->key.hour = (int32_t)get_le(d + o + 8, 4);
+        s->count = (long long)get_le(d + o + 12, 8);
+        const unsigned char *f = d + o + 20;
+        s->key.v.bot = f[0];
+        s->key.v.device = f[1];
+        s->key.v.browser = f[2];
+        s->key.v.os = f[3];
+        s->key.v.country[0] = (char)f[4];
+        s->key.v.country[1] = (char)f[5];
+        o += SUM_FIXED;
+        if (get_text(d, len, &o, s->key.v.host) < 0)
+            goto bad;
+        for (int u = 0; u < VISITS_NUTM; u++) {
+            if (get_text(d, len, &o, s->key.v.utm[u]) < 0)
+                goto bad;
+        }
+        if (s->key.link_id <= 0 || vwin_part_of(s->key.link_id) != part || s->count <= 0 ||
+            s->key.v.bot > 1 || s->key.v.device >= UA_NDEVICES || !country_ok(s->key.v.country))
+            goto bad;
+        n++;
+    }
+    *out = rows;
+    return (long long)n;
+bad:
+    free(rows);
+    return -1;
+}
+
+/* A log row read back (a part rebuilt, or a dead master's adopted) joins the window, unless it cannot be read
+ * or finds no room (then it is left in the log, for a later adoption). */
+static void log_row_read(void *ctx, long long id, int part, const unsigned char *data, size_t len)
+{
+    (void)ctx;
+    struct sum *rows;
+    long long n = log_decode(part, data, len, &rows);
+    if (n < 0) {
+        log_error("visit log row unreadable", "batch=%lld part=%d", id, part);
+        if (nunreadable < sizeof(unreadable_ids) / sizeof(unreadable_ids[0]))
+            unreadable_ids[nunreadable++] = id;
+        return;
+    }
+    struct visit_rows b;
+    rows_build(rows, (size_t)n, id, &b);
+    if (vwin_lacks_room(&b) < 0)
+        vwin_add(&b, id, clock_ms());
+    rows_free(&b);
+    free(rows);
+}
+
+struct rebuilding {
+    int part;
+    bool cleared;
+};
+
+/* A log row read back for a part being rebuilt: the part is emptied before the first one joins it (the rows
+ * come only once the whole answer is in: a failed read leaves the part as it was). */
+static void rebuilt_row(void *ctx, long long id, int part, const unsigned char *data, size_t len)
+{
+    struct rebuilding *rb = ctx;
+    if (!rb->cleared) {
+        vwin_clear(rb->part);
+        rb->cleared = true;
+    }
+    log_row_read(NULL, id, part, data, len);
+}
+
+/* Part's sum again from its log rows still there (those of an apply that committed are gone): 0, or -1 when
+ * PostgreSQL could not be asked or did not answer (the part stays as it was, and is tried again at the next
+ * tick: it must not forget a log row of its own that is still there). */
+static int window_rebuild(int part)
+{
+    if (db_connect() != DB_OK)
+        return -1;
+    size_t nids;
+    const long long *cur = vwin_ids(part, &nids);
+    long long *ids = xmalloc((nids ? nids : 1) * sizeof(*ids));
+    memcpy(ids, cur, nids * sizeof(*ids));
+    struct rebuilding rb = {.part = part};
+    int rc = db_visits_log_read(part, ids, nids, rebuilt_row, &rb);
+    free(ids);
+    if (rc != DB_OK)
+        return -1;
+    if (!rb.cleared)
+        vwin_clear(part);
+    rebuild[part] = false;
+    return 0;
+}
+
+/* Log rows a master that died left (older than any live master keeps its own) join this one's window. */
+static void window_adopt(long long now)
+{
+    if (now < adopt_ms)
+        return;
+    long long window = config_get()->visits_window_ms;
+    adopt_ms = now + (window < ADOPT_EVERY_MS ? window : ADOPT_EVERY_MS);
+    static long long own[4096];
+    long long n = vwin_all_ids(own, sizeof(own) / sizeof(own[0]) - nunreadable);
+    memcpy(own + n, unreadable_ids, nunreadable * sizeof(*own));
+    n += (long long)nunreadable;
+    long long before = vwin_visits();
+    long long age = 3 * window + ADOPT_MARGIN_MS;
+    if (db_visits_orphans(age, own, (size_t)n, ADOPT_LIMIT, log_row_read, NULL) != DB_OK)
+        return;
+    long long got = vwin_visits() - before;
+    if (got > 0) {
+        metrics_add(m_adopted, (unsigned long long)got);
+        log_info("visits adopted",
+                 "visits=%lld reason=\"log rows of a master that stopped before adding them\"", got);
+    }
+}
+
+/* The part to add to the counters now, or -1. A part waits from its oldest rows APPLY_SHARE times what its
+ * last statement took for each part, within [WINDOW_MIN_MS, HOP_VISITS_WINDOW_MS], unless it is half full
+ * or no visit came for WINDOW_IDLE_MS; the part waiting longest goes first. */
+static int window_due(long long now)
+{
+    int due = -1;
+    long long oldest = 0, max_ms = config_get()->visits_window_ms;
+    bool idle = now - visit_seen_ms >= WINDOW_IDLE_MS;
+    for (int p = 0; p < VWIN_PARTS; p++) {
+        long long first = vwin_first_ms(p);
+        if (first == 0)
+            continue;
+        long long wait = APPLY_SHARE * VWIN_PARTS * apply_took_ms[p];
+        wait = wait < WINDOW_MIN_MS ? WINDOW_MIN_MS : wait > max_ms ? max_ms : wait;
+        bool ripe = idle || now - first >= wait || vwin_half_full(p);
+        if (ripe && (due < 0 || first < oldest)) {
+            due = p;
+            oldest = first;
+        }
+    }
+    return due;
+}
+
+/* One step of the window's work a tick, between batches: a failed part rebuilt, else log rows of masters
+ * that died adopted (now and then) and the part that is due sent to the counters. True when that statement
+ * is in flight: nothing else may use the connection until it lands. */
+static bool window_tick(long long now)
+{
+    for (int p = 0; p < VWIN_PARTS; p++) {
+        if (rebuild[p]) {
+            window_rebuild(p);
+            return false;
+        }
+    }
+    if (db_connect() != DB_OK)
+        return false;
+    window_adopt(now);
+    int p = window_due(now);
+    return p >= 0 && window_send(p) == 0;
+}
+
+/* Every part to the counters (a graceful stop): 0 when the window is empty. What is left is in the log. */
+static int window_apply_all(void)
+{
+    int rc = 0;
+    for (int p = 0; p < VWIN_PARTS; p++) {
+        if (rebuild[p] && window_rebuild(p) < 0)
+            rc = -1;
+        if (window_apply(p) < 0)
+            rc = -1;
+    }
+    return rc;
+}
+
+/* A batch's rows, logged as id, join the window; a part without room for them goes to the counters first.
+ * Rows that still find no room are in the log only: adopted later, as a dead master's would be. */
+static void window_take(const struct visit_rows *b, long long id)
+{
+    for (int tries = 0; tries < VWIN_PARTS; tries++) {
+        int p = vwin_lacks_room(b);
+        if (p < 0)
+            break;
+        if (window_apply(p) < 0)
+            break;
+    }
+    if (vwin_lacks_room(b) >= 0) {
+        log_warn("visit batch left to adoption", "batch=%lld reason=\"no room in the window\"", id);
+        return;
+    }
+    vwin_add(b, id, clock_ms());
+}
+
+/* Holds this master's writer id on the connection, once per connection (call it with nothing in flight):
+ * without it, other masters would take its log rows for a dead master's (which is safe, but wasteful). */
+static void writer_hold(void)
+{
+    unsigned long gen = db_generation();
+    if (writer_gen == gen)
+        return;
+    if (writer_id == 0)
+        writer_id = new_id();
+    int rc = db_visits_writer(writer_id);
+    if (rc == DB_OK)
+        writer_gen = gen;
+    else if (rc == DB_NOT_FOUND)
+        writer_id = new_id(); /* another session holds that id: take another, held next time */
+}
+
+/* Writes batch b (of n sums): to the log with the window, else to the counters; or sends it (send). */
+static int put_batch(const struct sum *rows, size_t n, const struct visit_rows *b, bool send)
+{
+    if (!windowed)
+        return send ? db_visits_send(b) : db_visits_add(b);
+    writer_hold();
+    unsigned char *enc;
+    int off[VWIN_PARTS], len[VWIN_PARTS];
+    size_t size = log_encode(rows, n, &enc, off, len);
+    struct visit_log_enc e = {
+        .data = enc, .size = size, .off = off, .len = len, .nparts = VWIN_PARTS, .writer = writer_id};
+    int rc = send ? db_visits_log_send(b, &e) : db_visits_log_add(b, &e);
+    free(enc);
+    return rc;
+}
+
+/* A batch of n sums that PostgreSQL has (rc DB_OK or DB_CONFLICT): with the window, its rows join it. */
+static void logged(const struct sum *rows, size_t n, long long id, int rc)
+{
+    if (!windowed || (rc != DB_OK && rc != DB_CONFLICT))
+        return;
+    struct visit_rows b;
+    rows_build(rows, n, id, &b);
+    window_take(&b, id);
+    rows_free(&b);
+}
+
 /* Writes n sums as batch id and waits: DB_OK, DB_CONFLICT (PostgreSQL had it already: counted once), or a
  * failure, after which the batch may or may not have committed. */
 static int write_rows(const struct sum *rows, size_t n, long long id)
 {
     struct visit_rows b;
     rows_build(rows, n, id, &b);
-    int rc = db_visits_add(&b);
+    int rc = answered(put_batch(rows, n, &b, false), id);
+    if (windowed && (rc == DB_OK || rc == DB_CONFLICT))
+        window_take(&b, id);
     rows_free(&b);
-    return answered(rc, id);
+    return rc;
 }
 
 /* A new sums memory, the spare one when there is one. */
@@ -563,7 +980,7 @@ static int send_sums(void)
     long long id = new_id();
     struct visit_rows b;
     rows_build(sums, nsums, id, &b);
-    int rc = db_visits_send(&b);
+    int rc = put_batch(sums, nsums, &b, true);
     rows_free(&b);
     if (rc != DB_OK) {
         set_aside(id);
@@ -582,12 +999,22 @@ static int send_sums(void)
  * written (or there was none), -1 when it failed: its sums are then the batch in doubt. */
 static int land(bool wait)
 {
+    if (applying >= 0) {
+        int rc = db_visits_apply_result(wait);
+        if (rc == DB_BUSY)
+            return DB_BUSY;
+        int part = applying;
+        applying = -1;
+        window_done(part, rc, clock_ms() - apply_sent_ms);
+        return 0; /* a part that failed is rebuilt: no batch is in doubt */
+    }
     if (!flight)
         return 0;
     int rc = db_visits_result(wait);
     if (rc == DB_BUSY)
         return DB_BUSY;
     rc = answered(rc, flight_id);
+    logged(flight, nflight, flight_id, rc);
     if (rc == DB_OK || rc == DB_CONFLICT) {
         if (rc == DB_OK)
             metrics_add(m_written, (unsigned long long)flight_total);
@@ -686,8 +1113,11 @@ static void drain_slot(int s)
 
 static void drain_all(void)
 {
+    long long before = sums_total;
     for (int s = 0; s < nslots; s++)
         drain_slot(s);
+    if (sums_total != before)
+        visit_seen_ms = clock_ms();
 }
 
 static long long pending(void)
@@ -733,7 +1163,9 @@ static void set_gauges(void)
 {
     long long f, b, v;
     vspool_gauges(&f, &b, &v);
-    metrics_set(m_pending, sums_total + flight_total + doubt_total);
+    long long window = windowed ? vwin_visits() : 0;
+    metrics_set(m_pending, sums_total + flight_total + doubt_total + window);
+    metrics_set(m_window, window);
     metrics_set(m_spool_files, f);
     metrics_set(m_spool_bytes, b);
     metrics_set(m_spool_visits, v);
@@ -779,9 +1211,14 @@ void visits_flush(bool final)
         maintain();
     /* PostgreSQL gets the sums less often than the tables are drained, as each batch has a price of its own
      * (the summaries' statement is planned for it) whatever its size; sooner when they fill up half of the
-     * master's room */
+     * master's room. The window's statements go in the ticks between. */
     long long now = clock_ms();
-    if (!final && now < next_write_ms && nsums < agg_slots / 2) {
+    bool write_due = final || now >= next_write_ms || nsums >= agg_slots / 2;
+    if (!final && windowed && landed == 0 && (!write_due || nsums == 0) && window_tick(now)) {
+        set_gauges();
+        return;
+    }
+    if (!write_due) {
         set_gauges();
         return;
     }
@@ -797,7 +1234,8 @@ void visits_flush(bool final)
     /* at a graceful stop, keep at it until every count is written, or the database stays away */
     for (int i = 0; i < FINAL_TRIES; i++) {
         drain_all();
-        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0) {
+        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0 &&
+            (!windowed || window_apply_all() == 0)) {
             set_gauges();
             return;
         }

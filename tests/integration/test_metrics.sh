@@ -140,7 +140,15 @@ if poll_until 3000 metric_is hop_visits_written_total "$(metric hop_visits_count
 else
   fail "every counted visit is written" "written $(metric hop_visits_written_total), counted $(metric hop_visits_counted_total)"
 fi
-expect_eq "hop_visits_pending is 0 once written" "$(metric hop_visits_pending)" 0
+# written to the log, then added from the master's window once no visit came for a second
+if poll_until 5000 metric_is hop_visits_pending 0; then
+  ok "hop_visits_pending is 0 once the window is added (${POLL_MS} ms)"
+else
+  fail "hop_visits_pending is 0 once the window is added" "pending $(metric hop_visits_pending), window $(metric hop_visits_window)"
+fi
+expect_eq "hop_visits_window is 0 then" "$(metric hop_visits_window)" 0
+expect_eq "hop_visits_applied_total = hop_visits_written_total" "$(metric hop_visits_applied_total)" \
+  "$(metric hop_visits_written_total)"
 expect_eq "hop_visits_dropped_total" "$(metric hop_visits_dropped_total)" 0
 if grep -Eq 'route="/m1"|m1' "$T/metrics.txt"; then
   fail "no slug or path is a label" "$(grep -m 3 m1 "$T/metrics.txt" | tr '\n' '|')"

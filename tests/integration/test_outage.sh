@@ -229,8 +229,9 @@ wait "$killer" || true
 check_exact "d: backends terminated in a loop"
 echo "# d: batches found applied already after a cut: $(metric hop_visit_batches_repeated_total)"
 
-# a proxy between the pool and PostgreSQL that, after a visits_add batch, waits for the server's ReadyForQuery
-# (the implicit transaction committed) and then cuts the client's connection instead of passing the answer on:
+# a proxy between the pool and PostgreSQL that, after a batch (visits_log; visits_add without the window),
+# waits for the server's ReadyForQuery (the implicit transaction committed) and then cuts the client's
+# connection instead of passing the answer on:
 # the commit landed and the answer was lost, on the wire, without any seam in hop
 stack_need_python test_outage.sh
 cat >"$T/cutproxy.py" <<'PY'
@@ -258,7 +259,7 @@ def serve(client):
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-    def up():  # client -> server: the startup message, then typed messages; a Bind of visits_add arms
+    def up():  # client -> server: the startup message, then typed messages; a Bind of a batch arms
         try:
             n = struct.unpack("!i", recv_exact(client, 4))[0]
             server.sendall(struct.pack("!i", n) + recv_exact(client, n - 4))
@@ -266,7 +267,7 @@ def serve(client):
                 t = recv_exact(client, 1)
                 n = struct.unpack("!i", recv_exact(client, 4))[0]
                 body = recv_exact(client, n - 4)
-                if t == b"B" and body.split(b"\0")[1] == b"visits_add":
+                if t == b"B" and body.split(b"\0")[1] in (b"visits_add", b"visits_log"):
                     with lock:
                         if state["left"] > 0:
                             state["left"] -= 1

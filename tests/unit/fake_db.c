@@ -70,6 +70,8 @@ static int tx_links = -1; /* links stored when the open transaction began; -1: n
 static long long tx_next_id;
 static int visit_index[VISIT_INDEX]; /* row number + 1, 0 for none: batches of thousands of keys stay quick */
 
+static void log_reset(void);
+
 void fake_db_reset(void)
 {
     if (store)
@@ -86,6 +88,7 @@ void fake_db_reset(void)
     fail_rc = DB_OK;
     fail_after = 0;
     fail_visits = 0;
+    log_reset();
     queries = listens = batches = batch_rows = 0;
     generation++;
     memset(key_revoked, 0, sizeof(key_revoked));
@@ -730,6 +733,221 @@ int db_visits_result(bool wait)
         return DB_ERROR;
     sent = false;
     return sent_rc;
+}
+
+/* ---- the log of the master's window (migration 0021) ---- */
+
+enum { LOG_ROWS = 4096, LOG_SEEN = 4096 };
+static struct {
+    long long id;
+    int part;
+    unsigned char *data;
+    size_t len;
+    bool old; /* as written_at long ago: fake_db_log_age */
+} log_rows[LOG_ROWS];
+static int nlog;
+static long long log_seen[LOG_SEEN]; /* batch ids the log took, as visit_batches keeps them */
+static int nseen;
+static int fail_applies, lost_applies, fail_reads;
+
+static void log_reset(void)
+{
+    for (int i = 0; i < nlog; i++)
+        free(log_rows[i].data);
+    nlog = nseen = 0;
+    fail_applies = lost_applies = fail_reads = 0;
+}
+
+void fake_db_fail_reads(int n)
+{
+    fail_reads = n;
+}
+
+void fake_db_fail_applies(int n, bool committed)
+{
+    if (committed)
+        lost_applies = n;
+    else
+        fail_applies = n;
+}
+
+void fake_db_log_age(void)
+{
+    for (int i = 0; i < nlog; i++)
+        log_rows[i].old = true;
+}
+
+int fake_db_log_rows(void)
+{
+    return nlog;
+}
+
+void fake_db_log_put(long long id, int part, const void *data, size_t len)
+{
+    if (nlog == LOG_ROWS)
+        abort();
+    log_rows[nlog].id = id;
+    log_rows[nlog].part = part;
+    log_rows[nlog].data = xmalloc(len ? len : 1);
+    memcpy(log_rows[nlog].data, data, len);
+    log_rows[nlog].len = len;
+    log_rows[nlog].old = false;
+    nlog++;
+}
+
+void fake_db_log_copy(long long id)
+{
+    for (int i = 0, n = nlog; i < n; i++)
+        fake_db_log_put(id, log_rows[i].part, log_rows[i].data, log_rows[i].len);
+}
+
+static int log_add(const struct visit_rows *b, const unsigned char *enc, const int *off, const int *len,
+                   int nparts)
+{
+    if (fail_visits > 0) {
+        fail_visits--;
+        return DB_UNAVAILABLE;
+    }
+    for (int i = 0; i < nseen; i++) {
+        if (log_seen[i] == b->batch_id)
+            return DB_CONFLICT;
+    }
+    if (nseen == LOG_SEEN)
+        abort();
+    log_seen[nseen++] = b->batch_id;
+    for (int p = 0; p < nparts; p++) {
+        if (len[p] == 0)
+            continue;
+        if (nlog == LOG_ROWS)
+            abort();
+        log_rows[nlog].id = b->batch_id;
+        log_rows[nlog].part = p;
+        log_rows[nlog].data = xmalloc((size_t)len[p]);
+        memcpy(log_rows[nlog].data, enc + off[p], (size_t)len[p]);
+        log_rows[nlog].len = (size_t)len[p];
+        log_rows[nlog].old = false;
+        nlog++;
+    }
+    batches++;
+    return DB_OK;
+}
+
+int db_visits_log_add(const struct visit_rows *b, const struct visit_log_enc *e)
+{
+    int rc = query();
+    return rc == DB_OK ? log_add(b, e->data, e->off, e->len, e->nparts) : rc;
+}
+
+int db_visits_writer(long long writer)
+{
+    (void)writer;
+    return query();
+}
+
+int db_visits_log_send(const struct visit_rows *b, const struct visit_log_enc *e)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    sent_rc = log_add(b, e->data, e->off, e->len, e->nparts);
+    sent = true;
+    return DB_OK;
+}
+
+static int log_find(long long id, int part)
+{
+    for (int i = 0; i < nlog; i++) {
+        if (log_rows[i].id == id && log_rows[i].part == part)
+            return i;
+    }
+    return -1;
+}
+
+static void log_drop(int i)
+{
+    free(log_rows[i].data);
+    log_rows[i] = log_rows[--nlog];
+}
+
+/* The statement that adds a part's sum, once the connection answered. */
+static int apply_now(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+{
+    int rc;
+    if (fail_applies > 0) {
+        fail_applies--;
+        return DB_UNAVAILABLE;
+    }
+    for (size_t k = 0; k < nids; k++) {
+        if (log_find(ids[k], part) < 0)
+            return DB_ERROR; /* visit_log_take: a row was added already; nothing is done */
+    }
+    for (size_t k = 0; k < nids; k++)
+        log_drop(log_find(ids[k], part));
+    rc = visits_apply(rows);
+    batches--; /* an apply is no batch */
+    if (rc == DB_OK && lost_applies > 0) {
+        lost_applies--;
+        return DB_UNAVAILABLE; /* committed, and the answer lost */
+    }
+    return rc;
+}
+
+int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+{
+    int rc = query();
+    return rc == DB_OK ? apply_now(part, rows, ids, nids) : rc;
+}
+
+int db_visits_apply_send(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    sent_rc = apply_now(part, rows, ids, nids);
+    sent = true;
+    return DB_OK;
+}
+
+int db_visits_apply_result(bool wait)
+{
+    return db_visits_result(wait);
+}
+
+int db_visits_log_read(int part, const long long *ids, size_t nids, db_log_row_fn fn, void *ctx)
+{
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    if (fail_reads > 0) {
+        fail_reads--;
+        return DB_UNAVAILABLE;
+    }
+    for (int i = 0; i < nlog; i++) {
+        for (size_t k = 0; k < nids; k++) {
+            if (log_rows[i].part == part && log_rows[i].id == ids[k])
+                fn(ctx, log_rows[i].id, part, log_rows[i].data, log_rows[i].len);
+        }
+    }
+    return DB_OK;
+}
+
+int db_visits_orphans(long long age_ms, const long long *ids, size_t nids, int limit, db_log_row_fn fn,
+                      void *ctx)
+{
+    (void)age_ms;
+    int rc = query();
+    if (rc != DB_OK)
+        return rc;
+    for (int i = 0; i < nlog && limit > 0; i++) {
+        bool own = false;
+        for (size_t k = 0; k < nids && !own; k++)
+            own = log_rows[i].id == ids[k];
+        if (log_rows[i].old && !own) {
+            fn(ctx, log_rows[i].id, log_rows[i].part, log_rows[i].data, log_rows[i].len);
+            limit--;
+        }
+    }
+    return DB_OK;
 }
 
 int db_visits_spool_id(char out[37])

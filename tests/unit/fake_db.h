@@ -6,6 +6,7 @@
 #include "db_keys.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct link;
 struct link_fields;
@@ -16,6 +17,18 @@ void fake_db_reset(void);
 void fake_db_fail(int rc, unsigned long after);
 /* The next n batches of visits fail with DB_UNAVAILABLE, the ones after succeed. */
 void fake_db_fail_visits(int n);
+/* The window's log (HOP_VISITS_WINDOW_MS): the next n statements that add a part to the counters fail, before
+ * anything is done or (committed) after it committed, the answer lost; every log row written so far ages past
+ * any master's window (a master that died left it); the log rows there are. */
+void fake_db_fail_applies(int n, bool committed);
+/* The next n reads of a part's log rows (a part rebuilt after its statement failed) fail. */
+void fake_db_fail_reads(int n);
+void fake_db_log_age(void);
+int fake_db_log_rows(void);
+/* A log row as another master would have written it; every log row there is again, as batch id (the rows a
+ * master that died left, while this one holds the originals). */
+void fake_db_log_put(long long id, int part, const void *data, size_t len);
+void fake_db_log_copy(long long id);
 /* Queries asked so far (every function that returns a db rc counts, failed or not). */
 unsigned long fake_db_queries(void);
 

@@ -1,0 +1,177 @@
+/* Unit tests for the master's window (HOP_VISITS_WINDOW_MS, handlers/core/visits.c and visit_window.c)
+ * against the fake database's log: batches go to the log, parts go to the counters when due, and every visit
+ * is counted exactly once when a statement fails before or after it committed, and when the log rows of a
+ * master that died are adopted. */
+#include "visits.h"
+
+#include "config.h"
+#include "db.h"
+#include "db_links.h"
+#include "fake_clock.h"
+#include "fake_db.h"
+#include "unit.h"
+#include "visit_window.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { SLOTS = 2, LINKS = 40 };
+
+static void setup(void)
+{
+    static bool mapped;
+    if (!mapped) {
+        setenv("HOP_VISITS_WINDOW_MS", "60000", 1);
+        setenv("HOP_VISITS_WRITE_MS", "0", 1);
+        setenv("HOP_SPOOL_DIR", "off", 1);
+        ck_assert_int_eq(config_load(), 0);
+        ck_assert_int_eq(visits_init(SLOTS), 0);
+    }
+    mapped = true;
+    fake_db_reset();
+}
+
+/* n visits from a worker on slot 0: link 1 + i % LINKS, from one of three hosts. */
+static void count(int n)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        visits_attach(0);
+        for (int i = 0; i < n; i++) {
+            struct visit v;
+            memset(&v, 0, sizeof(v));
+            snprintf(v.host, sizeof(v.host), "h%d.example", i % 3);
+            snprintf(v.country, sizeof(v.country), "FR");
+            snprintf(v.utm[VISITS_UTM_SOURCE], sizeof(v.utm[0]), "%s", i % 2 ? "news" : "");
+            v.bot = i % 5 == 0;
+            visits_add(1 + i % LINKS, &v);
+        }
+        _exit(0);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Ticks as the master does, the clock moved on by ms before each. */
+static void ticks(int n, long long ms)
+{
+    for (int i = 0; i < n; i++) {
+        fake_clock_advance(ms);
+        visits_flush(false);
+    }
+}
+
+START_TEST(batches_wait_in_the_log)
+{
+    count(1000);
+    ticks(3, 10);
+    /* logged, in parts by link, and not yet in the counters: the window is a minute */
+    ck_assert_int_gt(fake_db_log_rows(), 1);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+    /* a part nothing joins for a while goes to the counters, one a tick */
+    ticks(40, 2500);
+    ck_assert_int_eq(fake_db_visits_total(), 1000);
+    ck_assert_int_eq(fake_db_log_rows(), 0);
+    ck_assert_int_eq(fake_db_visits(1, "h0.example"), 9);
+    ck_assert_int_eq(fake_db_bots(1, VISIT_DIM_TOTAL, ""), 25);
+    ck_assert_int_eq(fake_db_humans(2, VISIT_DIM_UTM_SOURCE, "news"), 25);
+}
+END_TEST
+
+START_TEST(a_graceful_stop_adds_everything)
+{
+    count(500);
+    ticks(2, 10);
+    ck_assert_int_eq(fake_db_visits_total(), 0);
+    count(300);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 800);
+    ck_assert_int_eq(fake_db_log_rows(), 0);
+}
+END_TEST
+
+START_TEST(an_apply_that_failed_is_rebuilt_and_counted_once)
+{
+    count(600);
+    ticks(2, 10);
+    /* the first part's statement fails before it did anything, the next one's after it committed */
+    fake_db_fail_applies(1, false);
+    ticks(3, 2500);
+    fake_db_fail_applies(1, true);
+    ticks(3, 2500);
+    count(400);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 1000);
+    ck_assert_int_eq(fake_db_log_rows(), 0);
+    for (int l = 1; l <= LINKS; l++)
+        ck_assert_int_eq(fake_db_visits(l, NULL), 1000 / LINKS);
+}
+END_TEST
+
+START_TEST(a_rebuild_that_could_not_read_forgets_nothing)
+{
+    count(700);
+    ticks(2, 10);
+    /* every part's statement fails, and so do the first reads of what is left of their log rows: each part
+     * keeps its sum and its log rows' ids until a read succeeds */
+    fake_db_fail_applies(VWIN_PARTS, false);
+    fake_db_fail_reads(VWIN_PARTS);
+    ticks(4 * VWIN_PARTS, 2500);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 700);
+    ck_assert_int_eq(fake_db_log_rows(), 0);
+}
+END_TEST
+
+START_TEST(a_dead_masters_rows_are_adopted_once)
+{
+    count(400);
+    ticks(2, 10);
+    int rows = fake_db_log_rows();
+    ck_assert_int_gt(rows, 0);
+    /* the same rows again under another batch id: another master's, which died before adding them */
+    fake_db_log_copy(77);
+    fake_db_log_age();
+    ticks(2, 31 * 1000);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 800);
+    ck_assert_int_eq(fake_db_log_rows(), 0);
+}
+END_TEST
+
+START_TEST(an_unreadable_log_row_is_left_alone)
+{
+    static const unsigned char junk[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    fake_db_log_put(99, 3, junk, sizeof(junk));
+    fake_db_log_put(98, 4, junk, 0);
+    fake_db_log_age();
+    count(100);
+    ticks(2, 31 * 1000);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 100);
+    /* both stay for an operator to look at; nothing was counted from them */
+    ck_assert_int_eq(fake_db_log_rows(), 2);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+    Suite *s = suite_create("visit_window");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, batches_wait_in_the_log);
+    tcase_add_test(tc, a_graceful_stop_adds_everything);
+    tcase_add_test(tc, an_apply_that_failed_is_rebuilt_and_counted_once);
+    tcase_add_test(tc, a_rebuild_that_could_not_read_forgets_nothing);
+    tcase_add_test(tc, a_dead_masters_rows_are_adopted_once);
+    tcase_add_test(tc, an_unreadable_log_row_is_left_alone);
+    suite_add_tcase(s, tc);
+    return s;
+}
