@@ -728,7 +728,8 @@ static int window_rebuild(int part)
     return 0;
 }
 
-/* Log rows a master that died left (older than any live master keeps its own) join this one's window. */
+/* Log rows a master that died left (their writer's lock is gone, or they are older than any live master
+ * keeps its own) join this one's window. */
 static void window_adopt(long long now)
 {
     if (now < adopt_ms)
