@@ -66,6 +66,10 @@
     "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (SELECT dim, value, humans, bots FROM src "        \
     "WHERE dim > 0 UNION ALL SELECT dim, value, humans, bots FROM rest) s "                                   \
     "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 AND stats_no_workers() ORDER BY dim, r"
+/* A CTE `held`: the links among $1 (the visits' link ids) that still exist, each locked FOR KEY SHARE once
+ * for the statement, as a foreign key's check locked it for every row it wrote (0022): a link's deletion
+ * waits for the statement, and the visits of a link deleted already are dropped by joining `held`. */
+#define HELD_LINKS "held AS (SELECT id FROM links WHERE id = ANY($1::bigint[]) FOR KEY SHARE), "
 /* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
  * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
 #define HORIZON(days) "(date_trunc('day', now() AT TIME ZONE 'UTC')::date - " days "::int)"
@@ -419,11 +423,11 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "WITH batch AS (INSERT INTO visit_batches (id) VALUES ($7::bigint) ON CONFLICT (id) DO NOTHING "
          "RETURNING id), "
          "confirmed AS (DELETE FROM visit_batches WHERE id = ANY($8::bigint[]) AND id <> $7::bigint), "
-         "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days'), "
+         "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days'), " HELD_LINKS
          "added AS (INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
          "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
          "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
-         "AS u(id, hour, dim, value, h, b) JOIN links ON links.id = u.id "
+         "AS u(id, hour, dim, value, h, b) JOIN held ON held.id = u.id "
          "WHERE EXISTS (SELECT 1 FROM batch) "
          "GROUP BY u.id, u.dim, u.hour, u.value "
          "ON CONFLICT (link_id, dim, bucket, hourly, value) "
@@ -450,11 +454,11 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * part $8) deleted, in one statement: visit_log_take undoes it all when one of them is gone. */
     [STMT_VISITS_APPLY] =
         {"visits_apply",
-         "WITH taken AS (SELECT visit_log_take($7::bigint[], $8::int) AS n), "
+         "WITH taken AS (SELECT visit_log_take($7::bigint[], $8::int) AS n), " HELD_LINKS
          "added AS (INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
          "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
          "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
-         "AS u(id, hour, dim, value, h, b) JOIN links ON links.id = u.id "
+         "AS u(id, hour, dim, value, h, b) JOIN held ON held.id = u.id "
          "WHERE (SELECT n FROM taken) >= 0 "
          "GROUP BY u.id, u.dim, u.hour, u.value "
          "ON CONFLICT (link_id, dim, bucket, hourly, value) "

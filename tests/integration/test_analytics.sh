@@ -240,12 +240,45 @@ expect_json "owner, Paris, 2026-03-29 to 2026-10-25: top links and countries add
 req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/d","slug":"gone"}'
 visit gone "$FIREFOX"
 poll_until 3000 link_counts gone 1 0 || true
+GONE_ID=$(psql_q "SELECT id FROM links WHERE slug = 'gone'")
 req DELETE /api/links/gone
 expect_status "delete gone" 204
+expect_eq "the deleted link's counter rows went with it (0022: no foreign key, the delete trigger)" \
+  "$(psql_q "SELECT count(*) FROM visit_counts WHERE link_id = $GONE_ID")" 0
 req GET /api/stats
 expect_json "owner: the deleted link's visit left the totals and the top links" \
   '"\(.total) \(.links | map(.slug) | join(" "))"' "13 t1 g1 m1 t2"
 summaries_exact " (after a delete)"
+# A link deleted while a statement adds its visits (0022 locks each link FOR KEY SHARE in place of a foreign
+# key, as STMT_VISITS_APPLY's `held` does): whichever comes second waits, and no counter row outlives its link.
+held_add() { # LINK-ID: the counters' insert as the master's statements make it, its link held
+  echo "WITH held AS (SELECT id FROM links WHERE id = ANY(ARRAY[$1]::bigint[]) FOR KEY SHARE)
+    INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
+    SELECT held.id, 0, date_trunc('hour', now()), true, '', 1, 0 FROM held"
+}
+pg_waits() { # QUERY-PREFIX: a session waits for a lock while running a query starting so
+  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+    AND query LIKE '$1%'") == 1 ]]
+}
+for order in "insert first" "delete first"; do
+  req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/r","slug":"racing"}'
+  race_id=$(psql_q "SELECT id FROM links WHERE slug = 'racing'")
+  if [[ $order == "insert first" ]]; then
+    first=$(held_add "$race_id") second="DELETE FROM links WHERE id = $race_id"
+  else
+    first="DELETE FROM links WHERE id = $race_id" second=$(held_add "$race_id")
+  fi
+  psql -X -q -d "$HOP_DB" -c "BEGIN" -c "$first" -c "SELECT pg_sleep(2)" -c "COMMIT" >"$T/race-first.log" 2>&1 &
+  rf=$!
+  sleep 0.5
+  psql -X -q -d "$HOP_DB" -c "$second" >"$T/race-second.log" 2>&1 &
+  rs=$!
+  if poll_until 1500 pg_waits "${second:0:20}"; then ok "$order: the second waits for the first"; else fail "$order: the second waits" "$(cat "$T/race-second.log")"; fi
+  wait "$rf" "$rs" || fail "$order: both ended" "$(cat "$T/race-first.log" "$T/race-second.log")"
+  expect_eq "$order: the link gone, no counter row of it left" \
+    "$(psql_q "SELECT count(*) FROM links WHERE id = $race_id")/$(psql_q "SELECT count(*) FROM visit_counts WHERE link_id = $race_id")" 0/0
+done
+summaries_exact " (after the races)"
 other=$(make_key stranger)
 API_KEY=$other req GET /api/stats
 expect_json "another owner sees none of it" '"\(.total) \(.links | length)"' "0 0"
