@@ -136,19 +136,35 @@ void vwin_add(const struct visit_rows *b, long long id, long long now_ms)
     }
 }
 
+void vwin_rows_alloc(struct visit_rows *b, size_t cap)
+{
+    if (cap == 0)
+        cap = 1;
+    *b = (struct visit_rows){
+        .link_id = xmalloc(cap * sizeof(long long)),
+        .hour = xmalloc(cap * sizeof(int)),
+        .dim = xmalloc(cap * sizeof(int)),
+        .value = xmalloc(cap * sizeof(char *)),
+        .humans = xmalloc(cap * sizeof(long long)),
+        .bots = xmalloc(cap * sizeof(long long)),
+    };
+}
+
+void vwin_rows_free(struct visit_rows *b)
+{
+    free(b->link_id);
+    free(b->hour);
+    free(b->dim);
+    free(b->value);
+    free(b->humans);
+    free(b->bots);
+}
+
 void vwin_rows(int part, struct visit_rows *out)
 {
     const struct part *pt = &parts[part];
-    size_t n = pt->n ? pt->n : 1;
-    *out = (struct visit_rows){
-        .n = pt->n,
-        .link_id = xmalloc(n * sizeof(long long)),
-        .hour = xmalloc(n * sizeof(int)),
-        .dim = xmalloc(n * sizeof(int)),
-        .value = xmalloc(n * sizeof(char *)),
-        .humans = xmalloc(n * sizeof(long long)),
-        .bots = xmalloc(n * sizeof(long long)),
-    };
+    vwin_rows_alloc(out, pt->n);
+    out->n = pt->n;
     for (size_t i = 0; i < pt->n; i++) {
         const struct wrow *r = &pt->rows[i];
         out->link_id[i] = r->link_id;
@@ -158,16 +174,6 @@ void vwin_rows(int part, struct visit_rows *out)
         out->humans[i] = r->humans;
         out->bots[i] = r->bots;
     }
-}
-
-void vwin_rows_free(struct visit_rows *rows)
-{
-    free(rows->link_id);
-    free(rows->hour);
-    free(rows->dim);
-    free(rows->value);
-    free(rows->humans);
-    free(rows->bots);
 }
 
 const long long *vwin_ids(int part, size_t *n)

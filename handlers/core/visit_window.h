@@ -23,9 +23,13 @@ int vwin_lacks_room(const struct visit_rows *b);
 /* Adds the rows of b, logged as batch id, to their parts (vwin_lacks_room said there is room). */
 void vwin_add(const struct visit_rows *b, long long id, long long now_ms);
 
-/* A part's rows, as the statement takes them (valid until the part changes), and the ids they sum. */
+/* Room for cap rows in b's arrays (n 0, the rest zeroed), for visits.c's batches and the parts' rows alike;
+ * vwin_rows_free releases them. */
+void vwin_rows_alloc(struct visit_rows *b, size_t cap);
+void vwin_rows_free(struct visit_rows *b);
+/* A part's rows, as the statement takes them (valid until the part changes; vwin_rows_free releases them),
+ * and the ids they sum. */
 void vwin_rows(int part, struct visit_rows *out);
-void vwin_rows_free(struct visit_rows *rows);
 const long long *vwin_ids(int part, size_t *n);
 bool vwin_has_id(int part, long long id);
 /* Empties a part: its rows were added to the counters, or are about to be rebuilt from the log. */

@@ -430,17 +430,10 @@ static void explode(const struct sum *s, struct visit_rows *b, struct rows_index
 static void rows_build(const struct sum *rows, size_t n, long long id, struct visit_rows *b)
 {
     size_t nrows = n * VISIT_NDIMS;
-    *b = (struct visit_rows){
-        .link_id = xmalloc(nrows * sizeof(long long)),
-        .hour = xmalloc(nrows * sizeof(int)),
-        .dim = xmalloc(nrows * sizeof(int)),
-        .value = xmalloc(nrows * sizeof(char *)),
-        .humans = xmalloc(nrows * sizeof(long long)),
-        .bots = xmalloc(nrows * sizeof(long long)),
-        .batch_id = id,
-        .forget = forget,
-        .nforget = nforget,
-    };
+    vwin_rows_alloc(b, nrows);
+    b->batch_id = id;
+    b->forget = forget;
+    b->nforget = nforget;
     struct rows_index ix = {.mask = 1};
     while (ix.mask < 2 * nrows)
         ix.mask *= 2;
@@ -449,16 +442,6 @@ static void rows_build(const struct sum *rows, size_t n, long long id, struct vi
     for (size_t k = 0; k < n; k++)
         explode(&rows[k], b, &ix);
     free(ix.slot);
-}
-
-static void rows_free(struct visit_rows *b)
-{
-    free(b->link_id);
-    free(b->hour);
-    free(b->dim);
-    free(b->value);
-    free(b->humans);
-    free(b->bots);
 }
 
 /* What PostgreSQL answered to batch id, sent or written, as the master acts on it. */
@@ -685,7 +668,7 @@ static void log_row_read(void *ctx, long long id, int part, const unsigned char 
     rows_build(rows, (size_t)n, id, &b);
     if (vwin_lacks_room(&b) < 0)
         vwin_add(&b, id, clock_ms());
-    rows_free(&b);
+    vwin_rows_free(&b);
     free(rows);
 }
 
@@ -864,7 +847,7 @@ static void logged(const struct sum *rows, size_t n, long long id, int rc)
     struct visit_rows b;
     rows_build(rows, n, id, &b);
     window_take(&b, id);
-    rows_free(&b);
+    vwin_rows_free(&b);
 }
 
 /* Writes n sums as batch id and waits: DB_OK, DB_CONFLICT (PostgreSQL had it already: counted once), or a
@@ -876,7 +859,7 @@ static int write_rows(const struct sum *rows, size_t n, long long id)
     int rc = answered(put_batch(rows, n, &b, false), id);
     if (windowed && (rc == DB_OK || rc == DB_CONFLICT))
         window_take(&b, id);
-    rows_free(&b);
+    vwin_rows_free(&b);
     return rc;
 }
 
@@ -982,7 +965,7 @@ static int send_sums(void)
     struct visit_rows b;
     rows_build(sums, nsums, id, &b);
     int rc = put_batch(sums, nsums, &b, true);
-    rows_free(&b);
+    vwin_rows_free(&b);
     if (rc != DB_OK) {
         set_aside(id);
         return -1;
