@@ -46,8 +46,9 @@ enum {
     ROLLUP_EVERY_MS = 3600 * 1000,
     CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
     /* The window (HOP_VISITS_WINDOW_MS): a part is added to the counters when its oldest rows are this old
-     * at least, and at most the window; in between, APPLY_SHARE times as long as its last statement took
-     * for every part, so that adding the parts takes about 1/APPLY_SHARE of the time whatever the load. */
+     * at least, and at most the window; in between, APPLY_SHARE times as long as its statement would take
+     * now (its rows, at what a row took in its last statement) for every part, so that adding the parts
+     * takes about 1/APPLY_SHARE of the time whatever the load. */
     WINDOW_MIN_MS = 250,
     APPLY_SHARE = 20,
     /* no visit came for this long: every part goes to the counters at once, so that a burst of visits is
@@ -133,9 +134,9 @@ static unsigned long long dropped_total;
  * to the counters. A part whose statement failed is rebuilt from its log rows that are left. */
 static bool windowed;
 static bool rebuild[VWIN_PARTS];
-static long long apply_took_ms[VWIN_PARTS];
-static long long adopt_ms; /* the next look for log rows of masters that died */
-static int applying = -1;  /* the part whose statement is in flight (instead of a batch), or -1 */
+static double apply_row_ms[VWIN_PARTS]; /* what a row of the part took in its last statement */
+static long long adopt_ms;              /* the next look for log rows of masters that died */
+static int applying = -1; /* the part whose statement is in flight (instead of a batch), or -1 */
 static long long apply_sent_ms;
 static long long visit_seen_ms;      /* when the last drain found visits */
 static long long writer_id;          /* this master's, in its log rows and held as an advisory lock */
@@ -474,7 +475,9 @@ static void window_done(int part, int rc, long long took_ms)
         rebuild[part] = true;
         return;
     }
-    apply_took_ms[part] = took_ms;
+    size_t n = vwin_nrows(part);
+    if (n > 0)
+        apply_row_ms[part] = (double)took_ms / (double)n;
     metrics_add(m_applied, (unsigned long long)vwin_part_visits(part));
     vwin_clear(part);
 }
@@ -736,8 +739,10 @@ static void window_adopt(long long now)
 }
 
 /* The part to add to the counters now, or -1. A part waits from its oldest rows APPLY_SHARE times what its
- * last statement took for each part, within [WINDOW_MIN_MS, HOP_VISITS_WINDOW_MS], unless it is half full
- * or no visit came for WINDOW_IDLE_MS; the part waiting longest goes first. */
+ * statement would take now for each part, within [WINDOW_MIN_MS, HOP_VISITS_WINDOW_MS], unless it is half
+ * full or no visit came for WINDOW_IDLE_MS; the part waiting longest goes first. The estimate grows with the
+ * part: the statement's last time alone made a part that had few rows then (the first of an hour, of a
+ * start) go again soon with many. */
 static int window_due(long long now)
 {
     int due = -1;
@@ -747,7 +752,7 @@ static int window_due(long long now)
         long long first = vwin_first_ms(p);
         if (first == 0)
             continue;
-        long long wait = APPLY_SHARE * VWIN_PARTS * apply_took_ms[p];
+        long long wait = (long long)(APPLY_SHARE * VWIN_PARTS * apply_row_ms[p] * (double)vwin_nrows(p));
         wait = wait < WINDOW_MIN_MS ? WINDOW_MIN_MS : wait > max_ms ? max_ms : wait;
         bool ripe = idle || now - first >= wait || vwin_half_full(p);
         if (ripe && (due < 0 || first < oldest)) {
