@@ -33,7 +33,7 @@ UNIT_TESTS   := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c)
 RUNTIME_TESTS += shmtable
 # Handler tests link the handlers alone (libhandlers.a: handlers/ without main.c, no db/) against an in-memory
 # database and a clock a test can move (FAKES), so the seam costs production code nothing.
-HANDLER_TESTS := handlers cache visits visit_window
+HANDLER_TESTS := handlers cache visits visit_window visit_log
 APP_TESTS    := $(filter-out $(RUNTIME_TESTS) $(HANDLER_TESTS),$(UNIT_TESTS))
 HANDLERS_SRC := $(filter handlers/%,$(APP_SRC))
 FAKES        := tests/unit/fake_db.c tests/unit/fake_clock.c
