@@ -681,18 +681,26 @@ static void writer_hold(void)
         writer_id = new_id(); /* another session holds that id: take another, held next time */
 }
 
-/* Writes batch b (of n sums): to the log with the window, else to the counters; or sends it (send). */
-static int put_batch(const struct sum *rows, size_t n, const struct visit_rows *b, bool send)
+/* Writes n sums as batch id: to the log with the window, else to the counters; or sends them (send). The
+ * log's statement takes the batch's id and the ids to forget, not its rows: those are built once, when the
+ * batch has landed and joins the window (logged). */
+static int put_batch(const struct sum *rows, size_t n, long long id, bool send)
 {
-    if (!windowed)
-        return send ? db_visits_send(b) : db_visits_add(b);
+    if (!windowed) {
+        struct visit_rows b;
+        rows_build(rows, n, id, &b);
+        int rc = send ? db_visits_send(&b) : db_visits_add(&b);
+        vwin_rows_free(&b);
+        return rc;
+    }
     writer_hold();
     unsigned char *enc;
     int off[VWIN_PARTS], len[VWIN_PARTS];
     size_t size = vlog_encode(rows, n, &enc, off, len);
     struct visit_log_enc e = {
         .data = enc, .size = size, .off = off, .len = len, .nparts = VWIN_PARTS, .writer = writer_id};
-    int rc = send ? db_visits_log_send(b, &e) : db_visits_log_add(b, &e);
+    struct visit_rows b = {.batch_id = id, .forget = forget, .nforget = nforget};
+    int rc = send ? db_visits_log_send(&b, &e) : db_visits_log_add(&b, &e);
     free(enc);
     return rc;
 }
@@ -712,12 +720,8 @@ static void logged(const struct sum *rows, size_t n, long long id, int rc)
  * failure, after which the batch may or may not have committed. */
 static int write_rows(const struct sum *rows, size_t n, long long id)
 {
-    struct visit_rows b;
-    rows_build(rows, n, id, &b);
-    int rc = answered(put_batch(rows, n, &b, false), id);
-    if (windowed && (rc == DB_OK || rc == DB_CONFLICT))
-        window_take(&b, id);
-    vwin_rows_free(&b);
+    int rc = answered(put_batch(rows, n, id, false), id);
+    logged(rows, n, id, rc);
     return rc;
 }
 
@@ -820,10 +824,7 @@ static int send_sums(void)
     if (resolve_doubt(false) < 0 || db_connect() != DB_OK)
         return -1;
     long long id = new_id();
-    struct visit_rows b;
-    rows_build(sums, nsums, id, &b);
-    int rc = put_batch(sums, nsums, &b, true);
-    vwin_rows_free(&b);
+    int rc = put_batch(sums, nsums, id, true);
     if (rc != DB_OK) {
         set_aside(id);
         return -1;
