@@ -62,6 +62,8 @@ enum {
     ADOPT_EVERY_MS = 5 * 1000,
     ADOPT_LIMIT = 64,
     ADOPT_MARGIN_MS = 1000,
+    ADOPT_WINDOW_OFF_MS =
+        60 * 1000,          /* the window a master without one (HOP_VISITS_WINDOW_MS=0) ages rows by */
     WINDOW_ROW_BYTES = 104, /* a window row and its share of the index, for HOP_VISITS_WINDOW_KB */
 };
 
@@ -214,8 +216,9 @@ int visits_init(int n)
     sum_index = xcalloc(agg_index, sizeof(*sum_index));
     lost_answers = cfg->test_lost_answers;
     windowed = cfg->visits_window_ms > 0;
-    if (windowed)
-        vwin_init((size_t)cfg->visits_window_bytes / WINDOW_ROW_BYTES);
+    /* without a window of its own the master still adopts log rows (a pool switched to
+     * HOP_VISITS_WINDOW_MS=0, a host beside windowed ones): they pass through the window's parts */
+    vwin_init((size_t)cfg->visits_window_bytes / WINDOW_ROW_BYTES);
     if (cfg->spool_dir)
         vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
     return define_metrics();
@@ -573,7 +576,7 @@ static void window_adopt(long long now)
 {
     if (now < adopt_ms)
         return;
-    long long window = config_get()->visits_window_ms;
+    long long window = windowed ? config_get()->visits_window_ms : ADOPT_WINDOW_OFF_MS;
     adopt_ms = now + (window < ADOPT_EVERY_MS ? window : ADOPT_EVERY_MS);
     static long long own[4096];
     long long n = vwin_all_ids(own, sizeof(own) / sizeof(own[0]) - nunreadable);
@@ -1006,7 +1009,7 @@ static void set_gauges(void)
 {
     long long f, b, v;
     vspool_gauges(&f, &b, &v);
-    long long window = windowed ? vwin_visits() : 0;
+    long long window = vwin_visits();
     metrics_set(m_pending, sums_total + flight_total + doubt_total + window);
     metrics_set(m_window, window);
     metrics_set(m_spool_files, f);
@@ -1057,7 +1060,7 @@ void visits_flush(bool final)
      * master's room. The window's statements go in the ticks between. */
     long long now = clock_ms();
     bool write_due = final || now >= next_write_ms || nsums >= agg_slots / 2;
-    if (!final && windowed && landed == 0 && (!write_due || nsums == 0) && window_tick(now)) {
+    if (!final && landed == 0 && (!write_due || nsums == 0) && window_tick(now)) {
         set_gauges();
         return;
     }
@@ -1077,8 +1080,7 @@ void visits_flush(bool final)
     /* at a graceful stop, keep at it until every count is written, or the database stays away */
     for (int i = 0; i < FINAL_TRIES; i++) {
         drain_all();
-        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0 &&
-            (!windowed || window_apply_all() == 0)) {
+        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0 && window_apply_all() == 0) {
             set_gauges();
             return;
         }

@@ -49,12 +49,18 @@ static int of_part(int p, struct sum *out)
     return n;
 }
 
-START_TEST(sums_come_back_part_by_part)
+static unsigned char *enc; /* the sums encoded (encode_all), part p's at off[p], len[p] bytes long */
+static int off[VWIN_PARTS], len[VWIN_PARTS];
+
+static size_t encode_all(void)
 {
     fill();
-    unsigned char *enc;
-    int off[VWIN_PARTS], len[VWIN_PARTS];
-    size_t size = vlog_encode(sums, NSUMS, &enc, off, len);
+    return vlog_encode(sums, NSUMS, &enc, off, len);
+}
+
+START_TEST(sums_come_back_part_by_part)
+{
+    size_t size = encode_all();
     size_t seen = 0;
     for (int p = 0; p < VWIN_PARTS; p++) {
         struct sum want[NSUMS], *got;
@@ -76,10 +82,7 @@ END_TEST
 /* Every cut of a part's row is refused, except at the end of a sum (then the sums before it come back). */
 START_TEST(a_row_cut_short_is_refused)
 {
-    fill();
-    unsigned char *enc;
-    int off[VWIN_PARTS], len[VWIN_PARTS];
-    vlog_encode(sums, NSUMS, &enc, off, len);
+    encode_all();
     int p = vwin_part_of(sums[0].key.link_id);
     struct sum want[NSUMS];
     int n = of_part(p, want);
@@ -113,7 +116,7 @@ START_TEST(a_row_cut_short_is_refused)
 END_TEST
 
 /* One sum of link 1 encoded, changed by f, then decoded as part p: -1 expected. */
-static void refused(void (*f)(unsigned char *row, size_t *len), int p)
+static void refused(void (*f)(unsigned char *row, size_t *n), int p)
 {
     struct sum s;
     memset(&s, 0, sizeof(s));
@@ -121,78 +124,78 @@ static void refused(void (*f)(unsigned char *row, size_t *len), int p)
     s.key.hour = 490000;
     s.count = 3;
     memcpy(s.key.v.host, "a.example", 9);
-    unsigned char *enc, row[512];
-    int off[VWIN_PARTS], len[VWIN_PARTS];
-    vlog_encode(&s, 1, &enc, off, len);
+    unsigned char *one, row[512];
+    int o[VWIN_PARTS], l[VWIN_PARTS];
+    vlog_encode(&s, 1, &one, o, l);
     int mine = vwin_part_of(1);
-    size_t n = (size_t)len[mine];
-    memcpy(row, enc + off[mine], n);
-    free(enc);
+    size_t n = (size_t)l[mine];
+    memcpy(row, one + o[mine], n);
+    free(one);
     f(row, &n);
     struct sum *got = NULL;
     ck_assert_int_eq(vlog_decode(p < 0 ? mine : p, row, n, &got), -1);
 }
 
-static void nothing(unsigned char *row, size_t *len)
+static void nothing(unsigned char *row, size_t *n)
 {
     (void)row;
-    (void)len;
+    (void)n;
 }
-static void empty(unsigned char *row, size_t *len)
+static void empty(unsigned char *row, size_t *n)
 {
     (void)row;
-    *len = 0;
+    *n = 0;
 }
-static void link_zero(unsigned char *row, size_t *len)
+static void link_zero(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     memset(row, 0, 8);
 }
-static void count_zero(unsigned char *row, size_t *len)
+static void count_zero(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     memset(row + 12, 0, 8);
 }
-static void count_negative(unsigned char *row, size_t *len)
+static void count_negative(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     memset(row + 12, 0xff, 8);
 }
-static void bot_two(unsigned char *row, size_t *len)
+static void bot_two(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     row[20] = 2;
 }
-static void device_unknown(unsigned char *row, size_t *len)
+static void device_unknown(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     row[21] = UA_NDEVICES;
 }
-static void country_lower(unsigned char *row, size_t *len)
+static void country_lower(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     row[24] = 'f';
     row[25] = 'r';
 }
-static void country_half(unsigned char *row, size_t *len)
+static void country_half(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     row[24] = 'F';
     row[25] = 0;
 }
-static void text_too_long(unsigned char *row, size_t *len)
+static void text_too_long(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     row[26] = VISITS_VALUE_MAX + 1;
 }
-static void text_with_nul(unsigned char *row, size_t *len)
+static void text_with_nul(unsigned char *row, size_t *n)
 {
-    (void)len;
+    (void)n;
     row[27 + 3] = 0; /* inside "a.example" */
 }
-static void bytes_after(unsigned char *row, size_t *len)
+static void bytes_after(unsigned char *row, size_t *n)
 {
-    row[(*len)++] = 7;
+    row[(*n)++] = 7;
 }
 
 START_TEST(a_field_out_of_range_is_refused)
@@ -215,10 +218,7 @@ END_TEST
 /* Random rows, the first bytes of many of them a valid sum's: decoded or refused, never read past. */
 START_TEST(random_rows_are_decoded_or_refused)
 {
-    fill();
-    unsigned char *enc;
-    int off[VWIN_PARTS], len[VWIN_PARTS];
-    vlog_encode(sums, NSUMS, &enc, off, len);
+    encode_all();
     unsigned int seed = 20261207;
     int decoded = 0;
     for (int i = 0; i < 20000; i++) {

@@ -9,6 +9,7 @@
 #include "fake_db.h"
 #include "ua.h"
 #include "unit.h"
+#include "visit_log.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -368,6 +369,32 @@ START_TEST(every_dimension_adds_up)
 }
 END_TEST
 
+/* With HOP_VISITS_WINDOW_MS=0 (this suite's setting: config_load is not called) the master writes no log,
+ * but it adopts the rows of a master that had a window and died: a pool switched off the window, or one host
+ * without it beside windowed ones, loses nothing. */
+START_TEST(log_rows_are_adopted_without_a_window)
+{
+    struct sum s;
+    memset(&s, 0, sizeof(s));
+    s.key.link_id = 3;
+    s.key.hour = 490000;
+    snprintf(s.key.v.host, sizeof(s.key.v.host), "example.com");
+    s.count = 7;
+    unsigned char *enc;
+    int off[VWIN_PARTS], len[VWIN_PARTS];
+    vlog_encode(&s, 1, &enc, off, len);
+    int p = vwin_part_of(3);
+    fake_db_log_put(4242, p, enc + off[p], (size_t)len[p]);
+    free(enc);
+    fake_db_log_age();
+    for (int i = 0; i < 5; i++)
+        visits_flush(false);
+    visits_flush(true);
+    ck_assert_int_eq(fake_db_visits_total(), 7);
+    ck_assert_int_eq(fake_db_log_rows(), 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("visits");
@@ -384,6 +411,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, switching_tables_under_drain);
     tcase_add_test(tc, no_slot_counts_nothing);
     tcase_add_test(tc, every_dimension_adds_up);
+    tcase_add_test(tc, log_rows_are_adopted_without_a_window);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
