@@ -62,8 +62,8 @@ enum {
     ADOPT_EVERY_MS = 5 * 1000,
     ADOPT_LIMIT = 64,
     ADOPT_MARGIN_MS = 1000,
-    ADOPT_WINDOW_OFF_MS =
-        60 * 1000,          /* the window a master without one (HOP_VISITS_WINDOW_MS=0) ages rows by */
+    /* a master without a window (HOP_VISITS_WINDOW_MS=0) ages log rows as one with the default would */
+    ADOPT_WINDOW_OFF_MS = 60 * 1000,
     WINDOW_ROW_BYTES = 104, /* a window row and its share of the index, for HOP_VISITS_WINDOW_KB */
 };
 
