@@ -256,10 +256,6 @@ held_add() { # LINK-ID: the counters' insert as the master's statements make it,
     INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
     SELECT held.id, 0, date_trunc('hour', now()), true, '', 1, 0 FROM held"
 }
-pg_waits() { # QUERY-PREFIX: a session waits for a lock while running a query starting so
-  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock'
-    AND query LIKE '$1%'") == 1 ]]
-}
 for order in "insert first" "delete first"; do
   req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/r","slug":"racing"}'
   race_id=$(psql_q "SELECT id FROM links WHERE slug = 'racing'")
@@ -273,7 +269,7 @@ for order in "insert first" "delete first"; do
   sleep 0.5
   psql -X -q -d "$HOP_DB" -c "$second" >"$T/race-second.log" 2>&1 &
   rs=$!
-  if poll_until 1500 pg_waits "${second:0:20}"; then ok "$order: the second waits for the first"; else fail "$order: the second waits" "$(cat "$T/race-second.log")"; fi
+  if poll_until 1500 lock_waiter "${second:0:20}"; then ok "$order: the second waits for the first"; else fail "$order: the second waits" "$(cat "$T/race-second.log")"; fi
   wait "$rf" "$rs" || fail "$order: both ended" "$(cat "$T/race-first.log" "$T/race-second.log")"
   expect_eq "$order: the link gone, no counter row of it left" \
     "$(psql_q "SELECT count(*) FROM links WHERE id = $race_id")/$(psql_q "SELECT count(*) FROM visit_counts WHERE link_id = $race_id")" 0/0

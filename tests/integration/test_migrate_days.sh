@@ -132,10 +132,6 @@ batch_sql="INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, h
   SELECT id, 0, ((now() AT TIME ZONE 'UTC')::date - 2)::timestamp AT TIME ZONE 'UTC' + interval '12 hours', true, '', 5, 0
   FROM links WHERE slug = 'r'
   ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = c.humans + excluded.humans"
-waiting() { # QUERY-PREFIX: a backend of this database waits for a lock while running a query starting so
-  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'race' AND pid <> pg_backend_pid()
-    AND wait_event_type = 'Lock' AND query LIKE '$1%'") == 1 ]]
-}
 sleeping() { # a session of this database (not this one) sleeps in the middle of its transaction
   [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'race' AND pid <> pg_backend_pid()
     AND query = 'SELECT pg_sleep(3)' AND state = 'active'") == 1 ]]
@@ -146,7 +142,7 @@ b1=$!
 poll_until 5000 sleeping || fail "race 1: the batch holds its lock" "$(cat "$T/race-batch1.log")"
 psql -X -Atq -d "$HOP_DB" -c "SELECT visit_close_days()" >"$T/race-close1.log" 2>&1 &
 c1=$!
-if poll_until 2000 waiting "SELECT visit_close_days"; then ok "race 1: the close waits for the batch in flight"; else fail "race 1: the close waits" "$(cat "$T/race-close1.log")"; fi
+if poll_until 2000 lock_waiter "SELECT visit_close_days" race; then ok "race 1: the close waits for the batch in flight"; else fail "race 1: the close waits" "$(cat "$T/race-close1.log")"; fi
 wait "$b1" "$c1" || fail "race 1: both ended" "$(cat "$T/race-batch1.log" "$T/race-close1.log")"
 expect_eq "race 1: the close counted the batch it waited for" \
   "$(psql_q "SELECT humans FROM visit_days WHERE dim = 0")|$(psql_q "SELECT day = (now() AT TIME ZONE 'UTC')::date FROM visit_close")" "5|t"
@@ -159,7 +155,7 @@ c2=$!
 poll_until 5000 sleeping || fail "race 2: the close holds its lock" "$(cat "$T/race-close2.log")"
 psql -X -q -d "$HOP_DB" -c "$batch_sql" >"$T/race-batch2.log" 2>&1 &
 b2=$!
-if poll_until 2000 waiting "INSERT INTO visit_counts"; then ok "race 2: the batch waits for the close in flight"; else fail "race 2: the batch waits" "$(cat "$T/race-batch2.log")"; fi
+if poll_until 2000 lock_waiter "INSERT INTO visit_counts" race; then ok "race 2: the batch waits for the close in flight"; else fail "race 2: the batch waits" "$(cat "$T/race-batch2.log")"; fi
 wait "$c2" "$b2" || fail "race 2: both ended" "$(cat "$T/race-close2.log" "$T/race-batch2.log")"
 expect_eq "race 2: the day holds both batches once (the close's 5 and the late batch's 5)" \
   "$(psql_q "SELECT sum(humans) FROM visit_days WHERE dim = 0")/$(psql_q "SELECT sum(humans) FROM visit_counts WHERE dim = 0")" "10/10"

@@ -176,6 +176,13 @@ psql_q() {
   psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "$1"
 }
 
+# lock_waiter PREFIX [DATABASE]: exactly one other session (of DATABASE, when given) waits for a lock while
+# running a query that starts with PREFIX (a poll_until command).
+lock_waiter() {
+  [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+    AND query LIKE '$1%' AND ('${2:-}' = '' OR datname = '${2:-}')") == 1 ]]
+}
+
 # True while PID is a live (not zombie) process.
 _stack_alive() {
   local s
