@@ -26,8 +26,8 @@ YEAR=$(psql_q "SELECT id FROM links WHERE slug = 'year'")
 t0=$(now_ms)
 # one link, a year of hours, each hour 31 rows: the total, 5 referrers, 5 countries, 3 devices, 4 browsers, 4
 # OSes and 3 values of each UTM field
-psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-  SELECT $YEAR, d.dim, h, true, d.value, 1 + (random() * 20)::int, (random() * 5)::int
+psql_q "SELECT visit_hours_add(array_agg($YEAR::bigint), array_agg((extract(epoch FROM h)::bigint / 3600)::int),
+    array_agg(d.dim), array_agg(d.value), array_agg(1 + (random() * 20)::bigint), array_agg((random() * 5)::bigint))
   FROM generate_series(date_trunc('hour', now()) - interval '365 days', date_trunc('hour', now()), interval '1 hour') h,
   (VALUES (0, ''), (1, 'news.example.org'), (1, ''), (1, 't.co'), (1, 'mastodon.social'), (1, 'www.google.com'),
     (2, 'FR'), (2, 'DE'), (2, 'US'), (2, 'GB'), (2, 'unknown'), (3, 'desktop'), (3, 'mobile'), (3, 'tablet'),
@@ -37,44 +37,50 @@ psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, b
 # the owner's 10,000 links, each visited in one hour of each of the last 30 days, one value per dimension
 psql_q "INSERT INTO links (slug, owner_id, url) SELECT 'b' || g, $OWNER, 'https://example.com/' || g
   FROM generate_series(1, 10000) g"
-psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-  SELECT l.id, d.dim, date_trunc('day', now()) - make_interval(days => k) + make_interval(hours => (l.id % 24)::int),
-    true, d.value, 3, 1
-  FROM links l, generate_series(0, 29) k,
+# (a day a statement: one statement of all 30 would group 2.7 million rows at once)
+for k in $(seq 0 29); do
+  psql_q "SELECT visit_hours_add(array_agg(l.id), array_agg((extract(epoch FROM date_trunc('day', now())
+      - make_interval(days => $k) + make_interval(hours => (l.id % 24)::int))::bigint / 3600)::int),
+    array_agg(d.dim), array_agg(d.value), array_agg(3::bigint), array_agg(1::bigint))
+  FROM links l,
   (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)
-  WHERE l.owner_id = $OWNER AND l.slug LIKE 'b%'"
-psql_q "VACUUM ANALYZE visit_counts, visit_days, owner_hours, owner_days, visit_months, owner_months, owner_link_spans, owner_link_hours"
+  WHERE l.owner_id = $OWNER AND l.slug LIKE 'b%'" >/dev/null
+done
+psql_q "VACUUM ANALYZE visit_hours, visit_days, owner_hours, owner_days, visit_months, owner_months, owner_link_spans"
 echo "# data generated in $(($(now_ms) - t0)) ms"
 
 # ---- storage ------------------------------------------------------------------------------------------------
 # size TABLE: "rows bytes" of TABLE, indexes included
 size() { psql_q "SELECT count(*), pg_total_relation_size('$1') FROM $1" | tr '|' ' '; }
-read -r rows bytes < <(size visit_counts)
+read -r rows bytes < <(size visit_hours)
 read -r drows dbytes < <(size visit_days)
 read -r mrows mbytes < <(size visit_months)
 read -r srows sbytes < <(size owner_link_spans)
-read -r lrows lbytes < <(size owner_link_hours)
+# an hour row's bytes: its tuple, its line pointer and its share of the indexes, for the 10,000 links' rows
+# (the total and 8 values) and for the busy link's (the total and 30 values)
+read -r small busy < <(psql_q "SELECT (SELECT avg(pg_column_size(v.*))::int FROM visit_hours v WHERE link_id <> $YEAR) + 4
+  + pg_indexes_size('visit_hours') / count(*), (SELECT avg(pg_column_size(v.*))::int FROM visit_hours v
+  WHERE link_id = $YEAR) + 4 + pg_indexes_size('visit_hours') / count(*) FROM visit_hours" | tr '|' ' ')
 read -r orows obytes < <(size owner_days)
 read -r hrows hbytes < <(size owner_hours)
 read -r omrows ombytes < <(size owner_months)
-per_row=$((bytes / rows)) per_day_row=$((dbytes / drows)) per_month_row=$((mbytes / mrows))
-per_span=$((sbytes / srows)) per_lhour=$((lbytes / lrows))
-echo "storage: visit_counts $rows rows, $bytes bytes ($per_row per row); visit_days $drows rows, $dbytes bytes" \
-  "($per_day_row per row); visit_months $mrows rows, $mbytes bytes ($per_month_row per row);" \
-  "owner_link_spans $srows rows, $sbytes bytes ($per_span per row); owner_link_hours $lrows rows, $lbytes bytes" \
-  "($per_lhour per row); owner_hours $hrows rows, $hbytes bytes; owner_days $orows rows, $obytes bytes;" \
-  "owner_months $omrows rows, $ombytes bytes"
-# A link visited in one hour of a day, one value per dimension: 9 hour rows and an owner_link_hours row while
-# its hours are kept, 9 day rows, 9 month rows (shared by the month's active days) and one span per level 1..10
-# (shared by the active days of the span: about one per day for a link visited every day).
-hourly=$((9 * per_row + per_lhour)) lone=$((9 * per_day_row + 9 * per_month_row + 10 * per_span))
+per_day_row=$((dbytes / drows)) per_month_row=$((mbytes / mrows)) per_span=$((sbytes / srows))
+echo "storage: visit_hours $rows rows, $bytes bytes ($small per row of 8 values, $busy of 30);" \
+  "visit_days $drows rows, $dbytes bytes ($per_day_row per row); visit_months $mrows rows, $mbytes bytes" \
+  "($per_month_row per row); owner_link_spans $srows rows, $sbytes bytes ($per_span per row);" \
+  "owner_hours $hrows rows, $hbytes bytes; owner_days $orows rows, $obytes bytes; owner_months $omrows rows," \
+  "$ombytes bytes"
+# A link visited in one hour of a day, one value per dimension: an hour row while its hours are kept, 9 day
+# rows, 9 month rows (shared by the month's active days) and one span per level 1..10 (shared by the active
+# days of the span: about one per day for a link visited every day).
+hourly=$small lone=$((9 * per_day_row + 9 * per_month_row + 10 * per_span))
 daily=$((9 * per_day_row + 9 * per_month_row / 30 + per_span))
 echo "  a link active in one hour of a day, one value per dimension: $((hourly + lone)) bytes per active day" \
   "while hourly and $lone after the roll-up when it is its month's only active day; $((hourly + daily)) and" \
   "$daily for a link visited every day (plus its owner's summaries, shared by all of the owner's links)"
-echo "  a busy link, every hour, 31 rows an hour: $((744 * per_row + 24 * per_lhour + 31 * per_day_row + 31 * per_month_row / 30 + per_span))" \
+echo "  a busy link, every hour, 31 values an hour: $((24 * busy + 31 * per_day_row + 31 * per_month_row / 30 + per_span))" \
   "bytes per day while hourly, $((31 * per_day_row + 31 * per_month_row / 30 + per_span)) bytes per day after the roll-up"
-echo "  a million visits cost what their distinct (hour, dimension, value) rows cost, whatever the count"
+echo "  a million visits cost what their link-hours and distinct (dimension, value) entries cost, whatever the count"
 
 # ---- timings through Caddy -----------------------------------------------------------------------------------
 # seconds_median_ms: the median of the times in seconds on stdin, one a line, in ms
@@ -157,7 +163,7 @@ month_lo=$((hi - 30 * 86400))
 # shellcheck disable=SC2016 # $N are SQL parameters
 re_series_days='^WITH p AS \(SELECT coalesce.*FROM visit_days WHERE link_id = \$1 AND dim = 0 AND day < \(SELECT c\.day'
 # shellcheck disable=SC2016
-re_series_hours='^WITH p AS \(SELECT coalesce.*FROM owner_link_hours WHERE link_id = \$1'
+re_series_hours='^WITH p AS \(SELECT coalesce.*FROM visit_hours WHERE link_id = \$1'
 # shellcheck disable=SC2016
 re_top_link='^WITH src AS MATERIALIZED \(SELECT dim, value, humans, bots FROM visit_months WHERE link_id = \$1'
 # shellcheck disable=SC2016

@@ -379,7 +379,7 @@ re_get='AND l\.slug = \$1 AND l\.owner_id = \$2$'
 # shellcheck disable=SC2016
 re_list='ORDER BY l\.id DESC LIMIT \$3$'
 # shellcheck disable=SC2016 # $N are SQL parameters
-re_days='^WITH p AS \(SELECT coalesce.*FROM owner_link_hours WHERE link_id = \$1 AND bucket'
+re_days='^WITH p AS \(SELECT coalesce.*FROM visit_hours WHERE link_id = \$1 AND bucket'
 # shellcheck disable=SC2016
 re_refs='^WITH src AS MATERIALIZED \(SELECT dim, value, humans, bots FROM visit_months WHERE link_id = \$1 AND'
 

@@ -104,7 +104,7 @@ int db_link_has_visits_left(long long link_id);
 /* Subscribes the connection to link changes (after every reconnect). */
 int db_links_listen(void);
 
-/* The dimensions of visit_counts.dim; stored as numbers, so only ever append. */
+/* The dimensions of the hours (visit_hours.dims, 0025); stored as numbers, so only ever append. */
 enum visit_dim {
     VISIT_DIM_TOTAL,
     VISIT_DIM_REFERRER,
@@ -136,7 +136,8 @@ static inline const char *visit_dim_none(int dim)
     }
 }
 
-/* Rows of counts for visit_counts, n of each; rows with the same key are added up by the statement. */
+/* Rows of counts for the hours (0025's visit_hours_add), n of each, one per key (link, hour, dimension,
+ * value): the statement does not add up rows of the same key. */
 struct visit_rows {
     size_t n;
     long long *link_id;

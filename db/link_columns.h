@@ -33,13 +33,13 @@ enum link_col {
 #define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* The visit totals, humans then bots: the day rows (visit_days keeps every closed day for ever) and the hours
- * of the days not closed yet (owner_link_hours, each link's hourly totals; 0016). Humans include the total an
+ * of the days not closed yet (visit_hours, each link's hours; 0025). Humans include the total an
  * import brought (the one place that adds them). The redirect's lookup, which needs no totals, passes "0, 0".
  */
 /* The start of the first UTC day not yet closed (0016): the day tables hold the days before it. */
 #define CLOSED_AT "(SELECT c.day::timestamp AT TIME ZONE 'UTC' FROM visit_close c)"
 #define LINK_OPEN_HOURS(col)                                                                                 \
-    "coalesce((SELECT sum(v." col ") FROM owner_link_hours v WHERE v.link_id = l.id "                        \
+    "coalesce((SELECT sum(v." col ") FROM visit_hours v WHERE v.link_id = l.id "                             \
     "AND v.bucket >= " CLOSED_AT "), 0)"
 #define LINK_HUMANS                                                                                          \
     "(coalesce((SELECT sum(v.humans) FROM visit_days v WHERE v.link_id = l.id AND v.dim = 0), 0) "           \

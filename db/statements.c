@@ -66,10 +66,10 @@
     "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (SELECT dim, value, humans, bots FROM src "        \
     "WHERE dim > 0 UNION ALL SELECT dim, value, humans, bots FROM rest) s "                                   \
     "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 AND stats_no_workers() ORDER BY dim, r"
-/* A CTE `held`: the links among $1 (the visits' link ids) that still exist, each locked FOR KEY SHARE once
- * for the statement, as a foreign key's check locked it for every row it wrote (0022): a link's deletion
- * waits for the statement, and the visits of a link deleted already are dropped by joining `held`. */
-#define HELD_LINKS "held AS (SELECT id FROM links WHERE id = ANY($1::bigint[]) FOR KEY SHARE), "
+/* $1..$6 of the statements that write visits added to the hours (0025's visit_hours_add), in their WHERE:
+ * after the batch's row or the log's rows were taken, once. */
+#define HOURS_ADD                                                                                            \
+    "visit_hours_add($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) >= 0"
 /* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
  * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
 #define HORIZON(days) "(date_trunc('day', now() AT TIME ZONE 'UTC')::date - " days "::int)"
@@ -78,8 +78,8 @@
 #define HOURS_FROM(days) "least(" HORIZON(days) ", " CLOSED_DAY ")"
 /* Rows of (bucket, humans, bots) of the total dimension of `col` = $1: the hours of `hours` from the horizon
  * ($N days) or the first day not closed, whichever is first, the days of `days` before it (at their UTC
- * midnight); `cond` the hours' condition for the total (owner_hours: "AND dim = 0 "; owner_link_hours, a
- * link's hourly totals, needs none, and its index owner_link_hours_link carries their counts). */
+ * midnight); `cond` the hours' condition for the total (owner_hours: "AND dim = 0 "; visit_hours, a
+ * link's hourly totals, needs none). */
 #define SERIES_ROWS(hours, days, col, n, cond)                                                               \
     "(SELECT bucket, humans, bots FROM " hours " WHERE " col " = $1 " cond "AND bucket >= " HOURS_FROM(n)   \
     "::timestamp AT TIME ZONE 'UTC' UNION ALL SELECT day::timestamp AT TIME ZONE 'UTC', humans, bots FROM "   \
@@ -306,17 +306,15 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * of the range, zeros included. Days follow the zone's midnights (23 or 25 hours across a DST change);
      * hours step by an hour from the zone's hour, so none repeats or goes missing. */
     [STMT_STATS_SERIES_LINK] = {"stats_series_link",
-                                STATS_SERIES(
-                                    SERIES_ROWS("owner_link_hours", "visit_days", "link_id", "$9", "")),
+                                STATS_SERIES(SERIES_ROWS("visit_hours", "visit_days", "link_id", "$9", "")),
                                 9, STMT_APP, STMT_READ_LINK},
     /* Days of UTC (tz=UTC, granularity=day): whole days from the day tables, $1..$8 as above. Planned for
      * its values on every run, as the link's top lists below: over a year of one link, the generic plan
      * PostgreSQL switched to after 5 runs took 16 ms, a plan for the values 1.8-2.9 ms with its planning
      * (bench/analytics.sh's data). */
     [STMT_STATS_SERIES_LINK_DAYS] = {"stats_series_link_days",
-                                     STATS_SERIES(
-                                         SERIES_DAYS("owner_link_hours", "visit_days", "link_id", "")),
-                                     8, STMT_APP_REPLAN, STMT_READ_LINK},
+                                     STATS_SERIES(SERIES_DAYS("visit_hours", "visit_days", "link_id", "")), 8,
+                                     STMT_APP_REPLAN, STMT_READ_LINK},
     [STMT_STATS_SERIES_OWNER_DAYS] = {"stats_series_owner_days",
                                       STATS_SERIES(SERIES_DAYS("owner_hours", "owner_days", "owner_id",
                                                                "AND dim = 0 ")),
@@ -339,7 +337,7 @@ const struct stmt stmt_table[STMT_COUNT] = {
     /* The owner's 20 most visited links over [$2, $3); $4: bots count too; $5 the hourly retention. The whole
      * UTC days as the fewest spans of 2^k days that tile them (stats_spans, at most two per level): single
      * days from visit_days (an index-only scan of the owner's totals), longer spans from owner_link_spans, so
-     * a link is a few rows whatever the range; the ends' hours from owner_link_hours. Ties by slug: only the
+     * a link is a few rows whatever the range; the ends' hours from visit_hours. Ties by slug: only the
      * links that reach the 20th count are looked up for it. */
     [STMT_STATS_TOP_LINKS] =
         {"stats_top_links",
@@ -352,10 +350,10 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "AND p.lvl = s.lvl AND p.span = s.span OFFSET 0) v UNION ALL "
          "SELECT link_id, humans, bots FROM visit_days WHERE owner_id = $1 AND dim = 0 "
          "AND " LAST_DAY_BEFORE_HORIZON " UNION ALL "
-         "SELECT link_id, humans, bots FROM owner_link_hours WHERE owner_id = $1 "
+         "SELECT link_id, humans, bots FROM visit_hours WHERE owner_id = $1 "
          "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_LO(
              "bucket") " UNION ALL "
-                       "SELECT link_id, humans, bots FROM owner_link_hours WHERE owner_id = $1 "
+                       "SELECT link_id, humans, bots FROM visit_hours WHERE owner_id = $1 "
                        "AND bucket >= " HOURS_FROM("$5") "::timestamp AT TIME ZONE 'UTC' AND " EDGE_HI(
                            "bucket") ") t "
                                      "GROUP BY t.link_id), "
@@ -413,8 +411,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
          1, STMT_APP},
     [STMT_SESSION_DELETE] = {"session_delete", "DELETE FROM sessions WHERE hash = $1", 1, STMT_APP},
     /* One batch from the master: $1 link ids, $2 hours since the epoch, $3 dimensions, $4 values, $5 humans,
-     * $6 bots. Rows with the same key are added up first (one row may be updated once per statement); rows of
-     * links deleted meanwhile are dropped by the join. $7 is the batch's id, recorded in the same statement
+     * $6 bots, one row per key, added to the hours by visit_hours_add (0025), which drops the rows of links
+     * deleted meanwhile. $7 is the batch's id, recorded in the same statement
      * (so the same transaction): a batch sent again after its first commit landed adds nothing, and the
      * result's one row says 0. $8 are ids of batches that will never be sent again (forgotten), and ids
      * older than 30 days are pruned (a master killed before it could confirm them). */
@@ -423,16 +421,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "WITH batch AS (INSERT INTO visit_batches (id) VALUES ($7::bigint) ON CONFLICT (id) DO NOTHING "
          "RETURNING id), "
          "confirmed AS (DELETE FROM visit_batches WHERE id = ANY($8::bigint[]) AND id <> $7::bigint), "
-         "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days'), " HELD_LINKS
-         "added AS (INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
-         "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
-         "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
-         "AS u(id, hour, dim, value, h, b) JOIN held ON held.id = u.id "
-         "WHERE EXISTS (SELECT 1 FROM batch) "
-         "GROUP BY u.id, u.dim, u.hour, u.value "
-         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
-         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots) "
-         "SELECT count(*) FROM batch",
+         "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days') "
+         "SELECT count(*) FROM batch WHERE " HOURS_ADD,
          8, STMT_APP},
     /* One batch into the log (0021) instead of the counters, with HOP_VISITS_WINDOW_MS: $1 the batch's id,
      * recorded in visit_batches as STMT_VISITS_ADD records it (a batch sent again adds nothing), $2 its
@@ -450,21 +440,12 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "FROM batch b, unnest($3::int[], $4::int[]) WITH ORDINALITY AS t(o, n, p) WHERE t.n > 0) "
          "SELECT count(*) FROM batch",
          6, STMT_APP},
-    /* A part's sum ($1..$6 as STMT_VISITS_ADD's) added to the counters, and the log rows it sums ($7, of
+    /* A part's sum ($1..$6 as STMT_VISITS_ADD's) added to the hours, and the log rows it sums ($7, of
      * part $8) deleted, in one statement: visit_log_take undoes it all when one of them is gone. */
-    [STMT_VISITS_APPLY] =
-        {"visits_apply",
-         "WITH taken AS (SELECT visit_log_take($7::bigint[], $8::int) AS n), " HELD_LINKS
-         "added AS (INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots) "
-         "SELECT u.id, u.dim, to_timestamp(u.hour::bigint * 3600), true, u.value, sum(u.h), sum(u.b) "
-         "FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) "
-         "AS u(id, hour, dim, value, h, b) JOIN held ON held.id = u.id "
-         "WHERE (SELECT n FROM taken) >= 0 "
-         "GROUP BY u.id, u.dim, u.hour, u.value "
-         "ON CONFLICT (link_id, dim, bucket, hourly, value) "
-         "DO UPDATE SET humans = c.humans + excluded.humans, bots = c.bots + excluded.bots) "
-         "SELECT n FROM taken",
-         8, STMT_APP},
+    [STMT_VISITS_APPLY] = {"visits_apply",
+                           "WITH taken AS (SELECT visit_log_take($7::bigint[], $8::int) AS n) SELECT n FROM "
+                           "taken WHERE " HOURS_ADD,
+                           8, STMT_APP},
     /* The log rows of part $1 among ids $2 that are still there: a master rebuilds a part's sum from them
      * after its statement failed. */
     [STMT_VISITS_LOG_READ] =
@@ -486,18 +467,15 @@ const struct stmt stmt_table[STMT_COUNT] = {
     /* The master's writer id ($1) held for as long as its connection lives (taken again after a reconnect):
      * whether a log row's master is alive. */
     [STMT_VISITS_WRITER] = {"visits_writer", "SELECT pg_try_advisory_lock($1::bigint)", 1, STMT_APP},
-    /* The hours of days that ended more than $1 days ago are dropped, the link's, the owner's and the owner's
-     * per link (owner_link_hours), in one statement, if those days are closed: the day tables hold them, and
-     * readers take days from them before that cut and hours after it, so they see each visit once. */
-    [STMT_VISITS_ROLLUP] =
-        {"visits_rollup",
-         "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HOURS_FROM(
-             "$1") "::timestamp AT TIME ZONE "
-                   "'UTC'), links_old AS (DELETE FROM owner_link_hours WHERE bucket < " HOURS_FROM(
-                       "$1") "::timestamp AT TIME ZONE 'UTC') "
-                             "DELETE FROM visit_counts WHERE bucket < " HOURS_FROM(
-                                 "$1") "::timestamp AT TIME ZONE 'UTC'",
-         1, STMT_APP},
+    /* The hours of days that ended more than $1 days ago are dropped, the links' and the owners', in one
+     * statement, if those days are closed: the day tables hold them, and readers take days from them before
+     * that cut and hours after it, so they see each visit once. */
+    [STMT_VISITS_ROLLUP] = {"visits_rollup",
+                            "WITH owner_old AS (DELETE FROM owner_hours WHERE bucket < " HOURS_FROM(
+                                "$1") "::timestamp AT TIME ZONE 'UTC') "
+                                      "DELETE FROM visit_hours WHERE bucket < " HOURS_FROM(
+                                          "$1") "::timestamp AT TIME ZONE 'UTC'",
+                            1, STMT_APP},
     /* The UTC days that ended are closed (0016's visit_close_days): their hours added to the day, month and
      * span summaries. Returns the first open day before (as this statement's snapshot saw it) and after, in
      * days since 1970-01-01. */

@@ -154,8 +154,8 @@ expect_eq "before any close, no day row from 2026-03-01 on" \
   "$(psql_q "SELECT (SELECT count(*) FROM visit_days WHERE day >= date '2026-03-01') + (SELECT count(*) FROM owner_days WHERE day >= date '2026-03-01')")" 0
 psql_q "UPDATE visit_close SET day = date '2026-03-01'" >/dev/null
 # hourly rows around the Paris DST change of 2026-03-29 (02:00 local does not exist) and on 2026-10-25
-psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-  SELECT $T1_ID, d, t, true, CASE WHEN d = 0 THEN '' WHEN d = 2 THEN 'FR' ELSE 'x' END, 1, 2
+psql_q "SELECT visit_hours_add(array_agg($T1_ID::bigint), array_agg((extract(epoch FROM t)::bigint / 3600)::int), array_agg(d),
+    array_agg(CASE WHEN d = 0 THEN '' WHEN d = 2 THEN 'FR' ELSE 'x' END), array_agg(1::bigint), array_agg(2::bigint))
   FROM unnest(ARRAY['2026-03-28 23:00Z', '2026-03-29 00:30Z', '2026-03-29 01:00Z', '2026-10-25 00:00Z',
     '2026-10-25 01:00Z']::timestamptz[]) t, generate_series(0, 8) d" >/dev/null
 summaries_exact ""
@@ -251,10 +251,8 @@ expect_json "owner: the deleted link's visit left the totals and the top links" 
 summaries_exact " (after a delete)"
 # A link deleted while a statement adds its visits (0022 locks each link FOR KEY SHARE in place of a foreign
 # key, as STMT_VISITS_APPLY's `held` does): whichever comes second waits, and no counter row outlives its link.
-held_add() { # LINK-ID: the counters' insert as the master's statements make it, its link held
-  echo "WITH held AS (SELECT id FROM links WHERE id = ANY(ARRAY[$1]::bigint[]) FOR KEY SHARE)
-    INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-    SELECT held.id, 0, date_trunc('hour', now()), true, '', 1, 0 FROM held"
+held_add() { # LINK-ID: the hours' add as the master's statements make it (it holds the link)
+  echo "SELECT visit_hours_add(ARRAY[$1]::bigint[], ARRAY[(extract(epoch FROM now())::bigint / 3600)::int], '{0}', '{\"\"}', '{1}', '{0}')"
 }
 for order in "insert first" "delete first"; do
   req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/r","slug":"racing"}'

@@ -185,12 +185,13 @@ visits_are() {
 }
 
 # insert_days "(link_id, day, host, n), ...": human visits in the first hour of each day written straight into
-# visit_counts, as the total and referrer rows the master would write (its triggers keep the day summaries).
+# the hours, as the total and referrer rows the master would write (visit_hours_add keeps the day summaries).
 insert_days() {
-  psql_q "INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots)
-    SELECT link_id, x.d, day::timestamp AT TIME ZONE 'UTC', true, CASE WHEN x.d = 0 THEN '' ELSE host END, sum(n), 0
-    FROM (VALUES $1) v(link_id, day, host, n) CROSS JOIN (VALUES (0), (1)) x(d) GROUP BY 1, 2, 3, 5
-    ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = c.humans + excluded.humans" >/dev/null
+  psql_q "SELECT visit_hours_add(array_agg(link_id), array_agg(hour), array_agg(d), array_agg(value), array_agg(n),
+      array_agg(0::bigint))
+    FROM (SELECT link_id::bigint, ((day::date - date '1970-01-01') * 24)::int AS hour, x.d,
+            CASE WHEN x.d = 0 THEN '' ELSE host END AS value, sum(n)::bigint AS n
+          FROM (VALUES $1) v(link_id, day, host, n) CROSS JOIN (VALUES (0), (1)) x(d) GROUP BY 1, 2, 3, 4) r" >/dev/null
 }
 
 # allow_set: the Allow header as a sorted comma-separated set.

@@ -91,7 +91,7 @@ expect_eq "every link's totals per dimension and value: closed days plus open ho
   "$(psql_q "SELECT link_id, dim, value, sum(h), sum(b) FROM (
     SELECT link_id, dim, value, humans AS h, bots AS b FROM visit_days
     UNION ALL SELECT link_id, dim, value, humans, bots FROM visit_counts
-      WHERE hourly AND bucket >= (SELECT day FROM visit_close)::timestamp AT TIME ZONE 'UTC') x
+      WHERE bucket >= (SELECT day FROM visit_close)::timestamp AT TIME ZONE 'UTC') x
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")" "$per_value_before"
 expect_eq "every owner's totals per dimension and value: closed days plus open hours" \
   "$(psql_q "SELECT owner_id, dim, value, sum(h), sum(b) FROM (
@@ -105,12 +105,10 @@ expect_eq "the lone day row is an hour at today's midnight" \
 # the summaries are the sums of what they summarize
 summaries_exact " (after 0016)"
 # a batch for today after the migration stays in the hours; one for a closed day reaches the day tables
-psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-  SELECT id, 0, date_trunc('hour', now()), true, '', 7, 0 FROM links WHERE slug = 'l5'
-  ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = visit_counts.humans + 7" >/dev/null
-psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-  SELECT id, 0, date_trunc('day', now() - interval '3 days') + interval '2 hours', true, '', 9, 0 FROM links
-  WHERE slug = 'l5'" >/dev/null
+psql_q "SELECT visit_hours_add(array_agg(id), array_agg((extract(epoch FROM now())::bigint / 3600)::int), '{0}', '{\"\"}', '{7}', '{0}')
+  FROM links WHERE slug = 'l5'" >/dev/null
+psql_q "SELECT visit_hours_add(array_agg(id), array_agg((extract(epoch FROM date_trunc('day', now() - interval '3 days') + interval '2 hours')::bigint / 3600)::int), '{0}', '{\"\"}', '{9}', '{0}')
+  FROM links WHERE slug = 'l5'" >/dev/null
 expect_eq "after: today's batch only in the hours, the closed day's in its day row" \
   "$(psql_q "SELECT (SELECT count(*) FROM visit_days WHERE day >= (SELECT day FROM visit_close)),
     (SELECT humans FROM visit_days d JOIN links l ON l.id = d.link_id WHERE l.slug = 'l5' AND d.dim = 0
@@ -128,10 +126,8 @@ psql_q "INSERT INTO owners (name) VALUES ('carol'); INSERT INTO links (slug, own
   VALUES ('r', (SELECT id FROM owners), 'https://example.com/r')" >/dev/null
 # two days ago is open again (no row holds it yet), and two batches for its noon hour, each 5 humans
 psql_q "UPDATE visit_close SET day = (now() AT TIME ZONE 'UTC')::date - 2" >/dev/null
-batch_sql="INSERT INTO visit_counts AS c (link_id, dim, bucket, hourly, value, humans, bots)
-  SELECT id, 0, ((now() AT TIME ZONE 'UTC')::date - 2)::timestamp AT TIME ZONE 'UTC' + interval '12 hours', true, '', 5, 0
-  FROM links WHERE slug = 'r'
-  ON CONFLICT (link_id, dim, bucket, hourly, value) DO UPDATE SET humans = c.humans + excluded.humans"
+batch_sql="SELECT visit_hours_add(array_agg(id), array_agg((((now() AT TIME ZONE 'UTC')::date - 2 - date '1970-01-01') * 24 + 12)),
+  '{0}', '{\"\"}', '{5}', '{0}') FROM links WHERE slug = 'r'"
 sleeping() { # a session of this database (not this one) sleeps in the middle of its transaction
   [[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = 'race' AND pid <> pg_backend_pid()
     AND query = 'SELECT pg_sleep(3)' AND state = 'active'") == 1 ]]
@@ -155,7 +151,7 @@ c2=$!
 poll_until 5000 sleeping || fail "race 2: the close holds its lock" "$(cat "$T/race-close2.log")"
 psql -X -q -d "$HOP_DB" -c "$batch_sql" >"$T/race-batch2.log" 2>&1 &
 b2=$!
-if poll_until 2000 lock_waiter "INSERT INTO visit_counts" race; then ok "race 2: the batch waits for the close in flight"; else fail "race 2: the batch waits" "$(cat "$T/race-batch2.log")"; fi
+if poll_until 2000 lock_waiter "SELECT visit_hours_add" race; then ok "race 2: the batch waits for the close in flight"; else fail "race 2: the batch waits" "$(cat "$T/race-batch2.log")"; fi
 wait "$c2" "$b2" || fail "race 2: both ended" "$(cat "$T/race-close2.log" "$T/race-batch2.log")"
 expect_eq "race 2: the day holds both batches once (the close's 5 and the late batch's 5)" \
   "$(psql_q "SELECT sum(humans) FROM visit_days WHERE dim = 0")/$(psql_q "SELECT sum(humans) FROM visit_counts WHERE dim = 0")" "10/10"

@@ -94,7 +94,7 @@ visit_rows() { psql_q "SELECT l.slug, v.day, v.host, v.n FROM visits v JOIN link
 visit_rows_now() {
   psql_q "SELECT l.slug, v.day, v.value, sum(v.humans) FROM (SELECT link_id, day, value, humans FROM visit_days
           WHERE dim = 1 UNION ALL SELECT link_id, (bucket AT TIME ZONE 'UTC')::date, value, humans FROM visit_counts
-          WHERE dim = 1 AND hourly) v JOIN links l ON l.id = v.link_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+          WHERE dim = 1) v JOIN links l ON l.id = v.link_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 }
 # this release counts curl as a bot: the checks below follow links as a browser, so they count as visits
 BROWSER_UA='Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0'

@@ -95,8 +95,7 @@ poll_until 5000 replica_paused || fail "replay pauses" "state $(rq "SELECT pg_ge
 R1=$(psql_q "SELECT id FROM links WHERE slug = 'r1'")
 # Written on the primary behind hop's back: visits of r1 (no write of alice's links, so no stamp), and a link
 # of alice's made by SQL with the triggers off (session_replication_role), as a restore or a manual fix would.
-psql_q "INSERT INTO visit_counts (link_id, dim, bucket, hourly, value, humans, bots)
-        VALUES ($R1, 0, date_trunc('hour', now()), true, '', 5, 0)" >/dev/null
+psql_q "SELECT visit_hours_add(ARRAY[$R1]::bigint[], ARRAY[(extract(epoch FROM now())::bigint / 3600)::int], '{0}', '{\"\"}', '{5}', '{0}')" >/dev/null
 psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" >/dev/null <<SQL
 SET session_replication_role = replica;
 INSERT INTO links (slug, owner_id, url) VALUES ('by-sql', $OWNER, 'https://example.com/sql');

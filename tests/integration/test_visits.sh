@@ -228,7 +228,7 @@ expect_eq "many hosts: each host counted twice" "$(psql_q "SELECT count(*) FROM 
 expect_eq "many hosts: nothing dropped" "$(grep -c 'msg="visits dropped"' "$T/hop.log" || true)" 0
 
 # ---- 5b: a batch PostgreSQL takes long to write does not stop the counting ---------------------------------
-# A session holds visit_counts in SHARE mode, so the master's next batch waits on the lock. The master sends
+# A session holds visit_hours in SHARE mode, so the master's next batch waits on the lock. The master sends
 # a batch and goes on draining the workers' tables while it waits (a master that waited in the statement
 # drained nothing meanwhile, and a busy database filled the tables until visits were dropped): what arrives
 # meanwhile shows in hop_visits_pending, and everything is in the database once the lock goes.
@@ -241,7 +241,7 @@ batch_waits() {
 }
 req GET /api/links/pop
 slow_before=$(jq -r '.visits' <<<"$BODY")
-psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "BEGIN; LOCK TABLE visit_counts IN SHARE MODE; SELECT pg_sleep(6); COMMIT;" \
+psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "BEGIN; LOCK TABLE visit_hours IN SHARE MODE; SELECT pg_sleep(6); COMMIT;" \
   >"$T/slow-lock.out" 2>&1 &
 slow_psql=$!
 sleep 0.3
@@ -335,7 +335,7 @@ else
 fi
 
 # ---- 7: a master killed outright leaves its window in the log, and a master adopts it ----------------------
-# A session holds visit_counts in SHARE mode, and the pool's sessions give up a lock wait after 300 ms
+# A session holds visit_hours in SHARE mode, and the pool's sessions give up a lock wait after 300 ms
 # (lock_timeout for the database), so the master's statements that add its window keep failing (each part is
 # rebuilt from the log and tried again) while its batches still reach the log. Once the window holds every
 # visit, the master is SIGKILLed: the advisory lock that said it was alive goes with its connection. The pool
@@ -346,11 +346,11 @@ expect_status "adoption: created" 201
 stack_pool_stop hop
 psql_q "ALTER DATABASE $(psql_q "SELECT current_database()") SET lock_timeout = '300ms'" >/dev/null
 stack_pool_start hop
-psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE visit_counts IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
+psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE visit_hours IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
   >"$T/adopt-lock.out" 2>&1 &
 adopt_psql=$!
 lock_held() {
-  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'visit_counts' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
+  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'visit_hours' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
 }
 window_is() {
   [[ $("$HOP_BIN" status --metrics --socket "$T/hop.sock" 2>/dev/null | awk '$1 == "hop_visits_window" { print $2 }') == "$1" ]]
@@ -359,7 +359,7 @@ adopt_visits() {
   req GET /api/links/adopt
   [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == "$1" ]]
 }
-poll_until 5000 lock_held || fail "adoption: the session holds visit_counts" "$(cat "$T/adopt-lock.out")"
+poll_until 5000 lock_held || fail "adoption: the session holds visit_hours" "$(cat "$T/adopt-lock.out")"
 {
   for ((i = 0; i < 200; i++)); do
     echo "cacert = \"$CACERT\""

@@ -5,7 +5,7 @@
 
 # summaries_exact SUFFIX: six checks, each named with SUFFIX, that every summary is the sum of the rows it
 # summarizes: each closed day of a link its hours, dimension by dimension, and no day after them; an owner's
-# days its links' days; months, the owner's per-link spans and hours (0011) likewise.
+# days its links' days; months and the owner's per-link spans (0011) likewise; the owner's hours its links'.
 summaries_exact() {
   expect_eq "visit_days$1: each link's closed days add up to its hours, no open day" "$(psql_q "SELECT count(*) FROM (
     SELECT link_id, dim, (bucket AT TIME ZONE 'UTC')::date AS day, value, sum(humans) AS h, sum(bots) AS b
@@ -29,8 +29,9 @@ summaries_exact() {
     FROM visit_days, generate_series(1, 10) k WHERE dim = 0 GROUP BY 1, 2, 3, 4) v
     FULL JOIN owner_link_spans s USING (owner_id, lvl, span, link_id)
     WHERE v.h IS DISTINCT FROM s.humans OR v.b IS DISTINCT FROM s.bots")" 0
-  expect_eq "owner_link_hours$1: the links' hours by owner" "$(psql_q "SELECT count(*) FROM (
-    SELECT l.owner_id, v.bucket, v.link_id, v.humans AS h, v.bots AS b FROM visit_counts v
-    JOIN links l ON l.id = v.link_id WHERE v.dim = 0) v FULL JOIN owner_link_hours o USING (owner_id, bucket, link_id)
-    WHERE v.h IS DISTINCT FROM o.humans OR v.b IS DISTINCT FROM o.bots")" 0
+  expect_eq "owner_hours$1: each owner's hours add up to its links' hours, each under its link's owner" "$(psql_q "SELECT count(*) FROM (
+    SELECT owner_id, dim, bucket, value, sum(humans) AS h, sum(bots) AS b FROM visit_counts GROUP BY 1, 2, 3, 4) v
+    FULL JOIN owner_hours o USING (owner_id, dim, bucket, value)
+    WHERE coalesce(v.h, 0) <> coalesce(o.humans, 0) OR coalesce(v.b, 0) <> coalesce(o.bots, 0)")+$(psql_q "SELECT count(*)
+    FROM visit_hours v JOIN links l ON l.id = v.link_id WHERE l.owner_id <> v.owner_id")" 0+0
 }

@@ -33,7 +33,7 @@ struct stored {
     struct link l;
 };
 
-/* a row of visit_counts: (link, hour, dimension, value) and its two counts */
+/* a row of the hours as the view visit_counts shows them: (link, hour, dimension, value) and two counts */
 struct visit_row {
     long long link_id;
     int hour;
@@ -671,7 +671,7 @@ static unsigned visit_hash(long long link_id, int hour, int dim, const char *val
     return (unsigned)(h % VISIT_INDEX);
 }
 
-/* The row of (link_id, hour, dim, value), made when new: the primary key of visit_counts. */
+/* The row of (link_id, hour, dim, value), made when new: a key of the view visit_counts. */
 static struct visit_row *visit_row(long long link_id, int hour, int dim, const char *value)
 {
     unsigned i = visit_hash(link_id, hour, dim, value);
