@@ -3,10 +3,9 @@
 # visits, and the stats API's times over data generated with SQL: one link with a year of hourly rows, and an
 # owner with 10,000 links active for 30 days. Prints each figure beside its target: the requests' times
 # through Caddy (curl, median), the PostgreSQL time of their statements (EXPLAIN ANALYZE, median), the
-# master's batch write with 0016's triggers and with 0011's (same data, same run), and the plans
-# (EXPLAIN (ANALYZE, BUFFERS)) of the statements of the three figures. A real stack (PostgreSQL, hop, Caddy
-# over HTTPS) from tests/lib/stack.sh; loopback only; bounded (about five minutes, most of it generating
-# the data through the triggers). Usage: bash bench/analytics.sh (HOP_BIN=build/hop by default; BENCH_RUNS).
+# master's batch write, and the plans (EXPLAIN (ANALYZE, BUFFERS)) of the statements of the three figures. A
+# real stack (PostgreSQL, hop, Caddy over HTTPS) from tests/lib/stack.sh; loopback only; bounded (about five
+# minutes, most of it generating the data through visit_hours_add). Usage: bash bench/analytics.sh (HOP_BIN=build/hop by default; BENCH_RUNS).
 set -euo pipefail
 
 # shellcheck source=tests/lib/stack.sh
@@ -37,15 +36,12 @@ psql_q "SELECT visit_hours_add(array_agg($YEAR::bigint), array_agg((extract(epoc
 # the owner's 10,000 links, each visited in one hour of each of the last 30 days, one value per dimension
 psql_q "INSERT INTO links (slug, owner_id, url) SELECT 'b' || g, $OWNER, 'https://example.com/' || g
   FROM generate_series(1, 10000) g"
-# (a day a statement: one statement of all 30 would group 2.7 million rows at once)
-for k in $(seq 0 29); do
-  psql_q "SELECT visit_hours_add(array_agg(l.id), array_agg((extract(epoch FROM date_trunc('day', now())
-      - make_interval(days => $k) + make_interval(hours => (l.id % 24)::int))::bigint / 3600)::int),
-    array_agg(d.dim), array_agg(d.value), array_agg(3::bigint), array_agg(1::bigint))
-  FROM links l,
+psql_q "SELECT visit_hours_add(array_agg(l.id), array_agg((extract(epoch FROM date_trunc('day', now())
+    - make_interval(days => k) + make_interval(hours => (l.id % 24)::int))::bigint / 3600)::int),
+  array_agg(d.dim), array_agg(d.value), array_agg(3::bigint), array_agg(1::bigint))
+  FROM links l, generate_series(0, 29) k,
   (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)
   WHERE l.owner_id = $OWNER AND l.slug LIKE 'b%'" >/dev/null
-done
 psql_q "VACUUM ANALYZE visit_hours, visit_days, owner_hours, owner_days, visit_months, owner_months, owner_link_spans"
 echo "# data generated in $(($(now_ms) - t0)) ms"
 
@@ -198,38 +194,36 @@ for n in top_lists series_paris top_links top_links_paris; do
   echo "---- EXPLAIN (ANALYZE, BUFFERS): $n"
   grep -vE '^ *(Planning:|Buffers: shared hit=[0-9]+$)' "$T/plan-$n.txt" | cut -c1-220 | awk 'NR <= 60 || /Time:/'
 done
-# ---- the master's batch write, with 0016's summaries and with 0011's ---------------------------------------
+# ---- the master's batch write ----------------------------------------------------------------------------
 # One batch of the owner's first 1,000 links, each with 9 rows (one value per dimension) in an hour that has
-# none yet (inserts), then the same batch again (updates): what the master writes every 100 ms under load.
-# Run last: the rolled-back rows leave dead index entries the reads above would step over. Each run in a
-# transaction rolled back; "0011" runs with 0011's trigger function (every batch added to the day, month and
-# span summaries too, where 0016 leaves them to the day's close), swapped in the same transaction; the
-# indexes stay 0016's.
+# none yet (inserts), then the same batch again (merges): what the master writes every 100 ms under load. A
+# batch of another hour goes first, so that the two measured run as on the master's connection, with the
+# statement planned (0026). Run last: the rolled-back rows leave dead index entries the reads above would step
+# over. Each run in a transaction rolled back.
 # (visits_add records the batch's id in the same statement, 0013: each execution below gets its own id)
 add_sql=$(grep -m 1 -E '^WITH batch AS \(INSERT INTO visit_batches' "$T/strings.txt")
 [[ -n $add_sql ]] || {
   echo "bench-stats: the visit batch statement is not in $HOP_BIN" >&2
   exit 1
 }
-fn_0011=$(awk '/^CREATE OR REPLACE FUNCTION visit_summaries_add/,/^END \$\$;/' "$STACK_REPO/db/migrations/0011_stats_speed.sql")
 IFS='|' read -r b_ids b_dims b_values < <(psql_q "SELECT array_agg(l.id ORDER BY l.id, d.dim),
   array_agg(d.dim ORDER BY l.id, d.dim), array_agg(d.value ORDER BY l.id, d.dim)
   FROM (SELECT id FROM links WHERE owner_id = $OWNER AND slug LIKE 'b%' ORDER BY id LIMIT 1000) l,
   (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)")
 b_n=$(($(tr -cd ',' <<<"$b_ids" | wc -c) + 1))
 b_hour=$(($(date -u +%s) / 3600 + 1))
-# flush_ms SETUP: "insert_ms update_ms" of one run of the batch after SETUP (SQL) in the same transaction: the
-# CPU time of the PostgreSQL backend (from /proc, as the machine is shared: wall time measures the neighbours)
+# flush_ms: "insert_ms update_ms" of one run of the batch: the CPU time of the PostgreSQL backend (from /proc,
+# as the machine is shared: wall time measures the neighbours)
 tck=$(getconf CLK_TCK)
 flush_ms() {
   {
     echo "BEGIN;"
-    echo "$1"
     echo "PREPARE add AS $add_sql;"
+    echo "EXECUTE add('$b_ids', array_fill($((b_hour + 1)), ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), 1, '{}') \\g /dev/null"
     echo "SELECT pg_backend_pid() AS pid \\gset"
     echo "\\setenv BENCH_PG_PID :pid"
     echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
-    for batch in 1 2; do
+    for batch in 2 3; do
       echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), $batch, '{}') \\g /dev/null"
       echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
     done
@@ -237,21 +231,16 @@ flush_ms() {
   } | psql -X -q -At -v ON_ERROR_STOP=1 -d "$HOP_DB" |
     awk -v t="$tck" '{c[NR] = $1} END {printf "%d %d\n", (c[2] - c[1]) * 1000 / t, (c[3] - c[2]) * 1000 / t}'
 }
-# flush NAME SETUP: the medians over RUNS runs
-flush() {
-  local i ins=() upd=() a b
-  for ((i = 0; i < RUNS; i++)); do
-    read -r a b < <(flush_ms "$2")
-    ins+=("$a") upd+=("$b")
-  done
-  printf '%s %s\n' "$(printf '%s\n' "${ins[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')" \
-    "$(printf '%s\n' "${upd[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
-}
-read -r new_ins new_upd < <(flush "0016" "")
-read -r old_ins old_upd < <(flush "0011" "$fn_0011")
+ins=() upd=()
+for ((i = 0; i < RUNS; i++)); do
+  read -r a b < <(flush_ms)
+  ins+=("$a") upd+=("$b")
+done
+new_ins=$(printf '%s\n' "${ins[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+new_upd=$(printf '%s\n' "${upd[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+# the figures of the build before 0025 (one row per value), from this script on this machine, 2026-12-07
 echo "batch write, $b_n rows of 1,000 links (PostgreSQL CPU, median of $RUNS, load $(cut -d' ' -f1 /proc/loadavg)): new hour" \
-  "$new_ins ms with 0016's summaries, $old_ins ms with 0011's ($(awk -v a="$new_ins" -v b="$old_ins" 'BEGIN {printf "%.2f", a / b}')x);" \
-  "the same hour again $new_upd ms, $old_upd ms ($(awk -v a="$new_upd" -v b="$old_upd" 'BEGIN {printf "%.2f", a / b}')x)"
+  "$new_ins ms, the same hour again $new_upd ms (before 0025: 270 and 150 ms)"
 
 calibrate
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
