@@ -327,7 +327,9 @@ if poll_until 10000 session_waits; then
   expect_eq "deadlock: the session got the link's row first and committed" "$(tr '\n' ' ' <"$T/deadlock.out")" "locked shared "
   expect_eq "deadlock: the link is gone" "$(psql_q "SELECT count(*) FROM links WHERE slug = 'dead1'")" 0
   retried=$(grep 'msg="statement retried"' "$T/hop.log" | tail -n +$((retries_before + 1)) | grep -c 'name=link_delete sqlstate=40P01' || true)
-  expect_eq "deadlock: hop logged the retry with its SQLSTATE" "$retried" 1
+  # once, or more when the retry takes the link's row before the session that waited for it wakes: then the
+  # two deadlock again, and the retry is again the victim (seen once on a loaded machine)
+  expect_eq "deadlock: hop logged the retry with its SQLSTATE" "$((retried >= 1))" 1
   expect_eq "deadlock: no statement failed" "$(grep -c 'msg="statement failed"' "$T/hop.log" || true)" "$failed_before"
 else
   fail "deadlock: the session holding the owner's row is waiting" "$(cat "$T/deadlock.out")"
