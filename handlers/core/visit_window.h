@@ -1,6 +1,6 @@
 /* The master's window (migration 0021): the sum of the visit batches it has written to the log and not yet
- * added to the counters, in parts by link, with the ids of the log rows each part sums. visits.c encodes the
- * log rows and decides when a part is added. */
+ * added to the hours, in parts by link, with the ids of the log rows each part sums. visits.c encodes the log
+ * rows; visit_apply.c decides when a part is added. */
 #ifndef HOP_VISIT_WINDOW_H
 #define HOP_VISIT_WINDOW_H
 

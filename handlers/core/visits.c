@@ -14,7 +14,7 @@
 #include "db_links.h"
 #include "log.h"
 #include "metrics.h"
-#include "ua.h"
+#include "visit_apply.h"
 #include "visit_log.h"
 #include "visit_sum.h"
 #include "visit_window.h"
@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,24 +46,7 @@ enum {
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
     CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
-    /* The window (HOP_VISITS_WINDOW_MS): a part is added to the counters when its oldest rows are this old
-     * at least, and at most the window; in between, APPLY_SHARE times as long as its statement would take
-     * now (its rows, at what a row took in its last statement) for every part, so that adding the parts
-     * takes about 1/APPLY_SHARE of the time whatever the load. */
-    WINDOW_MIN_MS = 250,
-    APPLY_SHARE = 20,
-    /* no visit came for this long: every part goes to the counters at once, so that a burst of visits is
-     * in the stats soon after it ends, not a window later */
-    WINDOW_IDLE_MS = 1000,
-    /* log rows of masters that died (their writer's lock is gone), or of any master once older than three
-     * windows and ADOPT_MARGIN_MS (a live master adds its own within one): looked for every ADOPT_EVERY_MS
-     * (or window, if shorter), ADOPT_LIMIT at a time */
-    ADOPT_EVERY_MS = 5 * 1000,
-    ADOPT_LIMIT = 64,
-    ADOPT_MARGIN_MS = 1000,
-    /* a master without a window (HOP_VISITS_WINDOW_MS=0) ages log rows as one with the default would */
-    ADOPT_WINDOW_OFF_MS = 60 * 1000,
-    WINDOW_ROW_BYTES = 104, /* a window row and its share of the index, for HOP_VISITS_WINDOW_KB */
+    WINDOW_ROW_BYTES = 104,     /* a window row and its share of the index, for HOP_VISITS_WINDOW_KB */
 };
 
 struct counter {
@@ -125,16 +107,7 @@ static unsigned long long dropped_total;
 /* The window (visit_window.h), with HOP_VISITS_WINDOW_MS: batches go to the log, and their sum, part by part,
  * to the counters. A part whose statement failed is rebuilt from its log rows that are left. */
 static bool windowed;
-static bool rebuild[VWIN_PARTS];
-static double apply_row_ms[VWIN_PARTS]; /* what a row of the part took in its last statement */
-static long long adopt_ms;              /* the next look for log rows of masters that died */
-static int applying = -1; /* the part whose statement is in flight (instead of a batch), or -1 */
-static long long apply_sent_ms;
-static long long visit_seen_ms;      /* when the last drain found visits */
-static long long writer_id;          /* this master's, in its log rows and held as an advisory lock */
-static unsigned long writer_gen;     /* the connection (db_generation) that holds it, 0: none */
-static long long unreadable_ids[64]; /* log rows that could not be read: logged once, then passed over */
-static size_t nunreadable;
+static long long visit_seen_ms; /* when the last drain found visits */
 static int m_counted = -1, m_written = -1, m_pending = -1, m_dropped = -1;
 static int m_spooled = -1, m_replayed = -1, m_repeated = -1, m_spool_files = -1, m_spool_bytes = -1,
            m_spool_visits = -1, m_window = -1, m_applied = -1, m_adopted = -1;
@@ -221,7 +194,10 @@ int visits_init(int n)
     vwin_init((size_t)cfg->visits_window_bytes / WINDOW_ROW_BYTES);
     if (cfg->spool_dir)
         vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
-    return define_metrics();
+    if (define_metrics() < 0)
+        return -1;
+    vapply_init(windowed, m_applied, m_adopted);
+    return 0;
 }
 
 /* The worker's index of a table, rebuilt from the table itself: a replacement worker takes over the
@@ -337,19 +313,6 @@ static void sums_clear(void)
     memset(sum_index, 0, agg_index * sizeof(*sum_index));
 }
 
-/* A batch id: random, so that ids from every master and every spool file never meet (63 bits: a positive
- * bigint). */
-static long long new_id(void)
-{
-    uint64_t r = 0;
-    while (r == 0) {
-        if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-            r = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
-        r &= INT64_MAX;
-    }
-    return (long long)r;
-}
-
 static void forget_add(long long id)
 {
     /* when the list is full, the ids in it are left to the 30-day prune: harmless, only less tidy */
@@ -364,78 +327,12 @@ static void count_dropped(long long n)
     metrics_add(m_dropped, (unsigned long long)n);
 }
 
-/* Rows of a batch under construction, with an index by (link, hour, dimension, value), so that the sums
- * that share a row add up here: a popular link visited by many kinds of visitors has thousands of sums but a
- * few dozen rows, and PostgreSQL parses and groups only those. */
-struct rows_index {
-    uint32_t *slot; /* row number + 1, 0 for none */
-    size_t mask;
-};
-
-/* Adds count visits of one dimension's value to the rows: to the row of that key if there is one. */
-static void row_add(struct visit_rows *b, struct rows_index *ix, const struct key *key, int dim,
-                    const char *value, bool bot, long long count)
-{
-    size_t i = vwin_row_hash(key->link_id, key->hour, dim, value) & ix->mask;
-    for (; ix->slot[i]; i = (i + 1) & ix->mask) {
-        size_t k = ix->slot[i] - 1;
-        if (b->link_id[k] == key->link_id && b->hour[k] == key->hour && b->dim[k] == dim &&
-            strcmp(b->value[k], value) == 0) {
-            b->humans[k] += bot ? 0 : count;
-            b->bots[k] += bot ? count : 0;
-            return;
-        }
-    }
-    size_t k = b->n++;
-    ix->slot[i] = (uint32_t)(k + 1);
-    b->link_id[k] = key->link_id;
-    b->hour[k] = key->hour;
-    b->dim[k] = dim;
-    b->value[k] = value;
-    b->humans[k] = bot ? 0 : count;
-    b->bots[k] = bot ? count : 0;
-}
-
-/* The rows of one sum, one per dimension (db_links.h's enum visit_dim) but those whose value is the
- * dimension's none (visit_dim_none): the readers take that one as the total less the others. Text values are
- * NUL-terminated within their key. */
-static void explode(const struct sum *s, struct visit_rows *b, struct rows_index *ix)
-{
-    const struct visit *v = &s->key.v;
-    const char *values[VISIT_NDIMS] = {
-        [VISIT_DIM_TOTAL] = "",
-        [VISIT_DIM_REFERRER] = v->host,
-        [VISIT_DIM_COUNTRY] = v->country[0] ? v->country : "unknown",
-        [VISIT_DIM_DEVICE] = ua_device_name(v->device),
-        [VISIT_DIM_BROWSER] = ua_browser_name(v->browser),
-        [VISIT_DIM_OS] = ua_os_name(v->os),
-        [VISIT_DIM_UTM_SOURCE] = v->utm[VISITS_UTM_SOURCE],
-        [VISIT_DIM_UTM_MEDIUM] = v->utm[VISITS_UTM_MEDIUM],
-        [VISIT_DIM_UTM_CAMPAIGN] = v->utm[VISITS_UTM_CAMPAIGN],
-    };
-    row_add(b, ix, &s->key, VISIT_DIM_TOTAL, values[VISIT_DIM_TOTAL], v->bot, s->count);
-    for (int d = VISIT_DIM_TOTAL + 1; d < VISIT_NDIMS; d++) {
-        if (strcmp(values[d], visit_dim_none(d)) != 0)
-            row_add(b, ix, &s->key, d, values[d], v->bot, s->count);
-    }
-}
-
-/* The rows of n sums, as batch id. */
+/* The rows of n sums, as batch id, with the confirmed batches to forget. */
 static void rows_build(const struct sum *rows, size_t n, long long id, struct visit_rows *b)
 {
-    size_t nrows = n * VISIT_NDIMS;
-    vwin_rows_alloc(b, nrows);
-    b->batch_id = id;
+    vsum_rows(rows, n, id, b);
     b->forget = forget;
     b->nforget = nforget;
-    struct rows_index ix = {.mask = 1};
-    while (ix.mask < 2 * nrows)
-        ix.mask *= 2;
-    ix.slot = xcalloc(ix.mask, sizeof(*ix.slot));
-    ix.mask--;
-    for (size_t k = 0; k < n; k++)
-        explode(&rows[k], b, &ix);
-    free(ix.slot);
 }
 
 /* What PostgreSQL answered to batch id, sent or written, as the master acts on it. */
@@ -458,232 +355,6 @@ static int answered(int rc, long long id)
     return rc;
 }
 
-/* ---- the window (HOP_VISITS_WINDOW_MS) ---- */
-
-/* Part's statement answered (rc, after took_ms): its sum is in the counters, or the part is rebuilt from
- * what is left of its log rows (the statement may have committed). */
-static void window_done(int part, int rc, long long took_ms)
-{
-    if (rc != DB_OK) {
-        rebuild[part] = true;
-        return;
-    }
-    size_t n = vwin_nrows(part);
-    if (n > 0)
-        apply_row_ms[part] = (double)took_ms / (double)n;
-    metrics_add(m_applied, (unsigned long long)vwin_part_visits(part));
-    vwin_clear(part);
-}
-
-/* Adds part's sum to the counters, its log rows taken out in the same statement, and waits: 0, or -1. */
-static int window_apply(int part)
-{
-    size_t nids;
-    const long long *ids = vwin_ids(part, &nids);
-    if (nids == 0)
-        return 0;
-    long long t0 = clock_ms();
-    struct visit_rows r;
-    vwin_rows(part, &r);
-    int rc = db_visits_apply(part, &r, ids, nids);
-    vwin_rows_free(&r);
-    window_done(part, rc, clock_ms() - t0);
-    return rc == DB_OK ? 0 : -1;
-}
-
-/* The same without waiting (land gives the answer), so that the workers' tables are drained meanwhile
- * however long PostgreSQL takes: 0 when sent. */
-static int window_send(int part)
-{
-    size_t nids;
-    const long long *ids = vwin_ids(part, &nids);
-    struct visit_rows r;
-    vwin_rows(part, &r);
-    int rc = db_visits_apply_send(part, &r, ids, nids);
-    vwin_rows_free(&r);
-    if (rc != DB_OK) {
-        rebuild[part] = true;
-        return -1;
-    }
-    applying = part;
-    apply_sent_ms = clock_ms();
-    return 0;
-}
-
-/* A log row read back (a part rebuilt, or a dead master's adopted) joins the window, unless it cannot be read
- * or finds no room (then it is left in the log, for a later adoption). */
-static void log_row_read(void *ctx, long long id, int part, const unsigned char *data, size_t len)
-{
-    (void)ctx;
-    struct sum *rows;
-    long long n = vlog_decode(part, data, len, &rows);
-    if (n < 0) {
-        log_error("visit log row unreadable", "batch=%lld part=%d", id, part);
-        if (nunreadable < sizeof(unreadable_ids) / sizeof(unreadable_ids[0]))
-            unreadable_ids[nunreadable++] = id;
-        return;
-    }
-    struct visit_rows b;
-    rows_build(rows, (size_t)n, id, &b);
-    if (vwin_lacks_room(&b) < 0)
-        vwin_add(&b, id, clock_ms());
-    vwin_rows_free(&b);
-    free(rows);
-}
-
-struct rebuilding {
-    int part;
-    bool cleared;
-};
-
-/* A log row read back for a part being rebuilt: the part is emptied before the first one joins it (the rows
- * come only once the whole answer is in: a failed read leaves the part as it was). */
-static void rebuilt_row(void *ctx, long long id, int part, const unsigned char *data, size_t len)
-{
-    struct rebuilding *rb = ctx;
-    if (!rb->cleared) {
-        vwin_clear(rb->part);
-        rb->cleared = true;
-    }
-    log_row_read(NULL, id, part, data, len);
-}
-
-/* Part's sum again from its log rows still there (those of an apply that committed are gone): 0, or -1 when
- * PostgreSQL could not be asked or did not answer (the part stays as it was, and is tried again at the next
- * tick: it must not forget a log row of its own that is still there). */
-static int window_rebuild(int part)
-{
-    if (db_connect() != DB_OK)
-        return -1;
-    size_t nids;
-    const long long *cur = vwin_ids(part, &nids);
-    long long *ids = xmalloc((nids ? nids : 1) * sizeof(*ids));
-    memcpy(ids, cur, nids * sizeof(*ids));
-    struct rebuilding rb = {.part = part};
-    int rc = db_visits_log_read(part, ids, nids, rebuilt_row, &rb);
-    free(ids);
-    if (rc != DB_OK)
-        return -1;
-    if (!rb.cleared)
-        vwin_clear(part);
-    rebuild[part] = false;
-    return 0;
-}
-
-/* Log rows a master that died left (their writer's lock is gone, or they are older than any live master
- * keeps its own) join this one's window. */
-static void window_adopt(long long now)
-{
-    if (now < adopt_ms)
-        return;
-    long long window = windowed ? config_get()->visits_window_ms : ADOPT_WINDOW_OFF_MS;
-    adopt_ms = now + (window < ADOPT_EVERY_MS ? window : ADOPT_EVERY_MS);
-    static long long own[4096];
-    long long n = vwin_all_ids(own, sizeof(own) / sizeof(own[0]) - nunreadable);
-    memcpy(own + n, unreadable_ids, nunreadable * sizeof(*own));
-    n += (long long)nunreadable;
-    long long before = vwin_visits();
-    long long age = 3 * window + ADOPT_MARGIN_MS;
-    if (db_visits_orphans(age, own, (size_t)n, ADOPT_LIMIT, log_row_read, NULL) != DB_OK)
-        return;
-    long long got = vwin_visits() - before;
-    if (got > 0) {
-        metrics_add(m_adopted, (unsigned long long)got);
-        log_info("visits adopted",
-                 "visits=%lld reason=\"log rows of a master that stopped before adding them\"", got);
-    }
-}
-
-/* The part to add to the counters now, or -1. A part waits from its oldest rows APPLY_SHARE times what its
- * statement would take now for each part, within [WINDOW_MIN_MS, HOP_VISITS_WINDOW_MS], unless it is half
- * full or no visit came for WINDOW_IDLE_MS; the part waiting longest goes first. The estimate grows with the
- * part: the statement's last time alone made a part that had few rows then (the first of an hour, of a
- * start) go again soon with many. */
-static int window_due(long long now)
-{
-    int due = -1;
-    long long oldest = 0, max_ms = config_get()->visits_window_ms;
-    bool idle = now - visit_seen_ms >= WINDOW_IDLE_MS;
-    for (int p = 0; p < VWIN_PARTS; p++) {
-        long long first = vwin_first_ms(p);
-        if (first == 0)
-            continue;
-        long long wait = (long long)(APPLY_SHARE * VWIN_PARTS * apply_row_ms[p] * (double)vwin_nrows(p));
-        wait = wait < WINDOW_MIN_MS ? WINDOW_MIN_MS : wait > max_ms ? max_ms : wait;
-        bool ripe = idle || now - first >= wait || vwin_half_full(p);
-        if (ripe && (due < 0 || first < oldest)) {
-            due = p;
-            oldest = first;
-        }
-    }
-    return due;
-}
-
-/* One step of the window's work a tick, between batches: a failed part rebuilt, else log rows of masters
- * that died adopted (now and then) and the part that is due sent to the counters. True when that statement
- * is in flight: nothing else may use the connection until it lands. */
-static bool window_tick(long long now)
-{
-    for (int p = 0; p < VWIN_PARTS; p++) {
-        if (rebuild[p]) {
-            window_rebuild(p);
-            return false;
-        }
-    }
-    if (db_connect() != DB_OK)
-        return false;
-    window_adopt(now);
-    int p = window_due(now);
-    return p >= 0 && window_send(p) == 0;
-}
-
-/* Every part to the counters (a graceful stop): 0 when the window is empty. What is left is in the log. */
-static int window_apply_all(void)
-{
-    int rc = 0;
-    for (int p = 0; p < VWIN_PARTS; p++) {
-        if (rebuild[p] && window_rebuild(p) < 0)
-            rc = -1;
-        if (window_apply(p) < 0)
-            rc = -1;
-    }
-    return rc;
-}
-
-/* A batch's rows, logged as id, join the window; a part without room for them goes to the counters first.
- * Rows that still find no room are in the log only: adopted later, as a dead master's would be. */
-static void window_take(const struct visit_rows *b, long long id)
-{
-    for (int tries = 0; tries < VWIN_PARTS; tries++) {
-        int p = vwin_lacks_room(b);
-        if (p < 0)
-            break;
-        if (window_apply(p) < 0)
-            break;
-    }
-    if (vwin_lacks_room(b) >= 0) {
-        log_warn("visit batch left to adoption", "batch=%lld reason=\"no room in the window\"", id);
-        return;
-    }
-    vwin_add(b, id, clock_ms());
-}
-
-/* Holds this master's writer id on the connection, once per connection (call it with nothing in flight):
- * without it, other masters would take its log rows for a dead master's (which is safe, but wasteful). */
-static void writer_hold(void)
-{
-    unsigned long gen = db_generation();
-    if (writer_gen == gen)
-        return;
-    if (writer_id == 0)
-        writer_id = new_id();
-    int rc = db_visits_writer(writer_id);
-    if (rc == DB_OK)
-        writer_gen = gen;
-    else if (rc == DB_NOT_FOUND)
-        writer_id = new_id(); /* another session holds that id: take another, held next time */
-}
-
 /* Writes n sums as batch id: to the log with the window, else to the counters; or sends them (send). The
  * log's statement takes the batch's id and the ids to forget, not its rows: those are built once, when the
  * batch has landed and joins the window (logged). */
@@ -696,12 +367,12 @@ static int put_batch(const struct sum *rows, size_t n, long long id, bool send)
         vwin_rows_free(&b);
         return rc;
     }
-    writer_hold();
+    long long writer = vapply_writer();
     unsigned char *enc;
     int off[VWIN_PARTS], len[VWIN_PARTS];
     size_t size = vlog_encode(rows, n, &enc, off, len);
     struct visit_log_enc e = {
-        .data = enc, .size = size, .off = off, .len = len, .nparts = VWIN_PARTS, .writer = writer_id};
+        .data = enc, .size = size, .off = off, .len = len, .nparts = VWIN_PARTS, .writer = writer};
     struct visit_rows b = {.batch_id = id, .forget = forget, .nforget = nforget};
     int rc = send ? db_visits_log_send(&b, &e) : db_visits_log_add(&b, &e);
     free(enc);
@@ -715,7 +386,7 @@ static void logged(const struct sum *rows, size_t n, long long id, int rc)
         return;
     struct visit_rows b;
     rows_build(rows, n, id, &b);
-    window_take(&b, id);
+    vapply_take(&b, id);
     vwin_rows_free(&b);
 }
 
@@ -804,7 +475,7 @@ static int write_sums(void)
     /* not connected: nothing is sent, so the sums stay open to new counts */
     if (resolve_doubt(false) < 0 || db_connect() != DB_OK)
         return -1;
-    long long id = new_id();
+    long long id = vsum_random_id();
     int rc = write_rows(sums, nsums, id);
     if (rc == DB_OK || rc == DB_CONFLICT) {
         if (rc == DB_OK)
@@ -826,7 +497,7 @@ static int send_sums(void)
         return resolve_doubt(false);
     if (resolve_doubt(false) < 0 || db_connect() != DB_OK)
         return -1;
-    long long id = new_id();
+    long long id = vsum_random_id();
     int rc = put_batch(sums, nsums, id, true);
     if (rc != DB_OK) {
         set_aside(id);
@@ -845,13 +516,11 @@ static int send_sums(void)
  * written (or there was none), -1 when it failed: its sums are then the batch in doubt. */
 static int land(bool wait)
 {
-    if (applying >= 0) {
+    if (vapply_in_flight()) {
         int rc = db_visits_apply_result(wait);
         if (rc == DB_BUSY)
             return DB_BUSY;
-        int part = applying;
-        applying = -1;
-        window_done(part, rc, clock_ms() - apply_sent_ms);
+        vapply_landed(rc);
         return 0; /* a part that failed is rebuilt: no batch is in doubt */
     }
     if (!flight)
@@ -883,7 +552,7 @@ static int spill_sums(void)
 {
     if (nsums == 0)
         return 0;
-    long long id = new_id();
+    long long id = vsum_random_id();
     if (vspool_write(id, db_id, sums, nsums, sums_total) < 0)
         return -1;
     metrics_add(m_spooled, (unsigned long long)sums_total);
@@ -1060,7 +729,7 @@ void visits_flush(bool final)
      * master's room. The window's statements go in the ticks between. */
     long long now = clock_ms();
     bool write_due = final || now >= next_write_ms || nsums >= agg_slots / 2;
-    if (!final && landed == 0 && (!write_due || nsums == 0) && window_tick(now)) {
+    if (!final && landed == 0 && (!write_due || nsums == 0) && vapply_tick(now, visit_seen_ms)) {
         set_gauges();
         return;
     }
@@ -1080,7 +749,7 @@ void visits_flush(bool final)
     /* at a graceful stop, keep at it until every count is written, or the database stays away */
     for (int i = 0; i < FINAL_TRIES; i++) {
         drain_all();
-        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0 && window_apply_all() == 0) {
+        if (write_sums() == 0 && resolve_doubt(false) == 0 && pending() == 0 && vapply_all() == 0) {
             set_gauges();
             return;
         }
