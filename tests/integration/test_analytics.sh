@@ -273,6 +273,35 @@ for order in "insert first" "delete first"; do
     "$(psql_q "SELECT count(*) FROM links WHERE id = $race_id")/$(psql_q "SELECT count(*) FROM visit_counts WHERE link_id = $race_id")" 0/0
 done
 summaries_exact " (after the races)"
+# visit_hours_add (0025): one row per link and hour, whatever the batches; values merged by (dimension,
+# value); a key given twice in one batch kept as two entries until the hour's next merge; a link that is gone
+# dropped. (Dimension 2 is the country, 4 the browser.)
+req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/p","slug":"packed"}'
+P_ID=$(psql_q "SELECT id FROM links WHERE slug = 'packed'")
+GONE_NOW=$(psql_q "SELECT max(id) + 1000 FROM links")
+now_hour="(extract(epoch FROM now())::bigint / 3600)::int"
+hours_add() { # IDS DIMS VALUES HUMANS BOTS (SQL array literals): visit_hours_add's answer, every row this hour
+  psql_q "SELECT visit_hours_add('$1', array_fill($now_hour, ARRAY[cardinality('$1'::bigint[])]), '$2', '$3', '$4', '$5')"
+}
+# the hour's first batch: its row is new, and IT comes twice; two rows of a link that is gone
+expect_eq "hours_add: the rows of a link that is gone are dropped" \
+  "$(hours_add "{$P_ID,$P_ID,$P_ID,$P_ID,$P_ID,$P_ID,$GONE_NOW,$GONE_NOW}" '{0,2,2,2,2,4,0,2}' \
+    '{"",FR,DE,IT,IT,Firefox,"",FR}' '{4,1,1,1,1,2,5,5}' '{1,0,1,0,0,0,0,0}')" 6
+packed_rows() { # the link's hour as the view shows it, added up per key, and how many entries the row holds
+  psql_q "SELECT string_agg(dim || ':' || value || '=' || h || '/' || b, ' ' ORDER BY dim, value) FROM (SELECT dim, value,
+    sum(humans) AS h, sum(bots) AS b FROM visit_counts WHERE link_id = $P_ID GROUP BY dim, value) x"
+  psql_q "SELECT count(*), sum(cardinality(dims)) FROM visit_hours WHERE link_id = $P_ID"
+}
+expect_eq "hours_add: one row for the link's hour; a key twice in the batch that made it, two entries" \
+  "$(packed_rows | tr '\n' ' ')" "0:=4/1 2:DE=1/1 2:FR=1/0 2:IT=2/0 4:Firefox=2/0 1|5 "
+hours_add "{$P_ID,$P_ID,$P_ID}" '{0,2,2}' '{"",FR,IT}' '{2,1,1}' '{0,0,0}' >/dev/null
+expect_eq "hours_add: the next batch merges into the row per (dimension, value), the two entries of IT with it" \
+  "$(packed_rows | tr '\n' ' ')" "0:=6/1 2:DE=1/1 2:FR=2/0 2:IT=3/0 4:Firefox=2/0 1|4 "
+expect_eq "hours_add: nothing of the link that is gone" "$(psql_q "SELECT count(*) FROM visit_hours WHERE link_id = $GONE_NOW")" 0
+req GET /api/links/packed/stats
+expect_json "hours_add: the stats read the merged hour" \
+  '"\(.total) \(.bot_total) \(.top.countries | map("\(.value)=\(.visits)") | join(","))"' "6 1 IT=3,FR=2,DE=1"
+summaries_exact " (after visit_hours_add)"
 other=$(make_key stranger)
 API_KEY=$other req GET /api/stats
 expect_json "another owner sees none of it" '"\(.total) \(.links | length)"' "0 0"
