@@ -479,6 +479,18 @@ load_end ex4
 echo "# ex4 while PostgreSQL was down: $(awk '$2 != 302 {print $2}' "$T/ex4.out" | sort | uniq -c | paste -sd' ' -)"
 stack_pg_start || fail "PostgreSQL started" "see $T/pgdev.log"
 check "ex4, PostgreSQL away during the load"
+
+# without the window (HOP_VISITS_WINDOW_MS=0) each batch goes straight to the hours (STMT_VISITS_ADD, through
+# visit_hours_add as the window's statement goes): every dimension exact, no log row
+stack_pool_stop hop
+HOP_VISITS_WINDOW_MS=0 stack_pool_start hop
+load ex5 1000
+load_end ex5
+check "ex5, without the window"
+metric() { curl -sS --max-time 5 "$METRICS_BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+expect_eq "ex5: nothing went through the log (this master wrote its visits, none from a window)" \
+  "$(metric hop_visits_applied_total)|$(($(metric hop_visits_written_total) >= 1000))|$(psql_q "SELECT count(*) FROM visit_log")" "0|1|0"
+summaries_exact " (without the window)"
 expect_eq "no visit dropped or lost (hop.log)" "$(grep -cE 'visits (dropped|lost)' "$T/hop.log" || true)" 0
 
 expect_eq "no 5xx for hostile input" "$FIVEXX" 0
