@@ -36,7 +36,6 @@ enum {
     ADOPT_WINDOW_OFF_MS = 60 * 1000,
 };
 
-static bool windowed;
 static int m_applied = -1, m_adopted = -1;
 static bool rebuild[VWIN_PARTS];
 static double apply_row_ms[VWIN_PARTS]; /* what a row of the part took in its last statement */
@@ -48,9 +47,8 @@ static unsigned long writer_gen;     /* the connection (db_generation) that hold
 static long long unreadable_ids[64]; /* log rows that could not be read: logged once, then passed over */
 static size_t nunreadable;
 
-void vapply_init(bool with_window, int applied_metric, int adopted_metric)
+void vapply_init(int applied_metric, int adopted_metric)
 {
-    windowed = with_window;
     m_applied = applied_metric;
     m_adopted = adopted_metric;
 }
@@ -183,7 +181,9 @@ static void window_adopt(long long now)
 {
     if (now < adopt_ms)
         return;
-    long long window = windowed ? config_get()->visits_window_ms : ADOPT_WINDOW_OFF_MS;
+    long long window = config_get()->visits_window_ms;
+    if (window <= 0)
+        window = ADOPT_WINDOW_OFF_MS;
     adopt_ms = now + (window < ADOPT_EVERY_MS ? window : ADOPT_EVERY_MS);
     static long long own[4096];
     long long n = vwin_all_ids(own, sizeof(own) / sizeof(own[0]) - nunreadable);

@@ -11,9 +11,9 @@
 
 #include <stdbool.h>
 
-/* with_window: HOP_VISITS_WINDOW_MS > 0 (without one, only orphan log rows pass through here); the metrics'
- * ids for the visits added from the window and adopted (metrics_define). */
-void vapply_init(bool with_window, int applied_metric, int adopted_metric);
+/* The metrics' ids for the visits added from the window and adopted (metrics_define). Without a window
+ * (HOP_VISITS_WINDOW_MS=0) only orphan log rows pass through here. */
+void vapply_init(int applied_metric, int adopted_metric);
 /* One step a tick, between batches (the connection free): a failed part rebuilt, else log rows of masters
  * that died adopted (now and then) and the part that is due sent to the hours. seen_ms: when visits last
  * came (a second without any sends every part). True when a part's statement is in flight: nothing else may

@@ -196,7 +196,7 @@ int visits_init(int n)
         vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
     if (define_metrics() < 0)
         return -1;
-    vapply_init(windowed, m_applied, m_adopted);
+    vapply_init(m_applied, m_adopted);
     return 0;
 }
 
