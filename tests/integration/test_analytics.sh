@@ -487,9 +487,8 @@ HOP_VISITS_WINDOW_MS=0 stack_pool_start hop
 load ex5 1000
 load_end ex5
 check "ex5, without the window"
-metric() { curl -sS --max-time 5 "$METRICS_BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 expect_eq "ex5: nothing went through the log (this master wrote its visits, none from a window)" \
-  "$(metric hop_visits_applied_total)|$(($(metric hop_visits_written_total) >= 1000))|$(psql_q "SELECT count(*) FROM visit_log")" "0|1|0"
+  "$(stack_metric hop_visits_applied_total)|$(($(stack_metric hop_visits_written_total) >= 1000))|$(psql_q "SELECT count(*) FROM visit_log")" "0|1|0"
 summaries_exact " (without the window)"
 expect_eq "no visit dropped or lost (hop.log)" "$(grep -cE 'visits (dropped|lost)' "$T/hop.log" || true)" 0
 

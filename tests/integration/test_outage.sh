@@ -102,10 +102,6 @@ check_exact() {
   fi
 }
 
-metric() {
-  curl -sS --max-time 5 "$METRICS_BASE/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
-
 spool_files() {
   find "$1" -maxdepth 1 -name 'visits-*.spool' 2>/dev/null | wc -l
 }
@@ -150,7 +146,7 @@ done
 out_ms=$(($(now_ms) - t0))
 during=$(answered "$T/outage.out")
 others=$(awk '$1 != 302 {print $1}' "$T/outage.out" | sort | uniq -c | tr -s ' ' | paste -sd, -)
-pending=$(metric hop_visits_pending)
+pending=$(stack_metric hop_visits_pending)
 echo "# a: PostgreSQL away ${out_ms} ms: $rounds rounds, $during redirects answered 302${others:+, others:$others}; pending $pending"
 expect_eq "a: PostgreSQL was away at least ${OUTAGE_S} s" "$((out_ms >= OUTAGE_S * 1000))" 1
 expect_eq "a: redirects of cached links answered 302 throughout" "$([[ $during -gt 0 && -z $others ]] && echo yes)" yes
@@ -165,12 +161,12 @@ load b-warm 1 40
 check_exact "b: before the outage"
 stack_pg_stop fast
 load b 1 40
-spooled=$(metric hop_visits_spooled_total)
+spooled=$(stack_metric hop_visits_spooled_total)
 expect_eq "b: visits spooled during the outage (hop_visits_spooled_total > 0)" "$((${spooled:-0} > 0))" 1
 # the master may still be spilling the last sums when the load ends (CI once read 17 files in the gauge, then
 # 18 in the directory): the gauge and the directory, read together, must agree once it has settled
 files_agree() {
-  files=$(metric hop_visits_spool_files)
+  files=$(stack_metric hop_visits_spool_files)
   on_disk=$(spool_files "$HOP_SPOOL_DIR")
   [[ -n $files && $files == "$on_disk" ]]
 }
@@ -181,7 +177,7 @@ else
 fi
 stack_pg_start
 check_exact "b: after the outage, spool replayed"
-spool_gone() { [[ $(spool_files "$HOP_SPOOL_DIR") == 0 && $(metric hop_visits_spool_files) == 0 ]]; }
+spool_gone() { [[ $(spool_files "$HOP_SPOOL_DIR") == 0 && $(stack_metric hop_visits_spool_files) == 0 ]]; }
 if poll_until 10000 spool_gone; then ok "b: the spool is empty once replayed"; else fail "b: the spool is empty once replayed" "$(ls "$HOP_SPOOL_DIR")"; fi
 expect_eq "b: no visit dropped" "$(grep -c 'msg="visits dropped"\|msg="visits lost' "$T/hop.log" || true)" 0
 unset HOP_VISITS_MEMORY_KB
@@ -207,10 +203,10 @@ restart_pool
 for ((i = 0; i < 12; i++)); do
   load d-seam 1
   sleep 0.6
-  [[ $(metric hop_visit_batches_repeated_total) == 3 ]] && break
+  [[ $(stack_metric hop_visit_batches_repeated_total) == 3 ]] && break
 done
 check_exact "d: three answers thrown away after COMMIT"
-repeated=$(metric hop_visit_batches_repeated_total)
+repeated=$(stack_metric hop_visit_batches_repeated_total)
 expect_eq "d: the batches sent again were found applied (hop_visit_batches_repeated_total = 3)" "${repeated:-}" 3
 unset HOP_TEST_VISITS_LOST_ANSWERS
 restart_pool
@@ -227,7 +223,7 @@ killer=$!
 for i in 1 2 3 4; do load d-cut 1; done
 wait "$killer" || true
 check_exact "d: backends terminated in a loop"
-echo "# d: batches found applied already after a cut: $(metric hop_visit_batches_repeated_total)"
+echo "# d: batches found applied already after a cut: $(stack_metric hop_visit_batches_repeated_total)"
 
 # a proxy between the pool and PostgreSQL that, after a batch (visits_log; visits_add without the window),
 # waits for the server's ReadyForQuery (the implicit transaction committed) and then cuts the client's
@@ -322,7 +318,7 @@ done
 HOP_DB=$real_db
 check_exact "d: answers cut on the wire after COMMIT (a proxy)"
 cuts=$(cat "$T/cut/cuts")
-repeated=$(metric hop_visit_batches_repeated_total)
+repeated=$(stack_metric hop_visit_batches_repeated_total)
 echo "# d: connections cut after a committed batch: $cuts; batches found applied when sent again: $repeated"
 expect_eq "d: the proxy cut 3 answers after COMMIT" "$cuts" 3
 expect_eq "d: and the batches sent again were found applied (hop_visit_batches_repeated_total >= 1)" "$((${repeated:-0} >= 1))" 1
@@ -341,7 +337,7 @@ load e 1 40
 e302=$(answered "$T/e.out")
 e_all=$(wc -l <"$T/e.out")
 expect_eq "e: the pool kept serving (every redirect of the outage answered 302)" "$e302" "$e_all"
-dropped=$(metric hop_visits_dropped_total)
+dropped=$(stack_metric hop_visits_dropped_total)
 expect_eq "e: drops counted (hop_visits_dropped_total > 0)" "$((${dropped:-0} > 0))" 1
 expect_eq "e: drops logged" "$(($(grep -c 'msg="visits dropped"' "$T/hop.log" || true) > 0))" 1
 expect_eq "e: the spool's failure logged" "$(($(grep -c 'visit spool directory unusable\|cannot write the visit spool' "$T/hop.log" || true) > 0))" 1
@@ -351,7 +347,7 @@ sum_o() { psql_q "SELECT coalesce(sum(v.humans + v.bots), 0) FROM visit_counts v
 # master drains the workers' tables into its bounded sums on its next ticks, while the database is away)
 answered_all=$(answered "${ANSWERS[@]}")
 written_plus_dropped() {
-  dropped=$(metric hop_visits_dropped_total)
+  dropped=$(stack_metric hop_visits_dropped_total)
   want=$((answered_all - ${dropped:-0}))
   [[ $(sum_o) == "$want" ]]
 }

@@ -20,14 +20,6 @@ cleanup() {
   stack_stop
 }
 
-# metric SAMPLE: the value of the sample of /metrics that starts with SAMPLE (a family name or a name with
-# some of its labels adds up every sample it starts), empty when there is none.
-metric() {
-  curl -sS --max-time 10 "$METRICS_BASE/metrics" |
-    awk -v s="$1" 'index($0, s) == 1 && index(" ,{", substr($0, length(s) + 1, 1)) { v += $NF; found = 1 }
-      END { if (found) printf "%d\n", v }'
-}
-
 READ_REPLICA='hop_postgres_replica_reads_total{answered_by="replica"}'
 READ_BEHIND='hop_postgres_replica_reads_total{answered_by="primary",reason="behind"}'
 READ_DOWN='hop_postgres_replica_reads_total{answered_by="primary",reason="unavailable"}'
@@ -67,7 +59,7 @@ if poll_until 10000 replica_caught_up "$OWNER"; then
 else
   fail "the replica replays the owner's writes" "primary $(psql_q "SELECT lsn FROM read_lsn WHERE owner_id = $OWNER"), replica $(rq "SELECT lsn FROM read_lsn WHERE owner_id = $OWNER" 2>&1)"
 fi
-before=$(metric "$READ_REPLICA")
+before=$(stack_metric "$READ_REPLICA")
 API_KEY=$KEY req GET /api/links
 expect_status "list: 200" 200
 expect_json "list: the link, as edited" '[.links[] | select(.slug == "r1") | .title] | join(",")' first
@@ -82,7 +74,7 @@ expect_status "the owner's stats: 200" 200
 API_KEY=$KEY req GET '/api/links/export?format=json'
 expect_status "export: 200" 200
 expect_json "export: the link" '[.[]? | .slug] | join(",")' r1
-after=$(metric "$READ_REPLICA")
+after=$(stack_metric "$READ_REPLICA")
 if [[ -n $after ]] && ((after - ${before:-0} >= 8)); then
   ok "list, tags, search, stats and export were answered by the replica ($((after - ${before:-0})) reads)"
 else
@@ -102,7 +94,7 @@ INSERT INTO links (slug, owner_id, url) VALUES ('by-sql', $OWNER, 'https://examp
 SQL
 expect_eq "the primary has the SQL link and the visits" \
   "$(psql_q "SELECT count(*) FROM links WHERE slug = 'by-sql'")/$(psql_q "SELECT sum(humans) FROM visit_counts WHERE link_id = $R1 AND dim = 0")" 1/5
-before=$(metric "$READ_REPLICA")
+before=$(stack_metric "$READ_REPLICA")
 API_KEY=$KEY req GET /api/links
 expect_status "paused: list 200" 200
 expect_json "paused: the link made by SQL on the primary is not listed (the replica answered)" \
@@ -112,11 +104,11 @@ expect_json "paused: r1's visits are the replica's (0, not the primary's 5)" \
 API_KEY=$KEY req GET '/api/links/r1/stats?days=1'
 expect_status "paused: stats 200" 200
 expect_json "paused: r1's stats are the replica's (no visits yet)" '[.series[].humans] | add' 0
-after=$(metric "$READ_REPLICA")
+after=$(stack_metric "$READ_REPLICA")
 expect_eq "paused: both reads were the replica's" "$((${after:-0} - ${before:-0}))" 3
 
 # the owner writes through hop: the next read must show it though the replica cannot have it
-behind=$(metric "$READ_BEHIND")
+behind=$(stack_metric "$READ_BEHIND")
 API_KEY=$KEY req POST /api/links "${JSON[@]}" -d '{"url":"https://example.com/two","slug":"r2"}'
 expect_status "paused: create through hop 201" 201
 API_KEY=$KEY req GET /api/links
@@ -129,7 +121,7 @@ expect_status "read-your-writes: the new link's stats 200" 200
 API_KEY=$KEY req GET /api/stats
 expect_status "read-your-writes: the owner's stats 200" 200
 expect_json "read-your-writes: the owner's stats are the primary's (5 visits)" '[.series[].humans] | add' 5
-behind_after=$(metric "$READ_BEHIND")
+behind_after=$(stack_metric "$READ_BEHIND")
 if [[ -n $behind_after ]] && ((behind_after - ${behind:-0} >= 4)); then
   ok "the reads after the write were counted as behind ($((behind_after - ${behind:-0})))"
 else
@@ -137,10 +129,10 @@ else
 fi
 # another owner, who wrote nothing since the pause, is still answered by the replica
 BOB=$(make_key bob)
-before=$(metric "$READ_REPLICA")
+before=$(stack_metric "$READ_REPLICA")
 API_KEY=$BOB req GET /api/links
 expect_status "another owner's list 200" 200
-expect_eq "another owner's read stays on the replica" "$(($(metric "$READ_REPLICA") - ${before:-0}))" 1
+expect_eq "another owner's read stays on the replica" "$(($(stack_metric "$READ_REPLICA") - ${before:-0}))" 1
 
 rq "SELECT pg_wal_replay_resume()" >/dev/null
 if poll_until 10000 replica_caught_up "$OWNER"; then
@@ -148,11 +140,11 @@ if poll_until 10000 replica_caught_up "$OWNER"; then
 else
   fail "replay resumed: the replica catches up" "still behind"
 fi
-before=$(metric "$READ_REPLICA")
+before=$(stack_metric "$READ_REPLICA")
 API_KEY=$KEY req GET /api/links
 expect_json "resumed: the replica lists the owner's new link and the SQL one" \
   '[.links[] | select(.slug == "r2" or .slug == "by-sql")] | length' 2
-expect_eq "resumed: the replica answered" "$(($(metric "$READ_REPLICA") - ${before:-0}))" 1
+expect_eq "resumed: the replica answered" "$(($(stack_metric "$READ_REPLICA") - ${before:-0}))" 1
 
 # ---- writes never reach the replica ----------------------------------------------------------------------
 API_KEY=$KEY req POST /api/links/bulk "${JSON[@]}" -d '{"links":[{"url":"https://example.com/b1"},{"url":"https://example.com/b2"}]}'
@@ -170,7 +162,7 @@ fi
 
 # ---- the replica stopped: the primary answers, counted --------------------------------------------------
 replica_stop
-down=$(metric "$READ_DOWN")
+down=$(stack_metric "$READ_DOWN")
 for p in /api/links /api/links /api/links /api/tags /api/stats /api/links/r1/stats; do
   API_KEY=$KEY req GET "$p"
   expect_status "replica stopped: GET $p 200" 200
@@ -178,16 +170,16 @@ done
 expect_json "replica stopped: stats still answered" '.slug' r1
 API_KEY=$KEY req GET /api/links
 expect_json "replica stopped: the list is whole" '[.links[] | select(.slug == "r1" or .slug == "r2")] | length' 2
-down_after=$(metric "$READ_DOWN")
+down_after=$(stack_metric "$READ_DOWN")
 if [[ -n $down_after ]] && ((down_after - ${down:-0} >= 7)); then
   ok "replica stopped: every read counted as unavailable ($((down_after - ${down:-0})))"
 else
   fail "replica stopped: every read counted as unavailable" "from '$down' to '$down_after'"
 fi
-if (($(metric 'hop_postgres_replica_connections{state="down"}') >= 1)); then
+if (($(stack_metric 'hop_postgres_replica_connections{state="down"}') >= 1)); then
   ok "replica stopped: hop_postgres_replica_connections{state=\"down\"} counts it"
 else
-  fail "replica stopped: hop_postgres_replica_connections{state=\"down\"} counts it" "$(metric 'hop_postgres_replica_connections{state="down"}')"
+  fail "replica stopped: hop_postgres_replica_connections{state=\"down\"} counts it" "$(stack_metric 'hop_postgres_replica_connections{state="down"}')"
 fi
 API_KEY=$KEY req POST /api/links "${JSON[@]}" -d '{"url":"https://example.com/three","slug":"r3"}'
 expect_status "replica stopped: writes still work" 201
@@ -206,12 +198,12 @@ poll_until 10000 replica_answers || fail "the replica accepts connections again"
 poll_until 10000 replica_caught_up "$OWNER" || fail "the replica catches up after its restart" "still behind"
 # each worker reconnects at its next read (at most one attempt per 200 ms): a few reads reach every worker
 sleep 0.3
-before=$(metric "$READ_REPLICA")
+before=$(stack_metric "$READ_REPLICA")
 for _ in 1 2 3 4 5 6; do
   API_KEY=$KEY req GET /api/links
 done
 expect_json "replica back: the list has the link made while it was down" '[.links[] | select(.slug == "r3")] | length' 1
-after=$(metric "$READ_REPLICA")
+after=$(stack_metric "$READ_REPLICA")
 if [[ -n $after ]] && ((after - ${before:-0} >= 1)); then
   ok "replica back: reads are answered by it again ($((after - ${before:-0})) of 6)"
 else

@@ -171,6 +171,15 @@ make_key() {
   "$HOP_BIN" keys create "$1" | tail -n 1
 }
 
+# stack_metric SAMPLE: the value of the sample of the pool's /metrics (the loopback site) that starts with
+# SAMPLE: a family name, or a name with some of its labels ('name{a="b"'), adds up every sample it starts;
+# empty when there is none.
+stack_metric() {
+  curl -sS --max-time 10 "$METRICS_BASE/metrics" |
+    awk -v s="$1" 'index($0, s) == 1 && index(" ,{", substr($0, length(s) + 1, 1)) { v += $NF; found = 1 }
+      END { if (found) printf "%d\n", v }'
+}
+
 # psql_q SQL: run SQL on the throwaway cluster and print the bare result.
 psql_q() {
   psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "$1"
