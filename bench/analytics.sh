@@ -196,7 +196,7 @@ for n in top_lists series_paris top_links top_links_paris; do
 done
 # ---- the master's batch write ----------------------------------------------------------------------------
 # One batch of the owner's first 1,000 links, each with 9 rows (one value per dimension) in an hour that has
-# none yet (inserts), then the same batch again (merges): what the master writes every 100 ms under load. A
+# none yet (inserts), then the same batch again (appended): what the master writes every 100 ms under load. A
 # batch of another hour goes first, so that the two measured run as on the master's connection, with the
 # statement planned (0026). Run last: the rolled-back rows leave dead index entries the reads above would step
 # over. Each run in a transaction rolled back.
@@ -206,11 +206,13 @@ add_sql=$(grep -m 1 -E '^WITH batch AS \(INSERT INTO visit_batches' "$T/strings.
   echo "bench-stats: the visit batch statement is not in $HOP_BIN" >&2
   exit 1
 }
-IFS='|' read -r b_ids b_dims b_values < <(psql_q "SELECT array_agg(l.id ORDER BY l.id, d.dim),
-  array_agg(d.dim ORDER BY l.id, d.dim), array_agg(d.value ORDER BY l.id, d.dim)
-  FROM (SELECT id FROM links WHERE owner_id = $OWNER AND slug LIKE 'b%' ORDER BY id LIMIT 1000) l,
-  (VALUES (0, ''), (1, 't.co'), (2, 'FR'), (3, 'mobile'), (4, 'Safari'), (5, 'iOS'), (6, ''), (7, ''), (8, '')) d(dim, value)")
+# the statement's elements (0027): one per link-hour, its values as array literals
+b_ids=$(psql_q "SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM links WHERE owner_id = $OWNER AND slug LIKE 'b%'
+  ORDER BY id LIMIT 1000) l")
 b_n=$(($(tr -cd ',' <<<"$b_ids" | wc -c) + 1))
+b_rows="'$b_ids', array_fill(HOUR, ARRAY[$b_n]), array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]),
+  array_fill('{1,2,3,4,5,6,7,8}'::text, ARRAY[$b_n]), array_fill('{t.co,FR,mobile,Safari,iOS,\"\",\"\",\"\"}'::text, ARRAY[$b_n]),
+  array_fill('{3,3,3,3,3,3,3,3}'::text, ARRAY[$b_n]), array_fill('{1,1,1,1,1,1,1,1}'::text, ARRAY[$b_n])"
 b_hour=$(($(date -u +%s) / 3600 + 1))
 # flush_ms: "insert_ms update_ms" of one run of the batch: the CPU time of the PostgreSQL backend (from /proc,
 # as the machine is shared: wall time measures the neighbours)
@@ -219,27 +221,31 @@ flush_ms() {
   {
     echo "BEGIN;"
     echo "PREPARE add AS $add_sql;"
-    echo "EXECUTE add('$b_ids', array_fill($((b_hour + 1)), ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), 1, '{}') \\g /dev/null"
+    echo "EXECUTE add(${b_rows/HOUR/$((b_hour + 1))}, 1, '{}') \\g /dev/null"
     echo "SELECT pg_backend_pid() AS pid \\gset"
     echo "\\setenv BENCH_PG_PID :pid"
     echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
     for batch in 2 3; do
-      echo "EXECUTE add('$b_ids', array_fill($b_hour, ARRAY[$b_n]), '$b_dims', '$b_values', array_fill(3::bigint, ARRAY[$b_n]), array_fill(1::bigint, ARRAY[$b_n]), $batch, '{}') \\g /dev/null"
+      echo "EXECUTE add(${b_rows/HOUR/$b_hour}, $batch, '{}') \\g /dev/null"
       echo "\\! awk '{print \$14 + \$15}' /proc/\$BENCH_PG_PID/stat"
     done
     echo "ROLLBACK;"
   } | psql -X -q -At -v ON_ERROR_STOP=1 -d "$HOP_DB" |
-    awk -v t="$tck" '{c[NR] = $1} END {printf "%d %d\n", (c[2] - c[1]) * 1000 / t, (c[3] - c[2]) * 1000 / t}'
+    awk -v t="$tck" '{c[NR] = $1} END {if (NR == 3) printf "%d %d\n", (c[2] - c[1]) * 1000 / t, (c[3] - c[2]) * 1000 / t}'
 }
 ins=() upd=()
 for ((i = 0; i < RUNS; i++)); do
   read -r a b < <(flush_ms)
+  [[ -n $b ]] || {
+    echo "bench-stats: the batch write failed (above)" >&2
+    exit 1
+  }
   ins+=("$a") upd+=("$b")
 done
 new_ins=$(printf '%s\n' "${ins[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 new_upd=$(printf '%s\n' "${upd[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 # the figures of the build before 0025 (one row per value), from this script on this machine, 2026-12-07
-echo "batch write, $b_n rows of 1,000 links (PostgreSQL CPU, median of $RUNS, load $(cut -d' ' -f1 /proc/loadavg)): new hour" \
+echo "batch write, $b_n links of 9 rows each (PostgreSQL CPU, median of $RUNS, load $(cut -d' ' -f1 /proc/loadavg)): new hour" \
   "$new_ins ms, the same hour again $new_upd ms (before 0025: 270 and 150 ms)"
 
 calibrate

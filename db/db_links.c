@@ -303,39 +303,99 @@ static void array_int(struct buf *b, const int *v, size_t n)
     buf_addc(b, '}');
 }
 
-/* Writes a PostgreSQL array literal of strings, each quoted with its quotes and backslashes escaped. */
-static void array_text(struct buf *b, const char *const *v, size_t n)
+/* Appends c as it stands inside a quoted element of an array literal. */
+static void elem_char(struct buf *b, char c)
 {
-    buf_addc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        buf_adds(b, i ? ",\"" : "\"");
-        for (const char *h = v[i]; *h; h++) {
-            if (*h == '"' || *h == '\\')
-                buf_addc(b, '\\');
-            buf_addc(b, *h);
-        }
-        buf_addc(b, '"');
-    }
-    buf_addc(b, '}');
+    if (c == '"' || c == '\\')
+        buf_addc(b, '\\');
+    buf_addc(b, c);
 }
 
-/* The statement's parameters for a batch, in a's memory: params[8]. */
-static void visit_params(const struct visit_rows *vb, struct arena *a, char batch[24], const char *params[8])
+/* A link-hour's rows, as visit_params orders them. */
+struct link_hour_row {
+    long long link_id;
+    int hour;
+    unsigned row;
+};
+
+static int by_link_hour(const void *pa, const void *pb)
 {
-    struct buf ids, hours, dims, values, humans, bots, forget;
-    struct buf *all[] = {&ids, &hours, &dims, &values, &humans, &bots, &forget};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    const struct link_hour_row *a = pa, *b = pb;
+    if (a->link_id != b->link_id)
+        return a->link_id < b->link_id ? -1 : 1;
+    if (a->hour != b->hour)
+        return a->hour < b->hour ? -1 : 1;
+    return a->row < b->row ? -1 : a->row > b->row;
+}
+
+/* The literals of one link-hour's element of the values' four arrays (dims, vals, hs, bs: an array literal
+ * each, quoted as an element of the outer literal), for its rows ord[0..n) but the total's, whose counts go
+ * to *humans and *bots. A value is escaped twice: within its own quotes, then as part of the element. */
+static void link_hour_elems(const struct visit_rows *vb, const struct link_hour_row *ord, size_t n,
+                            struct buf *lit[4], long long *humans, long long *bots)
+{
+    *humans = *bots = 0;
+    for (int k = 0; k < 4; k++)
+        buf_adds(lit[k], lit[k]->len > 1 ? ",\"{" : "\"{");
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        unsigned r = ord[i].row;
+        if (vb->dim[r] == 0) {
+            *humans += vb->humans[r];
+            *bots += vb->bots[r];
+            continue;
+        }
+        const char *sep = first ? "" : ",";
+        first = false;
+        buf_addf(lit[0], "%s%d", sep, vb->dim[r]);
+        buf_adds(lit[1], sep);
+        elem_char(lit[1], '"');
+        for (const char *h = vb->value[r]; *h; h++) {
+            if (*h == '"' || *h == '\\')
+                elem_char(lit[1], '\\');
+            elem_char(lit[1], *h);
+        }
+        elem_char(lit[1], '"');
+        buf_addf(lit[2], "%s%lld", sep, vb->humans[r]);
+        buf_addf(lit[3], "%s%lld", sep, vb->bots[r]);
+    }
+    for (int k = 0; k < 4; k++)
+        buf_adds(lit[k], "}\"");
+}
+
+/* The statement's parameters for a batch, in a's memory: params[10], one element per link and hour (the
+ * rows of one come together, whatever their order in vb). */
+static void visit_params(const struct visit_rows *vb, struct arena *a, char batch[24], const char *params[10])
+{
+    struct buf ids, hours, humans, bots, dims, values, hs, bs, forget;
+    struct buf *all[] = {&ids, &hours, &humans, &bots, &dims, &values, &hs, &bs};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         buf_init(all[i], a, 4096);
-    array_ll(&ids, vb->link_id, vb->n);
-    array_int(&hours, vb->hour, vb->n);
-    array_int(&dims, vb->dim, vb->n);
-    array_text(&values, vb->value, vb->n);
-    array_ll(&humans, vb->humans, vb->n);
-    array_ll(&bots, vb->bots, vb->n);
+        buf_addc(all[i], '{');
+    }
+    struct link_hour_row *ord = arena_alloc(a, (vb->n ? vb->n : 1) * sizeof(*ord));
+    for (size_t i = 0; i < vb->n; i++)
+        ord[i] = (struct link_hour_row){vb->link_id[i], vb->hour[i], (unsigned)i};
+    qsort(ord, vb->n, sizeof(*ord), by_link_hour);
+    struct buf *lit[4] = {&dims, &values, &hs, &bs};
+    for (size_t i = 0, j; i < vb->n; i = j) {
+        for (j = i + 1; j < vb->n && ord[j].link_id == ord[i].link_id && ord[j].hour == ord[i].hour; j++)
+            ;
+        long long h, b;
+        link_hour_elems(vb, ord + i, j - i, lit, &h, &b);
+        const char *sep = i ? "," : "";
+        buf_addf(&ids, "%s%lld", sep, ord[i].link_id);
+        buf_addf(&hours, "%s%d", sep, ord[i].hour);
+        buf_addf(&humans, "%s%lld", sep, h);
+        buf_addf(&bots, "%s%lld", sep, b);
+    }
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        buf_addc(all[i], '}');
+    buf_init(&forget, a, 1024);
     array_ll(&forget, vb->forget, vb->nforget);
     snprintf(batch, 24, "%lld", vb->batch_id);
-    const char *p[] = {buf_str(&ids),    buf_str(&hours), buf_str(&dims), buf_str(&values),
-                       buf_str(&humans), buf_str(&bots),  batch,          buf_str(&forget)};
+    const char *p[] = {buf_str(&ids),    buf_str(&hours), buf_str(&humans), buf_str(&bots), buf_str(&dims),
+                       buf_str(&values), buf_str(&hs),    buf_str(&bs),     batch,          buf_str(&forget)};
     memcpy(params, p, sizeof(p));
 }
 
@@ -352,7 +412,7 @@ int db_visits_add(const struct visit_rows *vb)
 {
     struct arena *a = arena_new(64 * 1024);
     char batch[24];
-    const char *params[8];
+    const char *params[10];
     visit_params(vb, a, batch, params);
     int rc;
     PGresult *res = db_run(STMT_VISITS_ADD, params, &rc);
@@ -364,7 +424,7 @@ int db_visits_send(const struct visit_rows *vb)
 {
     struct arena *a = arena_new(64 * 1024);
     char batch[24];
-    const char *params[8];
+    const char *params[10];
     visit_params(vb, a, batch, params);
     /* libpq copies the parameters into its buffer: they can go at once */
     int rc = db_send(STMT_VISITS_ADD, params);
@@ -450,14 +510,14 @@ static int apply_run(int part, const struct visit_rows *rows, const long long *i
 {
     struct arena *a = arena_new(64 * 1024);
     char batch[24], p[16];
-    const char *params[8];
+    const char *params[10];
     visit_params(rows, a, batch, params);
     struct buf idl;
     buf_init(&idl, a, 1024);
     array_ll(&idl, ids, nids);
     snprintf(p, sizeof(p), "%d", part);
-    params[6] = buf_str(&idl);
-    params[7] = p;
+    params[8] = buf_str(&idl);
+    params[9] = p;
     int rc;
     if (send)
         rc = db_send(STMT_VISITS_APPLY, params);

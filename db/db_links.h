@@ -136,8 +136,9 @@ static inline const char *visit_dim_none(int dim)
     }
 }
 
-/* Rows of counts for the hours (0025's visit_hours_add), n of each, one per key (link, hour, dimension,
- * value): the statement does not add up rows of the same key. */
+/* Rows of counts for the hours, n of each, one per key (link, hour, dimension, value), in any order: the
+ * statement sends each link-hour's rows as one element (0027's visit_hours_put), and keeps rows of the
+ * same key as two entries of its hour. */
 struct visit_rows {
     size_t n;
     long long *link_id;

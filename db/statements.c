@@ -66,10 +66,11 @@
     "THEN sum(s.bots) ELSE 0 END DESC, s.value) AS r FROM (SELECT dim, value, humans, bots FROM src "        \
     "WHERE dim > 0 UNION ALL SELECT dim, value, humans, bots FROM rest) s "                                   \
     "GROUP BY s.dim, s.value) x WHERE r <= 20 AND n > 0 AND stats_no_workers() ORDER BY dim, r"
-/* $1..$6 of the statements that write visits added to the hours (0025's visit_hours_add), in their WHERE:
+/* $1..$8 of the statements that write visits added to the hours (0027's visit_hours_put), in their WHERE:
  * after the batch's row or the log's rows were taken, once. */
 #define HOURS_ADD                                                                                            \
-    "visit_hours_add($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[], $6::bigint[]) >= 0"
+    "visit_hours_put($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], "         \
+    "$7::text[], $8::text[]) >= 0"
 /* The first UTC day whose hours are still kept: `days` (a parameter) days before today, the roll-up's cut
  * (HOP_ANALYTICS_HOURLY_DAYS). Before it only day rows remain. */
 #define HORIZON(days) "(date_trunc('day', now() AT TIME ZONE 'UTC')::date - " days "::int)"
@@ -410,24 +411,25 @@ const struct stmt stmt_table[STMT_COUNT] = {
                              "WHERE s.hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL",
          1, STMT_APP},
     [STMT_SESSION_DELETE] = {"session_delete", "DELETE FROM sessions WHERE hash = $1", 1, STMT_APP},
-    /* One batch from the master: $1 link ids, $2 hours since the epoch, $3 dimensions, $4 values, $5 humans,
-     * $6 bots, one row per key, added to the hours by visit_hours_add (0025), which drops the rows of links
-     * deleted meanwhile. $7 is the batch's id, recorded in the same statement
-     * (so the same transaction): a batch sent again after its first commit landed adds nothing, and the
-     * result's one row says 0. $8 are ids of batches that will never be sent again (forgotten), and ids
-     * older than 30 days are pruned (a master killed before it could confirm them). */
+    /* One batch from the master, one element per link and hour: $1 link ids, $2 hours since the epoch, $3
+     * humans and $4 bots in all, and the dimensions' values as array literals: $5 dimensions, $6 values, $7
+     * humans, $8 bots. visit_hours_put (0027) adds them to the hours and drops the links deleted meanwhile.
+     * $9 is the batch's id, recorded in the same statement (so the same transaction): a batch sent again
+     * after its first commit landed adds nothing, and the result's one row says 0. $10 are ids of batches
+     * that will never be sent again (forgotten), and ids older than 30 days are pruned (a master killed
+     * before it could confirm them). */
     [STMT_VISITS_ADD] =
         {"visits_add",
-         "WITH batch AS (INSERT INTO visit_batches (id) VALUES ($7::bigint) ON CONFLICT (id) DO NOTHING "
+         "WITH batch AS (INSERT INTO visit_batches (id) VALUES ($9::bigint) ON CONFLICT (id) DO NOTHING "
          "RETURNING id), "
-         "confirmed AS (DELETE FROM visit_batches WHERE id = ANY($8::bigint[]) AND id <> $7::bigint), "
+         "confirmed AS (DELETE FROM visit_batches WHERE id = ANY($10::bigint[]) AND id <> $9::bigint), "
          "expired AS (DELETE FROM visit_batches WHERE applied_at < now() - interval '30 days') "
          "SELECT count(*) FROM batch WHERE " HOURS_ADD,
-         8, STMT_APP},
+         10, STMT_APP},
     /* One batch into the log (0021) instead of the counters, with HOP_VISITS_WINDOW_MS: $1 the batch's id,
      * recorded in visit_batches as STMT_VISITS_ADD records it (a batch sent again adds nothing), $2 its
      * parts' encodings one after the other, $3 and $4 where each part's starts (0-based) and its length,
-     * part by part (0 for a part it has no rows of); $5 as STMT_VISITS_ADD's $8; $6 the master's writer id
+     * part by part (0 for a part it has no rows of); $5 as STMT_VISITS_ADD's $10; $6 the master's writer id
      * (STMT_VISITS_WRITER). */
     [STMT_VISITS_LOG] =
         {"visits_log",
@@ -440,12 +442,12 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "FROM batch b, unnest($3::int[], $4::int[]) WITH ORDINALITY AS t(o, n, p) WHERE t.n > 0) "
          "SELECT count(*) FROM batch",
          6, STMT_APP},
-    /* A part's sum ($1..$6 as STMT_VISITS_ADD's) added to the hours, and the log rows it sums ($7, of
-     * part $8) deleted, in one statement: visit_log_take undoes it all when one of them is gone. */
+    /* A part's sum ($1..$8 as STMT_VISITS_ADD's) added to the hours, and the log rows it sums ($9, of
+     * part $10) deleted, in one statement: visit_log_take undoes it all when one of them is gone. */
     [STMT_VISITS_APPLY] = {"visits_apply",
-                           "WITH taken AS (SELECT visit_log_take($7::bigint[], $8::int) AS n) SELECT n FROM "
+                           "WITH taken AS (SELECT visit_log_take($9::bigint[], $10::int) AS n) SELECT n FROM "
                            "taken WHERE " HOURS_ADD,
-                           8, STMT_APP},
+                           10, STMT_APP},
     /* The log rows of part $1 among ids $2 that are still there: a master rebuilds a part's sum from them
      * after its statement failed. */
     [STMT_VISITS_LOG_READ] =

@@ -273,9 +273,10 @@ for order in "insert first" "delete first"; do
     "$(psql_q "SELECT count(*) FROM links WHERE id = $race_id")/$(psql_q "SELECT count(*) FROM visit_counts WHERE link_id = $race_id")" 0/0
 done
 summaries_exact " (after the races)"
-# visit_hours_add (0025): one row per link and hour, whatever the batches; values merged by (dimension,
-# value); a key given twice in one batch kept as two entries until the hour's next merge; a link that is gone
-# dropped. (Dimension 2 is the country, 4 the browser.)
+# visit_hours_add (0025, through 0027's visit_hours_put): one row per link and hour, whatever the batches; a
+# key given twice in one batch kept as two entries, a later batch's entries appended, until a row would hold
+# more than 64 entries: then they are merged by (dimension, value); a link that is gone dropped. (Dimension 2
+# is the country, 4 the browser.)
 req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/p","slug":"packed"}'
 P_ID=$(psql_q "SELECT id FROM links WHERE slug = 'packed'")
 GONE_NOW=$(psql_q "SELECT max(id) + 1000 FROM links")
@@ -295,12 +296,20 @@ packed_rows() { # the link's hour as the view shows it, added up per key, and ho
 expect_eq "hours_add: one row for the link's hour; a key twice in the batch that made it, two entries" \
   "$(packed_rows | tr '\n' ' ')" "0:=4/1 2:DE=1/1 2:FR=1/0 2:IT=2/0 4:Firefox=2/0 1|5 "
 hours_add "{$P_ID,$P_ID,$P_ID}" '{0,2,2}' '{"",FR,IT}' '{2,1,1}' '{0,0,0}' >/dev/null
-expect_eq "hours_add: the next batch merges into the row per (dimension, value), the two entries of IT with it" \
-  "$(packed_rows | tr '\n' ' ')" "0:=6/1 2:DE=1/1 2:FR=2/0 2:IT=3/0 4:Firefox=2/0 1|4 "
+expect_eq "hours_add: the next batch's entries are appended to the row" \
+  "$(packed_rows | tr '\n' ' ')" "0:=6/1 2:DE=1/1 2:FR=2/0 2:IT=3/0 4:Firefox=2/0 1|7 "
+# 58 more entries (dimension 1, the referrer: 29 hosts twice) would make 65: the row is merged instead
+hosts="{$(seq -f '"h%g.example"' 1 29 | paste -sd,),$(seq -f '"h%g.example"' 1 29 | paste -sd,)}"
+hours_add "{$P_ID$(printf ",$P_ID%.0s" $(seq 58))}" "{0$(printf ',1%.0s' $(seq 58))}" "{\"\",${hosts:1:-1}}" \
+  "{58$(printf ',1%.0s' $(seq 58))}" "{0$(printf ',0%.0s' $(seq 58))}" >/dev/null
+expect_eq "hours_add: past 64 entries the row is merged per (dimension, value), IT's two entries and the hosts' with it" \
+  "$(packed_rows | sed -n 2p)/$(psql_q "SELECT h FROM (SELECT sum(humans) AS h FROM visit_counts WHERE link_id = $P_ID
+    AND dim = 1 GROUP BY value) x GROUP BY h")" "1|33/2"
 expect_eq "hours_add: nothing of the link that is gone" "$(psql_q "SELECT count(*) FROM visit_hours WHERE link_id = $GONE_NOW")" 0
 req GET /api/links/packed/stats
 expect_json "hours_add: the stats read the merged hour" \
-  '"\(.total) \(.bot_total) \(.top.countries | map("\(.value)=\(.visits)") | join(","))"' "6 1 IT=3,FR=2,DE=1"
+  '"\(.total) \(.bot_total) \(.top.countries | map("\(.value)=\(.visits)") | join(",")) \(.top.referrers | length)"' \
+  "64 1 unknown=58,IT=3,FR=2,DE=1 20"
 summaries_exact " (after visit_hours_add)"
 other=$(make_key stranger)
 API_KEY=$other req GET /api/stats
@@ -340,6 +349,13 @@ if poll_until 3000 link_counts t2 5 0; then ok "hostile requests counted as huma
 expect_eq "UTM values: invalid UTF-8, NUL and CR dropped; 3000 bytes cut to 63" \
   "$(psql_q "SELECT string_agg(DISTINCT dim || ':' || length(value), ',' ORDER BY dim || ':' || length(value)) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 't2' AND dim BETWEEN 6 AND 8")" \
   "8:63"
+# what array literals are made of (the master sends a link-hour's values as one, 0027), and the word NULL
+req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/q","slug":"t3"}'
+visit t3 "$FIREFOX" --get -d 'utm_source=q%22b%5Cc%7Bd%7D%2Ce%20f' -d 'utm_medium=NULL' -d 'utm_campaign=%5C%22'
+if poll_until 3000 link_counts t3 1 0; then ok "array literals' characters: counted ($POLL_MS ms)"; else fail "array literals' characters: counted" "$(_stack_last)"; fi
+expect_eq "UTM values with quotes, backslashes, braces, commas, a space and NULL kept as they came" \
+  "$(psql_q "SELECT string_agg(dim || '=' || value, ' ' ORDER BY dim) FROM visit_counts v JOIN links l ON l.id = v.link_id
+    WHERE l.slug = 't3' AND dim BETWEEN 6 AND 8")" '6=q"b\c{d},e f 7=NULL 8=\"'
 # ---- every dimension exact across a worker SIGKILL, a graceful restart and a PostgreSQL outage ------------
 # Five groups, each with its own referrer host so the database can say how many of each it counted:
 # name|User-Agent|Referer host|query|source address|country|device|browser|os|bot
