@@ -14,6 +14,9 @@
 -- link-hours of 29 values (a part of 10,000 links): a new hour 23 ms instead of 43 to 104, appending 23 ms and
 -- merging 39 ms instead of 48 to 60.
 --
+-- Writers no longer lock each link FOR KEY SHARE (0022): they hold one advisory lock, shared, which a link's
+-- delete takes exclusively (below).
+--
 -- visit_hours_add keeps its signature for the tests and the benchmarks that write hours from SQL: it groups
 -- its elements into link-hours and calls visit_hours_put.
 CREATE FUNCTION visit_hours_put(link_ids bigint[], hour_ids integer[], total_h bigint[], total_b bigint[],
@@ -26,7 +29,11 @@ BEGIN
     -- a close that starts meanwhile waits for this commit and sees these hours, or this waits for the
     -- close's commit and finds their day closed (0016)
     SELECT ((day - date '1970-01-01') * 24) INTO closed FROM visit_close FOR SHARE;
-    WITH held AS (SELECT id, owner_id FROM links WHERE id = ANY(link_ids) FOR KEY SHARE),
+    -- a link's delete waits for this commit and then takes these hours with the link's, or this waits for
+    -- the delete's commit and finds no link (visit_summaries_forget, below); taken after visit_close, so
+    -- that a write waiting for a day's close holds up no delete
+    PERFORM pg_advisory_xact_lock_shared(7274670, 27);
+    WITH held AS (SELECT id, owner_id FROM links WHERE id = ANY(link_ids)),
     g AS MATERIALIZED (
         SELECT u.id, held.owner_id, u.hour, u.h, u.b, u.d::smallint[] AS dims, u.v::text[] AS vals,
             u.hh::bigint[] AS hs, u.bb::bigint[] AS bs
@@ -96,3 +103,31 @@ CREATE OR REPLACE FUNCTION visit_hours_add(ids bigint[], hours integer[], dims i
           FROM unnest(ids, hours, dims, vals, hs, bs) AS u(id, hour, dim, value, h, b)
           GROUP BY u.id, u.hour) k
 $$;
+
+-- A link's delete waits for the writes of hours in flight, which no longer lock each link: 0022 had every
+-- write lock its links FOR KEY SHARE, which writes each link's row (its lock, WAL-logged) and so dirtied a
+-- page of links for nearly every link-hour written. Over a million links, where most links visited in an
+-- hour are on pages of their own, those pages went back to disk and into the WAL again and again. The
+-- writers hold one advisory lock, shared, and a delete takes it exclusively (the two-key form: the masters'
+-- writer ids are one-key advisory locks).
+CREATE OR REPLACE FUNCTION visit_summaries_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- the writers of hours hold this shared (visit_hours_put): the hours a write in flight adds are in the
+    -- table when the statements below read it, and a write that comes later finds no link
+    PERFORM pg_advisory_xact_lock(7274670, 27);
+    UPDATE owner_days o SET humans = o.humans - d.humans, bots = o.bots - d.bots
+    FROM visit_days d WHERE d.link_id = OLD.id AND o.owner_id = OLD.owner_id AND o.dim = d.dim
+        AND o.day = d.day AND o.value = d.value;
+    UPDATE owner_months o SET humans = o.humans - m.humans, bots = o.bots - m.bots
+    FROM visit_months m WHERE m.link_id = OLD.id AND o.owner_id = OLD.owner_id AND o.dim = m.dim
+        AND o.month = m.month AND o.value = m.value;
+    UPDATE owner_hours o SET humans = o.humans - v.humans, bots = o.bots - v.bots
+    FROM visit_counts v WHERE v.link_id = OLD.id AND o.owner_id = OLD.owner_id
+        AND o.dim = v.dim AND o.bucket = v.bucket AND o.value = v.value;
+    DELETE FROM owner_link_spans s
+    USING (SELECT DISTINCT k.lvl, (d.day - date '1970-01-01') >> k.lvl AS span
+           FROM visit_days d, generate_series(1, 10) k(lvl) WHERE d.link_id = OLD.id AND d.dim = 0) x
+    WHERE s.owner_id = OLD.owner_id AND s.lvl = x.lvl AND s.span = x.span AND s.link_id = OLD.id;
+    DELETE FROM visit_hours WHERE link_id = OLD.id;
+    RETURN OLD;
+END $$;

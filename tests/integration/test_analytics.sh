@@ -249,9 +249,10 @@ req GET /api/stats
 expect_json "owner: the deleted link's visit left the totals and the top links" \
   '"\(.total) \(.links | map(.slug) | join(" "))"' "13 t1 g1 m1 t2"
 summaries_exact " (after a delete)"
-# A link deleted while a statement adds its visits (0022 locks each link FOR KEY SHARE in place of a foreign
-# key, as STMT_VISITS_APPLY's `held` does): whichever comes second waits, and no counter row outlives its link.
-held_add() { # LINK-ID: the hours' add as the master's statements make it (it holds the link)
+# A link deleted while a statement adds its visits (in place of a foreign key, the writers of hours hold an
+# advisory lock shared and a link's delete takes it exclusively, 0027): whichever comes second waits, and no
+# counter row outlives its link.
+held_add() { # LINK-ID: the hours' add as the master's statements make it (it holds the lock)
   echo "SELECT visit_hours_add(ARRAY[$1]::bigint[], ARRAY[(extract(epoch FROM now())::bigint / 3600)::int], '{0}', '{\"\"}', '{1}', '{0}')"
 }
 for order in "insert first" "delete first"; do

@@ -292,8 +292,9 @@ for bad in 10001 -1 soon; do
 done
 
 # ---- 7: a delete chosen as a deadlock's victim is run again ----------------------------------------------
-# A link's delete locks the link's row and then the owner's summary rows; the master's batch write takes them
-# the other way round, and PostgreSQL aborts one of the two (CI saw a 500 for a delete in test_threehosts).
+# A link's delete locks the link's row and then the owner's summary rows; a transaction that takes them the
+# other way round (the owner's row, then the link's as a foreign key's check does) deadlocks with it, and
+# PostgreSQL aborts one of the two (CI saw a 500 for a delete in test_threehosts).
 # A session plays the batch write's part: it holds the owner's read_lsn row, waits until the delete queues
 # behind it, then asks for the link's row. With its own deadlock_timeout far above the server's, the delete
 # is the victim, and hop must run it again (and wait for the session's commit) rather than answer 500.
