@@ -498,7 +498,7 @@ stack_pg_start || fail "PostgreSQL started" "see $T/pgdev.log"
 check "ex4, PostgreSQL away during the load"
 
 # without the window (HOP_VISITS_WINDOW_MS=0) each batch goes straight to the hours (STMT_VISITS_ADD, through
-# visit_hours_add as the window's statement goes): every dimension exact, no log row
+# visit_hours_put as the window's statement does): every dimension exact, no log row
 stack_pool_stop hop
 HOP_VISITS_WINDOW_MS=0 stack_pool_start hop
 load ex5 1000
