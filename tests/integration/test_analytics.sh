@@ -274,6 +274,16 @@ for order in "insert first" "delete first"; do
     "$(psql_q "SELECT count(*) FROM links WHERE id = $race_id")/$(psql_q "SELECT count(*) FROM visit_counts WHERE link_id = $race_id")" 0/0
 done
 summaries_exact " (after the races)"
+# 0028: ANALYZE skips the packed arrays (no plan reads their statistics), and links has the index from which
+# visit_hours_put finds each link and its owner without the link's heap page
+expect_eq "visit_hours' packed arrays and the log's batches carry no statistics" \
+  "$(psql_q "SELECT string_agg(attrelid::regclass || '.' || attname || '=' || attstattarget, ' ' ORDER BY attrelid::regclass::text, attnum)
+    FROM pg_attribute WHERE (attrelid, attname) IN (('visit_hours'::regclass, 'dims'), ('visit_hours'::regclass, 'vals'),
+    ('visit_hours'::regclass, 'hs'), ('visit_hours'::regclass, 'bs'), ('visit_log'::regclass, 'data'))")" \
+  "visit_hours.dims=0 visit_hours.vals=0 visit_hours.hs=0 visit_hours.bs=0 visit_log.data=0"
+expect_eq "links (id) INCLUDE (owner_id), for the writers of hours" \
+  "$(psql_q "SELECT pg_get_indexdef('links_id_owner'::regclass)")" \
+  "CREATE INDEX links_id_owner ON public.links USING btree (id) INCLUDE (owner_id)"
 # visit_hours_add (0025, through 0027's visit_hours_put): one row per link and hour, whatever the batches; a
 # key given twice in one batch kept as two entries, a later batch's entries appended, until a row would hold
 # more than 64 entries: then they are merged by (dimension, value); a link that is gone dropped. (Dimension 2
