@@ -241,9 +241,9 @@ done = function(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout, e.status))
 end
 EOF
-# the Zipf sample, each thread from its own offset, in order (the order is already random), each request
-# with the next of many visitors' User-Agents and Referers (bench/lib.sh), as the one-link cell
-zipf_head() {
+# the Zipf sample as a Lua table, each request with the next of many visitors' User-Agents and Referers
+# (bench/lib.sh), as the one-link cell, and each wrk thread's number (1, 2, ...)
+sample_head() {
   bench_visitors_lua
   cat <<EOF
 local paths = {}
@@ -253,6 +253,12 @@ function setup(thread)
   counter = counter + 1
   thread:set("id", counter)
 end
+EOF
+}
+# the Zipf sample, each thread from its own offset, in order (the order is already random)
+zipf_head() {
+  sample_head
+  cat <<'EOF'
 local i
 function request()
   if not i then i = (id * 48271) % #paths end
@@ -264,15 +270,8 @@ EOF
 { zipf_head; cat "$T/done.lua"; } >"$T/zipf.lua"
 # the whole Zipf sample once, thread 1 the odd lines and thread 2 the even ones: every link of it in the table
 {
-  bench_visitors_lua
-  cat <<EOF
-local paths = {}
-for line in io.lines("$T/zipf.txt") do paths[#paths + 1] = line end
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("id", counter)
-end
+  sample_head
+  cat <<'EOF'
 local i
 function request()
   if not i then i = id end
