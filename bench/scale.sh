@@ -412,20 +412,18 @@ redirects() {
     awk '$1 ~ /^hop_redirects_total[{]/ { s += $NF } END { print s + 0 }'
 }
 say "one visits window: the whole Zipf sample once, then $steady_s s of Zipf load"
-settle
 # wrk runs for its whole -d even once its threads stop: the pass ends when the pool has answered the sample
-pass_end=$(($(redirects) + $(wc -l <"$T/zipf.txt")))
-t0=$EPOCHREALTIME
+pass_start=$(redirects) pass_n=$(wc -l <"$T/zipf.txt") t0=$EPOCHREALTIME
 timeout -k 5 150 wrk -t2 -c"$conns" -d120s -s "$T/all.lua" "$hop_url" >"$T/all.out" 2>&1 &
 pass_wrk=$!
 for ((i = 0; i < 1200; i++)); do
-  (($(redirects) >= pass_end)) && break
+  (($(redirects) >= pass_start + pass_n)) && break
   alive "$pass_wrk" || break
   sleep 0.1
 done
 kill "$pass_wrk" 2>/dev/null || true
 wait "$pass_wrk" 2>/dev/null || true
-say "the pass: $(($(redirects) - pass_end + $(wc -l <"$T/zipf.txt"))) redirects in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
+say "the pass: $(($(redirects) - pass_start)) redirects in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
 cell zipf-window "$hop_url" "$T/zipf.lua" "$steady_s"
 read -r win_rss win_pss win_nproc <<<"$(tree_mem "$hop_pid")"
 
@@ -557,7 +555,7 @@ mkdir -p "$outdir"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $("$hop" version), $(nproc) CPUs, $(caddy version | cut -d' ' -f1)," \
     "PostgreSQL $("$pgbin/postgres" --version | awk '{ print $3 }'), $pgb_version; ${workers:-?} hop workers," \
-    "HOP_CACHE_MB=$cache_mb ($(link_table_slots)), HOP_VISITS_WINDOW_KB=${window_kb:-65536 (hop default)}," \
+    "HOP_CACHE_MB=$cache_mb ($(link_table_slots)), HOP_VISITS_WINDOW_KB=${window_kb:-unset (hop default)}," \
     "wrk -t2 -c$conns, $rounds rounds of $secs s per cell, interleaved. $nlinks links generated in $gen_s s." \
     "Zipf sample: 200,000 requests over $nlinks ranks, $zipf_distinct distinct links, the first $zipf_top times." \
     "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
