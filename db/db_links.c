@@ -505,8 +505,19 @@ int db_visits_writer(long long writer)
     return one_row(STMT_VISITS_WRITER, params, true);
 }
 
-/* STMT_VISITS_APPLY runs with send or waits: its db_rc. */
-static int apply_run(int part, const struct visit_rows *rows, const long long *ids, size_t nids, bool send)
+/* STMT_VISITS_APPLY's answer: rc, and with DB_OK the statement's time in PostgreSQL in *pg_ms. */
+static int apply_answer(PGresult *res, int rc, double *pg_ms)
+{
+    *pg_ms = 0;
+    if (rc == DB_OK && PQntuples(res) == 1 && PQnfields(res) == 2)
+        *pg_ms = (double)atoll(PQgetvalue(res, 0, 1)) / 1000.0;
+    PQclear(res);
+    return rc;
+}
+
+/* STMT_VISITS_APPLY runs with send (pg_ms NULL) or waits: its db_rc. */
+static int apply_run(int part, const struct visit_rows *rows, const long long *ids, size_t nids,
+                     double *pg_ms)
 {
     struct arena *a = arena_new(64 * 1024);
     char batch[24], p[16];
@@ -519,30 +530,33 @@ static int apply_run(int part, const struct visit_rows *rows, const long long *i
     params[8] = buf_str(&idl);
     params[9] = p;
     int rc;
-    if (send)
+    if (!pg_ms)
         rc = db_send(STMT_VISITS_APPLY, params);
-    else
-        PQclear(db_run(STMT_VISITS_APPLY, params, &rc));
+    else {
+        PGresult *res = db_run(STMT_VISITS_APPLY, params, &rc);
+        rc = apply_answer(res, rc, pg_ms);
+    }
     arena_free(a);
     return rc;
 }
 
-int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids, double *pg_ms)
 {
-    return apply_run(part, rows, ids, nids, false);
+    return apply_run(part, rows, ids, nids, pg_ms);
 }
 
 int db_visits_apply_send(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
 {
-    return apply_run(part, rows, ids, nids, true);
+    return apply_run(part, rows, ids, nids, NULL);
 }
 
-int db_visits_apply_result(bool wait)
+int db_visits_apply_result(bool wait, double *pg_ms)
 {
     int rc;
     PGresult *res = db_result(wait, &rc);
-    PQclear(res);
-    return rc;
+    if (rc == DB_BUSY)
+        return rc;
+    return apply_answer(res, rc, pg_ms);
 }
 
 /* fn for every row of a result of (id, part, data) or, part given, (id, data). */

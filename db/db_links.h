@@ -175,12 +175,14 @@ int db_visits_log_add(const struct visit_rows *b, const struct visit_log_enc *e)
  * holds it, or a failure. */
 int db_visits_writer(long long writer);
 /* A part's sum added to the counters with the log rows it sums (ids) taken out, in one statement: DB_OK,
- * else nothing was done (DB_ERROR too when a log row was gone) or, the connection lost, it is unknown. */
-int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids);
+ * else nothing was done (DB_ERROR too when a log row was gone) or, the connection lost, it is unknown. With
+ * DB_OK, *pg_ms is what the statement took in PostgreSQL, in milliseconds. */
+int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids,
+                    double *pg_ms);
 /* The same sent without waiting, as db_visits_send; its answer from db_visits_apply_result (DB_BUSY while it
  * has not arrived). */
 int db_visits_apply_send(int part, const struct visit_rows *rows, const long long *ids, size_t nids);
-int db_visits_apply_result(bool wait);
+int db_visits_apply_result(bool wait, double *pg_ms);
 /* Calls fn for each log row of part among ids still there (a failed apply's part is rebuilt from them), or
  * with age_ms > 0 (part ignored), for up to limit rows older than that which none of ids names. */
 typedef void (*db_log_row_fn)(void *ctx, long long id, int part, const unsigned char *data, size_t len);

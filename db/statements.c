@@ -443,10 +443,13 @@ const struct stmt stmt_table[STMT_COUNT] = {
          "SELECT count(*) FROM batch",
          6, STMT_APP},
     /* A part's sum ($1..$8 as STMT_VISITS_ADD's) added to the hours, and the log rows it sums ($9, of
-     * part $10) deleted, in one statement: visit_log_take undoes it all when one of them is gone. */
+     * part $10) deleted, in one statement: visit_log_take undoes it all when one of them is gone. Answers
+     * the rows taken and the microseconds the statement took in PostgreSQL (its select list is computed
+     * after its WHERE), which the master's share of PostgreSQL is measured in. */
     [STMT_VISITS_APPLY] = {"visits_apply",
-                           "WITH taken AS (SELECT visit_log_take($9::bigint[], $10::int) AS n) SELECT n FROM "
-                           "taken WHERE " HOURS_ADD,
+                           "WITH taken AS (SELECT visit_log_take($9::bigint[], $10::int) AS n) SELECT n, "
+                           "(extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1e6)::bigint "
+                           "FROM taken WHERE " HOURS_ADD,
                            10, STMT_APP},
     /* The log rows of part $1 among ids $2 that are still there: a master rebuilds a part's sum from them
      * after its statement failed. */

@@ -416,12 +416,17 @@ static void render_app(struct buf *b)
 {
     for (int i = 0; i < napp; i++) {
         if (i == 0 || strcmp(app[i].family, app[i - 1].family) != 0)
-            promtext_family(b, app[i].family, app[i].kind == METRICS_COUNTER ? "counter" : "gauge",
+            promtext_family(b, app[i].family, app[i].kind == METRICS_GAUGE ? "gauge" : "counter",
                             app[i].help);
-        if (app[i].labels)
-            buf_addf(b, "%s{%s} %lld\n", app[i].family, app[i].labels, app_sum(i));
+        char v[32];
+        if (app[i].kind == METRICS_SECONDS)
+            snprintf(v, sizeof(v), "%.6f", (double)app_sum(i) / 1e6);
         else
-            buf_addf(b, "%s %lld\n", app[i].family, app_sum(i));
+            snprintf(v, sizeof(v), "%lld", app_sum(i));
+        if (app[i].labels)
+            buf_addf(b, "%s{%s} %s\n", app[i].family, app[i].labels, v);
+        else
+            buf_addf(b, "%s %s\n", app[i].family, v);
     }
 }
 
@@ -477,7 +482,10 @@ static struct json_object *status_app(void)
             snprintf(key, sizeof(key), "%s{%s}", app[i].family, app[i].labels);
         else
             snprintf(key, sizeof(key), "%s", app[i].family);
-        json_object_object_add(o, key, json_object_new_int64(app_sum(i)));
+        if (app[i].kind == METRICS_SECONDS)
+            json_object_object_add(o, key, json_object_new_double((double)app_sum(i) / 1e6));
+        else
+            json_object_object_add(o, key, json_object_new_int64(app_sum(i)));
     }
     return o;
 }

@@ -14,7 +14,8 @@ struct buf;
 struct json_object;
 struct route;
 
-enum metrics_kind { METRICS_COUNTER, METRICS_GAUGE };
+/* METRICS_SECONDS: a counter added to in microseconds and shown in seconds, Prometheus' unit of time */
+enum metrics_kind { METRICS_COUNTER, METRICS_GAUGE, METRICS_SECONDS };
 
 enum {
     METRICS_APP_MAX = 64,    /* series the application may register */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct app_config cfg;
+static struct app_config cfg = {.visits_pg_ms = CONFIG_VISITS_PG_MS};
 static char *base_url;
 static char *cors_text;
 static const char **cors_list;
@@ -149,12 +149,13 @@ static int load_spool(void)
     free(dir);
     dir = NULL;
     cfg.spool_dir = NULL;
-    long long mb, kb, lost, write_ms, window_ms, window_kb;
+    long long mb, kb, lost, write_ms, window_ms, window_kb, pg_ms;
     if (load_number("HOP_SPOOL_MB", 1, 1024 * 1024, 256, &mb) < 0 ||
         load_number("HOP_VISITS_MEMORY_KB", 16, 16 * 1024 * 1024, 4096, &kb) < 0 ||
         load_number("HOP_VISITS_WRITE_MS", 0, 10000, 500, &write_ms) < 0 ||
         load_number("HOP_VISITS_WINDOW_MS", 0, 3600 * 1000, 60 * 1000, &window_ms) < 0 ||
         load_number("HOP_VISITS_WINDOW_KB", 1024, 16 * 1024 * 1024, 64 * 1024, &window_kb) < 0 ||
+        load_number("HOP_VISITS_PG_MS", 1, 1000, CONFIG_VISITS_PG_MS, &pg_ms) < 0 ||
         load_number("HOP_TEST_VISITS_LOST_ANSWERS", 0, 1000000, 0, &lost) < 0)
         return -1;
     cfg.spool_max_bytes = mb * 1024 * 1024;
@@ -162,6 +163,7 @@ static int load_spool(void)
     cfg.visits_write_ms = (int)write_ms;
     cfg.visits_window_ms = (int)window_ms;
     cfg.visits_window_bytes = window_kb * 1024;
+    cfg.visits_pg_ms = (int)pg_ms;
     cfg.test_lost_answers = (int)lost;
     const char *env = getenv("HOP_SPOOL_DIR"), *state = getenv("STATE_DIRECTORY");
     const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");

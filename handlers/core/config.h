@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+enum { CONFIG_VISITS_PG_MS = 10 };
+
 struct app_config {
     const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
     bool no_visits;       /* HOP_VISITS=off: redirects count nothing (to measure what counting costs) */
@@ -28,12 +30,15 @@ struct app_config {
      * straight to the counters */
     int visits_window_ms;
     long long visits_window_bytes; /* HOP_VISITS_WINDOW_KB: the window's bound, default 65536 */
-    int test_lost_answers;         /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
+    /* HOP_VISITS_PG_MS: PostgreSQL's milliseconds a second the master aims to spend adding the window's parts
+     * to the counters under load (default CONFIG_VISITS_PG_MS, also before config_load) */
+    int visits_pg_ms;
+    int test_lost_answers; /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
 };
 
 /* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB, HOP_CORS_ORIGINS and the spool's
  * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB, HOP_VISITS_WRITE_MS, HOP_VISITS_WINDOW_MS,
- * HOP_VISITS_WINDOW_KB): 0, or -1 with the reason
+ * HOP_VISITS_WINDOW_KB, HOP_VISITS_PG_MS): 0, or -1 with the reason
  * printed on stderr. Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */

@@ -84,7 +84,10 @@ static void print_app(struct json_object *st)
     printf("\n");
     json_object_object_foreach(app, key, val)
     {
-        printf("%-56s %lld\n", key, (long long)json_object_get_int64(val));
+        if (json_object_is_type(val, json_type_double)) /* seconds, to the microsecond */
+            printf("%-56s %.6f\n", key, json_object_get_double(val));
+        else
+            printf("%-56s %lld\n", key, (long long)json_object_get_int64(val));
     }
 }
 

@@ -18,11 +18,10 @@
 
 enum {
     /* The window (HOP_VISITS_WINDOW_MS): a part is added to the counters when its oldest rows are this old
-     * at least, and at most the window; in between, APPLY_SHARE times as long as its statement would take
-     * now (its rows, at what a row took in its last statement) for every part, so that adding the parts
-     * takes about 1/APPLY_SHARE of the time whatever the load. */
+     * at least, and at most the window; in between, as long as its statement would take now (its rows, at
+     * what a row took in its last statement) for every part, times 1000 / HOP_VISITS_PG_MS, so that adding
+     * the parts takes PostgreSQL about HOP_VISITS_PG_MS a second whatever the load. */
     WINDOW_MIN_MS = 250,
-    APPLY_SHARE = 20,
     /* no visit came for this long: every part goes to the counters at once, so that a burst of visits is
      * in the stats soon after it ends, not a window later */
     WINDOW_IDLE_MS = 1000,
@@ -36,26 +35,28 @@ enum {
     ADOPT_WINDOW_OFF_MS = 60 * 1000,
 };
 
-static int m_applied = -1, m_adopted = -1;
+static int m_applied = -1, m_adopted = -1, m_apply_us = -1;
 static bool rebuild[VWIN_PARTS];
-static double apply_row_ms[VWIN_PARTS]; /* what a row of the part took in its last statement */
+static double apply_row_ms[VWIN_PARTS]; /* what a row of the part took in its last statement, in PostgreSQL */
 static long long adopt_ms;              /* the next look for log rows of masters that died */
-static int applying = -1; /* the part whose statement is in flight (instead of a batch), or -1 */
-static long long apply_sent_ms;
+static int applying = -1;            /* the part whose statement is in flight (instead of a batch), or -1 */
 static long long writer_id;          /* this master's, in its log rows and held as an advisory lock */
 static unsigned long writer_gen;     /* the connection (db_generation) that holds it, 0: none */
 static long long unreadable_ids[64]; /* log rows that could not be read: logged once, then passed over */
 static size_t nunreadable;
 
-void vapply_init(int applied_metric, int adopted_metric)
+void vapply_init(int applied_metric, int adopted_metric, int apply_us_metric)
 {
     m_applied = applied_metric;
     m_adopted = adopted_metric;
+    m_apply_us = apply_us_metric;
 }
 
-/* Part's statement answered (rc, after took_ms): its sum is in the counters, or the part is rebuilt from
- * what is left of its log rows (the statement may have committed). */
-static void window_done(int part, int rc, long long took_ms)
+/* Part's statement answered (rc; with DB_OK, pg_ms its time in PostgreSQL): its sum is in the counters, or
+ * the part is rebuilt from what is left of its log rows (the statement may have committed). PostgreSQL's own
+ * time, not the time until the master saw the answer: that waits for the master's next tick (100 ms), which
+ * made a small part look as costly as a large one. */
+static void window_done(int part, int rc, double pg_ms)
 {
     if (rc != DB_OK) {
         rebuild[part] = true;
@@ -63,8 +64,11 @@ static void window_done(int part, int rc, long long took_ms)
     }
     size_t n = vwin_nrows(part);
     if (n > 0)
-        apply_row_ms[part] = (double)took_ms / (double)n;
+        apply_row_ms[part] = pg_ms / (double)n;
+    log_debug("visits part added", "part=%d rows=%zu visits=%lld age_ms=%lld pg_ms=%.1f", part, n,
+              vwin_part_visits(part), clock_ms() - vwin_first_ms(part), pg_ms);
     metrics_add(m_applied, (unsigned long long)vwin_part_visits(part));
+    metrics_add(m_apply_us, (unsigned long long)(pg_ms * 1000.0));
     vwin_clear(part);
 }
 
@@ -75,12 +79,12 @@ static int window_apply(int part)
     const long long *ids = vwin_ids(part, &nids);
     if (nids == 0)
         return 0;
-    long long t0 = clock_ms();
     struct visit_rows r;
     vwin_rows(part, &r);
-    int rc = db_visits_apply(part, &r, ids, nids);
+    double pg_ms = 0;
+    int rc = db_visits_apply(part, &r, ids, nids, &pg_ms);
     vwin_rows_free(&r);
-    window_done(part, rc, clock_ms() - t0);
+    window_done(part, rc, pg_ms);
     return rc == DB_OK ? 0 : -1;
 }
 
@@ -99,7 +103,6 @@ static int window_send(int part)
         return -1;
     }
     applying = part;
-    apply_sent_ms = clock_ms();
     return 0;
 }
 
@@ -108,11 +111,11 @@ bool vapply_in_flight(void)
     return applying >= 0;
 }
 
-void vapply_landed(int rc)
+void vapply_landed(int rc, double pg_ms)
 {
     int part = applying;
     applying = -1;
-    window_done(part, rc, clock_ms() - apply_sent_ms);
+    window_done(part, rc, pg_ms);
 }
 
 /* A log row read back (a part rebuilt, or a dead master's adopted) joins the window, unless it cannot be read
@@ -201,23 +204,24 @@ static void window_adopt(long long now)
     }
 }
 
-/* The part to add to the counters now, or -1. A part waits from its oldest rows APPLY_SHARE times what its
- * statement would take now for each part, within [WINDOW_MIN_MS, HOP_VISITS_WINDOW_MS], unless it is half
- * full or no visit came for WINDOW_IDLE_MS; the part waiting longest goes first. The estimate grows with the
- * part: the statement's last time alone made a part that had few rows then (the first of an hour, of a
- * start) go again soon with many. */
+/* The part to add to the counters now, or -1. A part waits from its oldest rows what its statement would
+ * take now for each part, times 1000 / HOP_VISITS_PG_MS, within [WINDOW_MIN_MS, HOP_VISITS_WINDOW_MS],
+ * unless it is nearly full or no visit came for WINDOW_IDLE_MS; the part waiting longest goes first. The
+ * estimate grows with the part: the statement's last time alone made a part that had few rows then (the
+ * first of an hour, of a start) go again soon with many. */
 static int window_due(long long now, long long seen_ms)
 {
     int due = -1;
     long long oldest = 0, max_ms = config_get()->visits_window_ms;
+    double share = 1000.0 / config_get()->visits_pg_ms;
     bool idle = now - seen_ms >= WINDOW_IDLE_MS;
     for (int p = 0; p < VWIN_PARTS; p++) {
         long long first = vwin_first_ms(p);
         if (first == 0)
             continue;
-        long long wait = (long long)(APPLY_SHARE * VWIN_PARTS * apply_row_ms[p] * (double)vwin_nrows(p));
+        long long wait = (long long)(share * VWIN_PARTS * apply_row_ms[p] * (double)vwin_nrows(p));
         wait = wait < WINDOW_MIN_MS ? WINDOW_MIN_MS : wait > max_ms ? max_ms : wait;
-        bool ripe = idle || now - first >= wait || vwin_half_full(p);
+        bool ripe = idle || now - first >= wait || vwin_nearly_full(p);
         if (ripe && (due < 0 || first < oldest)) {
             due = p;
             oldest = first;

@@ -11,18 +11,19 @@
 
 #include <stdbool.h>
 
-/* The metrics' ids for the visits added from the window and adopted (metrics_define). Without a window
- * (HOP_VISITS_WINDOW_MS=0) only orphan log rows pass through here. */
-void vapply_init(int applied_metric, int adopted_metric);
+/* The metrics' ids for the visits added from the window and adopted, and PostgreSQL's microseconds in the
+ * statements that added them (metrics_define). Without a window (HOP_VISITS_WINDOW_MS=0) only orphan log
+ * rows pass through here. */
+void vapply_init(int applied_metric, int adopted_metric, int apply_us_metric);
 /* One step a tick, between batches (the connection free): a failed part rebuilt, else log rows of masters
  * that died adopted (now and then) and the part that is due sent to the hours. seen_ms: when visits last
  * came (a second without any sends every part). True when a part's statement is in flight: nothing else may
  * use the connection until vapply_landed has its answer. */
 bool vapply_tick(long long now, long long seen_ms);
 bool vapply_in_flight(void);
-/* The answer (db_visits_apply_result's) to the part in flight: its sum is in the hours, or the part is
- * rebuilt from what is left of its log rows at a next tick. */
-void vapply_landed(int rc);
+/* The answer (db_visits_apply_result's rc and pg_ms) to the part in flight: its sum is in the hours, or the
+ * part is rebuilt from what is left of its log rows at a next tick. */
+void vapply_landed(int rc, double pg_ms);
 /* Every part to the hours, waiting for each (a graceful stop): 0 when the window is empty. What is left is
  * in the log. */
 int vapply_all(void);

@@ -206,9 +206,9 @@ size_t vwin_nrows(int part)
     return parts[part].n;
 }
 
-bool vwin_half_full(int part)
+bool vwin_nearly_full(int part)
 {
-    return parts[part].n >= part_cap / 2;
+    return parts[part].n >= part_cap / 4 * 3;
 }
 
 long long vwin_visits(void)

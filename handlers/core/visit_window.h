@@ -36,7 +36,9 @@ bool vwin_has_id(int part, long long id);
 void vwin_clear(int part);
 
 size_t vwin_nrows(int part);
-bool vwin_half_full(int part);
+/* Three quarters of the part's room taken: the quarter left holds what comes while the other parts that
+ * filled as fast go first (one statement at a time). */
+bool vwin_nearly_full(int part);
 long long vwin_visits(void);                        /* visits the parts sum, all of them */
 long long vwin_part_visits(int part);               /* visits one part sums */
 long long vwin_first_ms(int part);                  /* when the part's oldest rows were added (0: empty) */

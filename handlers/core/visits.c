@@ -110,7 +110,7 @@ static bool windowed;
 static long long visit_seen_ms; /* when the last drain found visits */
 static int m_counted = -1, m_written = -1, m_pending = -1, m_dropped = -1;
 static int m_spooled = -1, m_replayed = -1, m_repeated = -1, m_spool_files = -1, m_spool_bytes = -1,
-           m_spool_visits = -1, m_window = -1, m_applied = -1, m_adopted = -1;
+           m_spool_visits = -1, m_window = -1, m_applied = -1, m_adopted = -1, m_apply_us = -1;
 
 static int define_metrics(void)
 {
@@ -128,6 +128,9 @@ static int define_metrics(void)
                                "Visits the master added to the counters from its window.");
     m_adopted = metrics_define("hop_visits_adopted_total", NULL, METRICS_COUNTER,
                                "Visits of log rows a master that died left, taken into this one's window.");
+    m_apply_us = metrics_define("hop_visits_apply_pg_seconds_total", NULL, METRICS_SECONDS,
+                                "PostgreSQL's time in the statements that added the window's parts to the "
+                                "counters (under load about HOP_VISITS_PG_MS a second).");
     m_dropped = metrics_define("hop_visits_dropped_total", NULL, METRICS_COUNTER,
                                "Visits lost: a worker's table was full, the master's memory bound and the "
                                "spool were full or the spool unwritable, or a spool file was unreadable.");
@@ -196,7 +199,7 @@ int visits_init(int n)
         vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
     if (define_metrics() < 0)
         return -1;
-    vapply_init(m_applied, m_adopted);
+    vapply_init(m_applied, m_adopted, m_apply_us);
     return 0;
 }
 
@@ -517,10 +520,11 @@ static int send_sums(void)
 static int land(bool wait)
 {
     if (vapply_in_flight()) {
-        int rc = db_visits_apply_result(wait);
+        double pg_ms = 0;
+        int rc = db_visits_apply_result(wait, &pg_ms);
         if (rc == DB_BUSY)
             return DB_BUSY;
-        vapply_landed(rc);
+        vapply_landed(rc, pg_ms);
         return 0; /* a part that failed is rebuilt: no batch is in doubt */
     }
     if (!flight)

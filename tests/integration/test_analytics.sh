@@ -281,6 +281,10 @@ expect_eq "visit_hours' packed arrays and the log's batches carry no statistics"
     FROM pg_attribute WHERE (attrelid, attname) IN (('visit_hours'::regclass, 'dims'), ('visit_hours'::regclass, 'vals'),
     ('visit_hours'::regclass, 'hs'), ('visit_hours'::regclass, 'bs'), ('visit_log'::regclass, 'data'))")" \
   "visit_hours.dims=0 visit_hours.vals=0 visit_hours.hs=0 visit_hours.bs=0 visit_log.data=0"
+expect_eq "0029: ANALYZE samples visit_hours for the links, hours and owners at 20, never the counts" \
+  "$(psql_q "SELECT string_agg(attname || '=' || attstattarget, ' ' ORDER BY attnum) FROM pg_attribute
+    WHERE attrelid = 'visit_hours'::regclass AND attname IN ('link_id', 'bucket', 'owner_id', 'humans', 'bots')")" \
+  "link_id=20 bucket=20 owner_id=20 humans=0 bots=0"
 expect_eq "links (id) INCLUDE (owner_id), for the writers of hours" \
   "$(psql_q "SELECT pg_get_indexdef('links_id_owner'::regclass)")" \
   "CREATE INDEX links_id_owner ON public.links USING btree (id) INCLUDE (owner_id)"
@@ -321,6 +325,18 @@ req GET /api/links/packed/stats
 expect_json "hours_add: the stats read the merged hour" \
   '"\(.total) \(.bot_total) \(.top.countries | map("\(.value)=\(.visits)") | join(",")) \(.top.referrers | length)"' \
   "64 1 unknown=58,IT=3,FR=2,DE=1 20"
+# a link deleted while its hour holds a (dimension, value) twice: the owner's hours lose both entries (0029;
+# before it, UPDATE ... FROM applied one of the two)
+req POST /api/links -H 'Content-Type: application/json' --data-binary '{"url":"https://example.com/w","slug":"twice"}'
+TW_ID=$(psql_q "SELECT id FROM links WHERE slug = 'twice'")
+hours_add "{$TW_ID,$TW_ID}" '{0,2}' '{"",SE}' '{1,1}' '{0,0}' >/dev/null
+hours_add "{$TW_ID,$TW_ID}" '{0,2}' '{"",SE}' '{1,1}' '{0,0}' >/dev/null
+owner_se() { psql_q "SELECT coalesce(sum(humans), 0) FROM owner_hours WHERE dim = 2 AND value = 'SE'"; }
+expect_eq "twice: the hour holds SE twice, and the owner's hours count both" \
+  "$(psql_q "SELECT array_to_string(vals, ',') FROM visit_hours WHERE link_id = $TW_ID")/$(owner_se)" "SE,SE/2"
+req DELETE /api/links/twice
+expect_status "delete twice" 204
+expect_eq "twice: after the delete, the owner's hours hold none of its SE visits" "$(owner_se)" 0
 summaries_exact " (after visit_hours_add)"
 other=$(make_key stranger)
 API_KEY=$other req GET /api/stats

@@ -150,6 +150,13 @@ expect_eq "hop_visits_window is 0 then" "$(metric hop_visits_window)" 0
 expect_eq "hop_visits_applied_total = hop_visits_written_total" "$(metric hop_visits_applied_total)" \
   "$(metric hop_visits_written_total)"
 expect_eq "hop_visits_dropped_total" "$(metric hop_visits_dropped_total)" 0
+# the statements that added the window report their own time in PostgreSQL (HOP_VISITS_PG_MS is a share of it)
+apply_s=$(awk '$1 == "hop_visits_apply_pg_seconds_total" { print $2 }' "$T/metrics.txt")
+if [[ $apply_s =~ ^[0-9]+\.[0-9]{6}$ ]] && awk -v s="$apply_s" 'BEGIN { exit !(s > 0 && s < 60) }'; then
+  ok "hop_visits_apply_pg_seconds_total: PostgreSQL's time adding the window ($apply_s s)"
+else
+  fail "hop_visits_apply_pg_seconds_total between 0 and a minute, to the microsecond" "$apply_s"
+fi
 if grep -Eq 'route="/m1"|m1' "$T/metrics.txt"; then
   fail "no slug or path is a label" "$(grep -m 3 m1 "$T/metrics.txt" | tr '\n' '|')"
 else

@@ -281,13 +281,15 @@ else
 fi
 expect_eq "slow batch: nothing dropped" "$(grep -c 'msg="visits dropped"' "$T/hop.log" || true)" 0
 
-# ---- 6: HOP_VISITS_WRITE_MS out of its range is refused at start -----------------------------------------
-for bad in 10001 -1 soon; do
-  if HOP_VISITS_WRITE_MS=$bad HOP_LISTEN=$T/bad.sock timeout 10 "$HOP_BIN" serve >/dev/null 2>"$T/bad.log"; then
-    fail "HOP_VISITS_WRITE_MS=$bad refused" "it started"
+# ---- 6: HOP_VISITS_WRITE_MS and HOP_VISITS_PG_MS out of their ranges are refused at start ------------------
+for bad in HOP_VISITS_WRITE_MS=10001/0-10000 HOP_VISITS_WRITE_MS=-1/0-10000 HOP_VISITS_WRITE_MS=soon/0-10000 \
+  HOP_VISITS_PG_MS=0/1-1000 HOP_VISITS_PG_MS=1001/1-1000 HOP_VISITS_PG_MS=5%/1-1000; do
+  setting=${bad%/*} range=${bad#*/}
+  if env "$setting" HOP_LISTEN="$T/bad.sock" timeout 10 "$HOP_BIN" serve >/dev/null 2>"$T/bad.log"; then
+    fail "$setting refused" "it started"
   else
-    expect_eq "HOP_VISITS_WRITE_MS=$bad refused, the range named" \
-      "$(grep -c "HOP_VISITS_WRITE_MS=$bad is not a whole number from 0 to 10000" "$T/bad.log")" 1
+    expect_eq "$setting refused, the range named" \
+      "$(grep -c "$setting is not a whole number from ${range%-*} to ${range#*-}" "$T/bad.log")" 1
   fi
 done
 

@@ -749,6 +749,7 @@ static int nlog;
 static long long log_seen[LOG_SEEN]; /* batch ids the log took, as visit_batches keeps them */
 static int nseen;
 static int fail_applies, lost_applies, fail_reads;
+static double apply_ms; /* what each statement that adds a part takes in PostgreSQL */
 
 static void log_reset(void)
 {
@@ -756,6 +757,12 @@ static void log_reset(void)
         free(log_rows[i].data);
     nlog = nseen = 0;
     fail_applies = lost_applies = fail_reads = 0;
+    apply_ms = 0;
+}
+
+void fake_db_apply_ms(double ms)
+{
+    apply_ms = ms;
 }
 
 void fake_db_fail_reads(int n)
@@ -892,8 +899,9 @@ static int apply_now(int part, const struct visit_rows *rows, const long long *i
     return rc;
 }
 
-int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids)
+int db_visits_apply(int part, const struct visit_rows *rows, const long long *ids, size_t nids, double *pg_ms)
 {
+    *pg_ms = apply_ms;
     int rc = query();
     return rc == DB_OK ? apply_now(part, rows, ids, nids) : rc;
 }
@@ -908,8 +916,9 @@ int db_visits_apply_send(int part, const struct visit_rows *rows, const long lon
     return DB_OK;
 }
 
-int db_visits_apply_result(bool wait)
+int db_visits_apply_result(bool wait, double *pg_ms)
 {
+    *pg_ms = apply_ms;
     return db_visits_result(wait);
 }
 

@@ -25,6 +25,8 @@ void fake_db_fail_applies(int n, bool committed);
 void fake_db_fail_reads(int n);
 void fake_db_log_age(void);
 int fake_db_log_rows(void);
+/* Every statement that adds a part to the counters took ms in PostgreSQL, its answer says (0: reset). */
+void fake_db_apply_ms(double ms);
 /* A log row as another master would have written it; every log row there is again, as batch id (the rows a
  * master that died left, while this one holds the originals). */
 void fake_db_log_put(long long id, int part, const void *data, size_t len);

@@ -160,6 +160,41 @@ START_TEST(an_unreadable_log_row_is_left_alone)
 }
 END_TEST
 
+/* With HOP_VISITS_PG_MS=pg_ms: how long (ms of the fake clock) the first part waits under steady visits, once
+ * every part's statement took 20 ms in PostgreSQL; -1 when none went within the window's minute. */
+static long long first_wait(const char *pg_ms)
+{
+    setenv("HOP_VISITS_PG_MS", pg_ms, 1);
+    ck_assert_int_eq(config_load(), 0);
+    fake_db_apply_ms(20);
+    ticks(400, 10); /* what an earlier call left in the window goes first */
+    long long before = fake_db_visits_total();
+    count(1000);
+    ticks(400, 10); /* idle after a second: every part goes, and what its statement took is learned */
+    ck_assert_int_eq(fake_db_visits_total(), before + 1000);
+    before += 1000;
+    for (long long t = 100; t <= 60 * 1000; t += 100) {
+        count(20);
+        ticks(10, 10);
+        if (fake_db_visits_total() > before)
+            return t;
+    }
+    return -1;
+}
+
+START_TEST(a_part_waits_for_its_share_of_postgresql)
+{
+    /* a part waits 1000 / HOP_VISITS_PG_MS times what its statement takes, for each of the 16 parts: a fifth
+     * of the share waits five times as long */
+    long long fifty = first_wait("50"), ten = first_wait("10");
+    unsetenv("HOP_VISITS_PG_MS");
+    ck_assert_int_eq(config_load(), 0);
+    ck_assert_int_gt(fifty, 250);
+    ck_assert_int_gt(ten, 0);
+    ck_assert_msg(ten >= 4 * fifty && ten <= 6 * fifty, "waited %lld ms at 10 ms/s, %lld at 50", ten, fifty);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("visit_window");
@@ -172,6 +207,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, a_rebuild_that_could_not_read_forgets_nothing);
     tcase_add_test(tc, a_dead_masters_rows_are_adopted_once);
     tcase_add_test(tc, an_unreadable_log_row_is_left_alone);
+    tcase_add_test(tc, a_part_waits_for_its_share_of_postgresql);
     suite_add_tcase(s, tc);
     return s;
 }
