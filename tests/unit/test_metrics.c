@@ -28,7 +28,7 @@ static const struct route routes[] = {
 };
 
 static struct arena *arena;
-static int m_hits, m_up;
+static int m_hits, m_up, m_busy;
 
 /* Maps a pool of 2 workers once per test process (Check forks each test). */
 static void setup(void)
@@ -40,10 +40,12 @@ static void setup(void)
     if (!defined) {
         m_hits = metrics_define("t_hits_total", "source=\"cache\"", METRICS_COUNTER, "Hits.");
         m_up = metrics_define("t_up", NULL, METRICS_GAUGE, "Up.");
+        m_busy = metrics_define("t_busy_seconds_total", NULL, METRICS_SECONDS, "Busy.");
         defined = true;
     }
     ck_assert_int_ge(m_hits, 0);
     ck_assert_int_ge(m_up, 0);
+    ck_assert_int_ge(m_busy, 0);
 }
 
 static void teardown(void)
@@ -151,6 +153,21 @@ START_TEST(app_series_summed_over_processes)
 }
 END_TEST
 
+START_TEST(seconds_counted_in_microseconds)
+{
+    /* counted to the microsecond, shown in seconds as Prometheus' unit of time wants, in both views */
+    metrics_add(m_busy, 1500000);
+    metrics_add(m_busy, 250);
+    const char *t = render();
+    ck_assert_ptr_nonnull(strstr(t, "# TYPE t_busy_seconds_total counter\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\nt_busy_seconds_total 1.500250\n"));
+    struct json_object *st = metrics_status(-1);
+    const char *s = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN);
+    ck_assert_ptr_nonnull(strstr(s, "\"t_busy_seconds_total\":1.50025"));
+    json_object_put(st);
+}
+END_TEST
+
 START_TEST(busy_workers)
 {
     metrics_worker_up(0, getpid());
@@ -206,6 +223,7 @@ Suite *unit_suite(void)
     tcase_add_test(tc, requests_by_route_and_class);
     tcase_add_test(tc, histogram_buckets_are_cumulative);
     tcase_add_test(tc, app_series_summed_over_processes);
+    tcase_add_test(tc, seconds_counted_in_microseconds);
     tcase_add_test(tc, busy_workers);
     tcase_add_test(tc, status_object);
     tcase_add_test(tc, outside_a_pool_nothing_happens);
