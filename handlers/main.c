@@ -88,6 +88,11 @@ static const char usage[] =
     "                     else $XDG_STATE_HOME/hop/spool, else ~/.local/state/hop/spool; off: none)\n"
     "  HOP_SPOOL_MB       the spool's bound in MB (default 256)\n"
     "  HOP_VISITS_MEMORY_KB  the master's bound on unwritten visit counts in KB (default 4096)\n"
+    "  HOP_VISITS_WRITE_MS   between the master's batches of visits to PostgreSQL (default 500)\n"
+    "  HOP_VISITS_WINDOW_MS  the longest a logged visit waits to reach the stats (default 60000; 0: none)\n"
+    "  HOP_VISITS_WINDOW_KB  the master's bound on that window in memory, in KB (default 65536)\n"
+    "  HOP_VISITS_PG_MS      PostgreSQL ms a second the master aims to spend adding the window to the\n"
+    "                        stats under load (default 10: 1 % of a core; more: fresher stats)\n"
     "  HOP_LOG_LEVEL      debug, info, warn or error (default info)\n"
     "  HOP_ACCESS_LOG     on, off, or N for one access line in N (a 5xx is always logged; default on)\n"
     "  HOP_CACHE_MB       the host's link table shared by the workers, in MiB (default 64)\n";
