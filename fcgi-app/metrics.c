@@ -275,6 +275,12 @@ static long long app_sum(int id)
     return sum;
 }
 
+/* A METRICS_SECONDS series' sum, counted in microseconds, in seconds. */
+static double app_seconds(int id)
+{
+    return (double)app_sum(id) / 1e6;
+}
+
 /* One route's numbers added up over every worker. */
 struct route_total {
     uint64_t by_class[NCLASS];
@@ -420,7 +426,7 @@ static void render_app(struct buf *b)
                             app[i].help);
         char v[32];
         if (app[i].kind == METRICS_SECONDS)
-            snprintf(v, sizeof(v), "%.6f", (double)app_sum(i) / 1e6);
+            snprintf(v, sizeof(v), "%.6f", app_seconds(i));
         else
             snprintf(v, sizeof(v), "%lld", app_sum(i));
         if (app[i].labels)
@@ -483,7 +489,7 @@ static struct json_object *status_app(void)
         else
             snprintf(key, sizeof(key), "%s", app[i].family);
         if (app[i].kind == METRICS_SECONDS)
-            json_object_object_add(o, key, json_object_new_double((double)app_sum(i) / 1e6));
+            json_object_object_add(o, key, json_object_new_double(app_seconds(i)));
         else
             json_object_object_add(o, key, json_object_new_int64(app_sum(i)));
     }
