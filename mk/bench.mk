@@ -52,6 +52,15 @@ bench-scale: deps
 	@$(MAKE) --no-print-directory build/hop
 	@bash bench/scale.sh
 
+# `make bench-hours`: PostgreSQL's CPU per link-hour for a part of the master's window added to the hours, as
+# the schema stands and with the variants of bench/hours/ (or BENCH_HOURS_VARIANTS) beside it, round by
+# round (bench/hours.sh, about two minutes; writes build/bench/hours.md). Not part of make check:
+# tests/integration/test_bench_hours.sh runs it small.
+BENCH_HOURS_VARIANTS ?= $(sort $(wildcard bench/hours/*.sql))
+.PHONY: bench-hours
+bench-hours: build/hop
+	@bash bench/hours.sh $(BENCH_HOURS_VARIANTS)
+
 # `make bench-replica`: a read replica (HOP_DB_READ) and its read-your-writes, in PostgreSQL alone and end to
 # end through Caddy (bench/replica.sh, about a minute; writes build/bench/replica.md). Not part of make check.
 .PHONY: bench-replica
