@@ -8,13 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MIN_PART_ROWS = 64 };
+/* A row holds its value as an offset into its part's arena, where each distinct value is kept once: the
+ * referrers, countries, browsers... of a window are few, and most of its rows repeat them. 40 bytes a row
+ * instead of 96 with the value inline, so the same HOP_VISITS_WINDOW_KB holds about 1.7 times the rows,
+ * and a part reaches the hours less often under load (each of its link-hours written once a minute, not
+ * twice). */
+enum {
+    MIN_PART_ROWS = 64,
+    ARENA_PER_ROW = 8, /* bytes of distinct values a part keeps per row of room */
+    VALUE_BYTES = 16,  /* a distinct value's room in the count of the values a part may hold */
+    /* a row, its index slots (two of 4 bytes) and its share of the arena and of the values' index */
+    ROW_BYTES = 40 + 8 + ARENA_PER_ROW + 4,
+};
 
 struct wrow {
     long long link_id, humans, bots;
     int hour;
-    int dim;
-    char value[VISITS_VALUE_MAX + 1];
+    uint16_t dim;
+    uint32_t value; /* offset of the value in the part's arena */
 };
 
 struct part {
@@ -22,6 +33,10 @@ struct part {
     size_t n, cap;
     uint32_t *index; /* row number + 1, 0 for none; mask + 1 slots */
     size_t mask;
+    char *arena; /* the distinct values, each with its NUL; "" at 0 */
+    size_t arena_len, arena_cap;
+    uint32_t *vindex; /* arena offset + 1 of each distinct value, 0 for none; vmask + 1 slots */
+    size_t vmask, nvalues;
     long long *ids;
     size_t nids, cap_ids;
     long long visits; /* the total rows' humans and bots */
@@ -31,9 +46,18 @@ struct part {
 static struct part parts[VWIN_PARTS];
 static size_t part_cap = MIN_PART_ROWS;
 
-void vwin_init(size_t max_rows)
+void vwin_init(size_t max_bytes)
 {
-    part_cap = max_rows / VWIN_PARTS;
+    for (int p = 0; p < VWIN_PARTS; p++) {
+        struct part *pt = &parts[p];
+        free(pt->rows);
+        free(pt->index);
+        free(pt->arena);
+        free(pt->vindex);
+        free(pt->ids);
+        *pt = (struct part){0};
+    }
+    part_cap = max_bytes / ROW_BYTES / VWIN_PARTS;
     if (part_cap < MIN_PART_ROWS)
         part_cap = MIN_PART_ROWS;
 }
@@ -43,18 +67,36 @@ int vwin_part_of(long long link_id)
     return (int)((unsigned long long)link_id % VWIN_PARTS);
 }
 
-uint64_t vwin_row_hash(long long link_id, int hour, int dim, const char *value)
+static uint64_t str_hash(uint64_t h, const char *value)
 {
-    uint64_t h =
-        ((uint64_t)link_id * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(uint32_t)hour << 8) ^ (uint64_t)dim;
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         h = (h ^ *p) * 0x100000001b3ULL;
     return h ^ (h >> 29);
 }
 
+uint64_t vwin_row_hash(long long link_id, int hour, int dim, const char *value)
+{
+    return str_hash(
+        ((uint64_t)link_id * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(uint32_t)hour << 8) ^ (uint64_t)dim, value);
+}
+
 static size_t value_len(const char *v)
 {
     return strnlen(v, VISITS_VALUE_MAX);
+}
+
+/* The distinct values a part may hold: its values' index stays at most half full. */
+static size_t max_values(void)
+{
+    return part_cap * ARENA_PER_ROW / VALUE_BYTES;
+}
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t m = 1;
+    while (m < n)
+        m *= 2;
+    return m;
 }
 
 static void part_alloc(struct part *pt)
@@ -63,10 +105,55 @@ static void part_alloc(struct part *pt)
         return;
     pt->cap = part_cap;
     pt->rows = xmalloc(pt->cap * sizeof(*pt->rows));
-    for (pt->mask = 1; pt->mask < 2 * pt->cap;)
-        pt->mask *= 2;
-    pt->index = xcalloc(pt->mask, sizeof(*pt->index));
-    pt->mask--;
+    pt->mask = pow2_at_least(2 * pt->cap) - 1;
+    pt->index = xcalloc(pt->mask + 1, sizeof(*pt->index));
+    pt->arena_cap = pt->cap * ARENA_PER_ROW;
+    pt->arena = xmalloc(pt->arena_cap);
+    pt->arena[0] = '\0';
+    pt->arena_len = 1;
+    pt->vmask = pow2_at_least(2 * max_values()) - 1;
+    pt->vindex = xcalloc(pt->vmask + 1, sizeof(*pt->vindex));
+}
+
+/* The slot of value v (len bytes, NUL-terminated) in the part's values' index: its own, or the empty one
+ * where it would go. */
+static size_t value_slot(const struct part *pt, const char *v)
+{
+    size_t i = str_hash(0xcbf29ce484222325ULL, v) & pt->vmask;
+    while (pt->vindex[i] && strcmp(pt->arena + pt->vindex[i] - 1, v) != 0)
+        i = (i + 1) & pt->vmask;
+    return i;
+}
+
+/* Bytes of the part's arena taken: "" alone before its first row. */
+static size_t arena_used(const struct part *pt)
+{
+    return pt->rows ? pt->arena_len : 1;
+}
+
+/* Whether the part's arena holds value (its first len bytes). */
+static bool value_has(const struct part *pt, const char *value, size_t len)
+{
+    char v[VISITS_VALUE_MAX + 1];
+    memcpy(v, value, len);
+    v[len] = '\0';
+    return pt->vindex[value_slot(pt, v)] != 0;
+}
+
+/* v's offset in the part's arena, kept there if it is new (the part has room: vwin_lacks_room). */
+static uint32_t value_intern(struct part *pt, const char *v, size_t len)
+{
+    if (len == 0)
+        return 0;
+    size_t i = value_slot(pt, v);
+    if (pt->vindex[i])
+        return pt->vindex[i] - 1;
+    uint32_t off = (uint32_t)pt->arena_len;
+    memcpy(pt->arena + off, v, len + 1);
+    pt->arena_len += len + 1;
+    pt->vindex[i] = off + 1;
+    pt->nvalues++;
+    return off;
 }
 
 /* Adds one row to a part that has room for it. */
@@ -82,7 +169,8 @@ static void part_add(struct part *pt, long long link_id, int hour, int dim, cons
     size_t i = vwin_row_hash(link_id, hour, dim, v) & pt->mask;
     for (; pt->index[i]; i = (i + 1) & pt->mask) {
         struct wrow *r = &pt->rows[pt->index[i] - 1];
-        if (r->link_id == link_id && r->hour == hour && r->dim == dim && strcmp(r->value, v) == 0) {
+        if (r->link_id == link_id && r->hour == hour && r->dim == dim &&
+            strcmp(pt->arena + r->value, v) == 0) {
             r->humans += humans;
             r->bots += bots;
             return;
@@ -90,12 +178,12 @@ static void part_add(struct part *pt, long long link_id, int hour, int dim, cons
     }
     struct wrow *r = &pt->rows[pt->n++];
     pt->index[i] = (uint32_t)pt->n;
-    r->link_id = link_id;
-    r->hour = hour;
-    r->dim = dim;
-    r->humans = humans;
-    r->bots = bots;
-    memcpy(r->value, v, vl + 1);
+    *r = (struct wrow){.link_id = link_id,
+                       .hour = hour,
+                       .dim = (uint16_t)dim,
+                       .value = value_intern(pt, v, vl),
+                       .humans = humans,
+                       .bots = bots};
 }
 
 static void part_note(struct part *pt, long long id, long long now_ms)
@@ -114,13 +202,32 @@ static void part_note(struct part *pt, long long id, long long now_ms)
     pt->ids[pt->nids++] = id;
 }
 
+/* Whether part p has room for b's rows of it: rows, and the values not in its arena yet (each counted as new
+ * however often b repeats it, which errs on the side of room). */
+static bool part_has_room(int p, const struct visit_rows *b)
+{
+    struct part *pt = &parts[p];
+    size_t rows = 0, bytes = 0, values = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (vwin_part_of(b->link_id[i]) != p)
+            continue;
+        rows++;
+        size_t vl = value_len(b->value[i]);
+        if (vl == 0 || (pt->rows && value_has(pt, b->value[i], vl)))
+            continue;
+        bytes += vl + 1;
+        values++;
+    }
+    if (rows == 0)
+        return true;
+    return pt->n + rows <= part_cap && arena_used(pt) + bytes <= part_cap * ARENA_PER_ROW &&
+           pt->nvalues + values <= max_values();
+}
+
 int vwin_lacks_room(const struct visit_rows *b)
 {
-    size_t need[VWIN_PARTS] = {0};
-    for (size_t i = 0; i < b->n; i++)
-        need[vwin_part_of(b->link_id[i])]++;
     for (int p = 0; p < VWIN_PARTS; p++) {
-        if (need[p] && parts[p].n + need[p] > part_cap)
+        if (!part_has_room(p, b))
             return p;
     }
     return -1;
@@ -170,7 +277,7 @@ void vwin_rows(int part, struct visit_rows *out)
         out->link_id[i] = r->link_id;
         out->hour[i] = r->hour;
         out->dim[i] = r->dim;
-        out->value[i] = r->value;
+        out->value[i] = pt->arena + r->value;
         out->humans[i] = r->humans;
         out->bots[i] = r->bots;
     }
@@ -197,6 +304,10 @@ void vwin_clear(int part)
     struct part *pt = &parts[part];
     if (pt->index)
         memset(pt->index, 0, (pt->mask + 1) * sizeof(*pt->index));
+    if (pt->vindex)
+        memset(pt->vindex, 0, (pt->vmask + 1) * sizeof(*pt->vindex));
+    pt->arena_len = 1;
+    pt->nvalues = 0;
     pt->n = pt->nids = 0;
     pt->visits = pt->first_ms = pt->last_ms = 0;
 }
@@ -208,7 +319,9 @@ size_t vwin_nrows(int part)
 
 bool vwin_nearly_full(int part)
 {
-    return parts[part].n >= part_cap / 4 * 3;
+    const struct part *pt = &parts[part];
+    return pt->n >= part_cap / 4 * 3 || arena_used(pt) >= part_cap * ARENA_PER_ROW / 4 * 3 ||
+           pt->nvalues >= max_values() / 4 * 3;
 }
 
 long long vwin_visits(void)

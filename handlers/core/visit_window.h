@@ -12,8 +12,9 @@
 
 enum { VWIN_PARTS = 16 };
 
-/* Room for max_rows rows (link, hour, dimension, value) in all, split evenly between the parts. */
-void vwin_init(size_t max_rows);
+/* Room for rows (link, hour, dimension, value) in about max_bytes of memory in all (HOP_VISITS_WINDOW_KB),
+ * split evenly between the parts; any rows the window held are dropped. */
+void vwin_init(size_t max_bytes);
 int vwin_part_of(long long link_id);
 /* The hash of a row's key, for the indexes of rows here and in visits.c. */
 uint64_t vwin_row_hash(long long link_id, int hour, int dim, const char *value);

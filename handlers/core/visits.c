@@ -46,7 +46,6 @@ enum {
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
     CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
-    WINDOW_ROW_BYTES = 104,     /* a window row and its share of the index, for HOP_VISITS_WINDOW_KB */
 };
 
 struct counter {
@@ -194,7 +193,7 @@ int visits_init(int n)
     windowed = cfg->visits_window_ms > 0;
     /* without a window of its own the master still adopts log rows (a pool switched to
      * HOP_VISITS_WINDOW_MS=0, a host beside windowed ones): they pass through the window's parts */
-    vwin_init((size_t)cfg->visits_window_bytes / WINDOW_ROW_BYTES);
+    vwin_init((size_t)cfg->visits_window_bytes);
     if (cfg->spool_dir)
         vspool_open(cfg->spool_dir, cfg->spool_max_bytes, sizeof(struct sum));
     if (define_metrics() < 0)

@@ -195,6 +195,144 @@ START_TEST(a_part_waits_for_its_share_of_postgresql)
 }
 END_TEST
 
+/* ---- the window's rows: values kept once per part ---------------------------------------------------------
+ */
+
+/* One row of link (part 0 when a multiple of VWIN_PARTS), hour, dimension and value into b, at index i. */
+static void put_row(struct visit_rows *b, size_t i, long long link, int hour, int dim, const char *value)
+{
+    b->link_id[i] = link;
+    b->hour[i] = hour;
+    b->dim[i] = dim;
+    b->value[i] = value;
+    b->humans[i] = 2;
+    b->bots[i] = 1;
+    b->n = i + 1;
+}
+
+/* Rows of part 0, one a batch (link 16 * (k + 1), hour 1000, dimension 4, value value(k)) until the window
+ * says part 0 lacks room or max are in: how many went in. */
+static size_t fill_part0(const char *(*value)(size_t k, char *buf), size_t max)
+{
+    struct visit_rows b;
+    vwin_rows_alloc(&b, 1);
+    size_t k = 0;
+    for (; k < max; k++) {
+        char buf[VISITS_VALUE_MAX + 1];
+        put_row(&b, 0, 16 * ((long long)k + 1), 1000, 4, value(k, buf));
+        if (vwin_lacks_room(&b) >= 0) {
+            ck_assert_int_eq(vwin_lacks_room(&b), 0);
+            break;
+        }
+        vwin_add(&b, 7, 1);
+    }
+    vwin_rows_free(&b);
+    return k;
+}
+
+static const char *same_value(size_t k, char *buf)
+{
+    (void)k;
+    (void)buf;
+    return "Samsung Internet";
+}
+
+/* 60 characters of its own for each row */
+static const char *long_value(size_t k, char *buf)
+{
+    snprintf(buf, VISITS_VALUE_MAX + 1, "%06u%s", (unsigned)(k % 1000000),
+             "-utm-campaign-with-a-rather-long-name-of-its-own-xxxxxx");
+    return buf;
+}
+
+START_TEST(a_repeated_value_is_kept_once)
+{
+    /* 1 MiB: about 65 KB a part. With each value inline (104 bytes a row) a part held 630 rows; with the
+     * value kept once in the part's arena, about 60 bytes a row */
+    vwin_init(1 << 20);
+    size_t n = fill_part0(same_value, 100000);
+    ck_assert_msg(n >= 1000 && n <= 1200, "part 0 took %zu rows of one value", n);
+    ck_assert_int_eq(vwin_nrows(0), n);
+    ck_assert(vwin_nearly_full(0));
+    struct visit_rows r;
+    vwin_rows(0, &r);
+    ck_assert_int_eq(r.n, n);
+    for (size_t i = 0; i < r.n; i++) {
+        ck_assert_str_eq(r.value[i], "Samsung Internet");
+        ck_assert_int_eq(r.link_id[i], 16 * ((long long)i + 1));
+    }
+    vwin_rows_free(&r);
+}
+END_TEST
+
+START_TEST(distinct_long_values_fill_the_arena_first)
+{
+    /* 8 bytes of arena a row of room: rows of 61-byte values of their own stop the part at about an eighth of
+     * its rows, nearly full at three quarters of that, and every value reads back whole */
+    vwin_init(1 << 20);
+    size_t nearly = 0, n = 0;
+    struct visit_rows b;
+    vwin_rows_alloc(&b, 1);
+    for (;; n++) {
+        char buf[VISITS_VALUE_MAX + 1];
+        put_row(&b, 0, 16 * ((long long)n + 1), 1000, 4, long_value(n, buf));
+        if (vwin_lacks_room(&b) >= 0)
+            break;
+        vwin_add(&b, 7, 1);
+        if (!nearly && vwin_nearly_full(0))
+            nearly = n + 1;
+    }
+    vwin_rows_free(&b);
+    ck_assert_msg(n >= 120 && n <= 160, "part 0 took %zu rows of values of their own", n);
+    ck_assert_msg(nearly >= n * 7 / 10 && nearly <= n * 8 / 10, "nearly full at %zu of %zu", nearly, n);
+    struct visit_rows r;
+    vwin_rows(0, &r);
+    for (size_t i = 0; i < r.n; i++) {
+        char want[VISITS_VALUE_MAX + 1];
+        ck_assert_str_eq(r.value[i], long_value(i, want));
+    }
+    vwin_rows_free(&r);
+    /* another part is not held up by part 0's values */
+    vwin_rows_alloc(&b, 1);
+    put_row(&b, 0, 17, 1000, 4, "x");
+    ck_assert_int_eq(vwin_lacks_room(&b), -1);
+    vwin_rows_free(&b);
+}
+END_TEST
+
+START_TEST(rows_sum_and_a_cleared_part_starts_over)
+{
+    vwin_init(1 << 20);
+    struct visit_rows b;
+    vwin_rows_alloc(&b, 4);
+    put_row(&b, 0, 32, 1000, 0, "");
+    put_row(&b, 1, 32, 1000, 4, "Firefox");
+    put_row(&b, 2, 32, 1000, 4, "Firefox");
+    put_row(&b, 3, 32, 1001, 4, "Firefox");
+    vwin_add(&b, 7, 1);
+    vwin_add(&b, 8, 2);
+    vwin_rows_free(&b);
+    struct visit_rows r;
+    vwin_rows(0, &r);
+    ck_assert_int_eq(r.n, 3);
+    ck_assert_str_eq(r.value[0], "");
+    ck_assert_str_eq(r.value[1], "Firefox");
+    ck_assert_int_eq(r.humans[1], 8);
+    ck_assert_int_eq(r.bots[1], 4);
+    ck_assert_int_eq(r.hour[2], 1001);
+    ck_assert_int_eq(r.humans[2], 4);
+    vwin_rows_free(&r);
+    ck_assert_int_eq(vwin_part_visits(0), 6);
+    vwin_clear(0);
+    ck_assert_int_eq(vwin_nrows(0), 0);
+    ck_assert_int_eq(fill_part0(long_value, 100000) > 100, 1);
+    vwin_rows(0, &r);
+    char want[VISITS_VALUE_MAX + 1];
+    ck_assert_str_eq(r.value[0], long_value(0, want));
+    vwin_rows_free(&r);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
     Suite *s = suite_create("visit_window");
@@ -209,5 +347,10 @@ Suite *unit_suite(void)
     tcase_add_test(tc, an_unreadable_log_row_is_left_alone);
     tcase_add_test(tc, a_part_waits_for_its_share_of_postgresql);
     suite_add_tcase(s, tc);
+    TCase *rows = tcase_create("rows");
+    tcase_add_test(rows, a_repeated_value_is_kept_once);
+    tcase_add_test(rows, distinct_long_values_fill_the_arena_first);
+    tcase_add_test(rows, rows_sum_and_a_cleared_part_starts_over);
+    suite_add_tcase(s, rows);
     return s;
 }
