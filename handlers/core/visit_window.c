@@ -202,32 +202,24 @@ static void part_note(struct part *pt, long long id, long long now_ms)
     pt->ids[pt->nids++] = id;
 }
 
-/* Whether part p has room for b's rows of it: rows, and the values not in its arena yet (each counted as new
- * however often b repeats it, which errs on the side of room). */
-static bool part_has_room(int p, const struct visit_rows *b)
-{
-    struct part *pt = &parts[p];
-    size_t rows = 0, bytes = 0, values = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        if (vwin_part_of(b->link_id[i]) != p)
-            continue;
-        rows++;
-        size_t vl = value_len(b->value[i]);
-        if (vl == 0 || (pt->rows && value_has(pt, b->value[i], vl)))
-            continue;
-        bytes += vl + 1;
-        values++;
-    }
-    if (rows == 0)
-        return true;
-    return pt->n + rows <= part_cap && arena_used(pt) + bytes <= part_cap * ARENA_PER_ROW &&
-           pt->nvalues + values <= max_values();
-}
-
+/* A part that lacks room for b's rows: rows, and the values not in its arena yet (a new value is counted
+ * each time b repeats it, so the need is never underestimated). */
 int vwin_lacks_room(const struct visit_rows *b)
 {
+    size_t rows[VWIN_PARTS] = {0}, bytes[VWIN_PARTS] = {0}, values[VWIN_PARTS] = {0};
+    for (size_t i = 0; i < b->n; i++) {
+        int p = vwin_part_of(b->link_id[i]);
+        rows[p]++;
+        size_t vl = value_len(b->value[i]);
+        if (vl == 0 || (parts[p].rows && value_has(&parts[p], b->value[i], vl)))
+            continue;
+        bytes[p] += vl + 1;
+        values[p]++;
+    }
     for (int p = 0; p < VWIN_PARTS; p++) {
-        if (!part_has_room(p, b))
+        const struct part *pt = &parts[p];
+        if (rows[p] && (pt->n + rows[p] > part_cap || arena_used(pt) + bytes[p] > part_cap * ARENA_PER_ROW ||
+                        pt->nvalues + values[p] > max_values()))
             return p;
     }
     return -1;

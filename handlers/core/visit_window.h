@@ -19,7 +19,8 @@ int vwin_part_of(long long link_id);
 /* The hash of a row's key, for the indexes of rows here and in visits.c. */
 uint64_t vwin_row_hash(long long link_id, int hour, int dim, const char *value);
 
-/* -1 when every part has room for its rows of b, else a part that has not. */
+/* -1 when every part has room for its rows of b (rows, and bytes and count of the values it does not hold
+ * yet), else a part that has not. */
 int vwin_lacks_room(const struct visit_rows *b);
 /* Adds the rows of b, logged as batch id, to their parts (vwin_lacks_room said there is room). */
 void vwin_add(const struct visit_rows *b, long long id, long long now_ms);
