@@ -10,15 +10,13 @@
 
 /* A row holds its value as an offset into its part's arena, where each distinct value is kept once: the
  * referrers, countries, browsers... of a window are few, and most of its rows repeat them. 40 bytes a row
- * instead of 96 with the value inline, so the same HOP_VISITS_WINDOW_KB holds about 1.7 times the rows,
- * and a part reaches the hours less often under load (each of its link-hours written once a minute, not
- * twice). */
+ * instead of 96 with the value inline: HOP_VISITS_WINDOW_KB holds about 1.6 times the rows, so under load
+ * a part goes to the hours early less often (at make bench-scale's 8,000 redirects a second the default
+ * now holds the whole minute, whose busy link-hours went to the hours twice). */
 enum {
     MIN_PART_ROWS = 64,
     ARENA_PER_ROW = 8, /* bytes of distinct values a part keeps per row of room */
     VALUE_BYTES = 16,  /* a distinct value's room in the count of the values a part may hold */
-    /* a row, its index slots (two of 4 bytes) and its share of the arena and of the values' index */
-    ROW_BYTES = 40 + 8 + ARENA_PER_ROW + 4,
 };
 
 struct wrow {
@@ -46,6 +44,27 @@ struct part {
 static struct part parts[VWIN_PARTS];
 static size_t part_cap = MIN_PART_ROWS;
 
+static size_t pow2_at_least(size_t n)
+{
+    size_t m = 1;
+    while (m < n)
+        m *= 2;
+    return m;
+}
+
+/* The distinct values a part of cap rows may hold: its values' index stays at most half full. */
+static size_t values_for(size_t cap)
+{
+    return cap * ARENA_PER_ROW / VALUE_BYTES;
+}
+
+/* What a part of cap rows takes once full: its rows, their index, the arena and the values' index. */
+static size_t part_bytes(size_t cap)
+{
+    return cap * sizeof(struct wrow) + pow2_at_least(2 * cap) * sizeof(uint32_t) + cap * ARENA_PER_ROW +
+           pow2_at_least(2 * values_for(cap)) * sizeof(uint32_t);
+}
+
 void vwin_init(size_t max_bytes)
 {
     for (int p = 0; p < VWIN_PARTS; p++) {
@@ -57,9 +76,16 @@ void vwin_init(size_t max_bytes)
         free(pt->ids);
         *pt = (struct part){0};
     }
-    part_cap = max_bytes / ROW_BYTES / VWIN_PARTS;
-    if (part_cap < MIN_PART_ROWS)
-        part_cap = MIN_PART_ROWS;
+    /* the most rows whose part fits its share (the indexes grow by powers of two) */
+    size_t share = max_bytes / VWIN_PARTS, lo = MIN_PART_ROWS, hi = share / sizeof(struct wrow) + 1;
+    while (lo + 1 < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (part_bytes(mid) <= share)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    part_cap = lo;
 }
 
 int vwin_part_of(long long link_id)
@@ -85,20 +111,6 @@ static size_t value_len(const char *v)
     return strnlen(v, VISITS_VALUE_MAX);
 }
 
-/* The distinct values a part may hold: its values' index stays at most half full. */
-static size_t max_values(void)
-{
-    return part_cap * ARENA_PER_ROW / VALUE_BYTES;
-}
-
-static size_t pow2_at_least(size_t n)
-{
-    size_t m = 1;
-    while (m < n)
-        m *= 2;
-    return m;
-}
-
 static void part_alloc(struct part *pt)
 {
     if (pt->rows)
@@ -111,11 +123,11 @@ static void part_alloc(struct part *pt)
     pt->arena = xmalloc(pt->arena_cap);
     pt->arena[0] = '\0';
     pt->arena_len = 1;
-    pt->vmask = pow2_at_least(2 * max_values()) - 1;
+    pt->vmask = pow2_at_least(2 * values_for(part_cap)) - 1;
     pt->vindex = xcalloc(pt->vmask + 1, sizeof(*pt->vindex));
 }
 
-/* The slot of value v (len bytes, NUL-terminated) in the part's values' index: its own, or the empty one
+/* The slot of value v (NUL-terminated) in the part's values' index: its own, or the empty one
  * where it would go. */
 static size_t value_slot(const struct part *pt, const char *v)
 {
@@ -219,7 +231,7 @@ int vwin_lacks_room(const struct visit_rows *b)
     for (int p = 0; p < VWIN_PARTS; p++) {
         const struct part *pt = &parts[p];
         if (rows[p] && (pt->n + rows[p] > part_cap || arena_used(pt) + bytes[p] > part_cap * ARENA_PER_ROW ||
-                        pt->nvalues + values[p] > max_values()))
+                        pt->nvalues + values[p] > values_for(part_cap)))
             return p;
     }
     return -1;
@@ -313,7 +325,7 @@ bool vwin_nearly_full(int part)
 {
     const struct part *pt = &parts[part];
     return pt->n >= part_cap / 4 * 3 || arena_used(pt) >= part_cap * ARENA_PER_ROW / 4 * 3 ||
-           pt->nvalues >= max_values() / 4 * 3;
+           pt->nvalues >= values_for(part_cap) / 4 * 3;
 }
 
 long long vwin_visits(void)
