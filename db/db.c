@@ -134,11 +134,18 @@ PGconn *db_open_conn(bool quiet)
     return open_conn(getenv(primary.env), primary.role, quiet);
 }
 
-static int prepare(PGconn *c, int i, bool quiet)
+/* Prepares statement i: 0, or -1 on a failure (logged unless quiet). With defer, a statement that could
+ * not have a table's lock in time (55P03: STMT_PREPARE_LOCKS) is left for its first run instead: 1. */
+static int prepare_on(PGconn *c, int i, bool quiet, bool defer)
 {
     PGresult *res = PQprepare(c, stmt_table[i].name, stmt_table[i].sql, stmt_table[i].nparams, NULL);
     int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
-    if (rc < 0 && !quiet) {
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (rc < 0 && defer && state && strcmp(state, "55P03") == 0) {
+        log_warn("statement prepared on first use", "name=%s reason=\"a lock on its table\"",
+                 stmt_table[i].name);
+        rc = 1;
+    } else if (rc < 0 && !quiet) {
         char msg[512];
         const char *e = PQresultErrorMessage(res);
         log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
@@ -148,14 +155,35 @@ static int prepare(PGconn *c, int i, bool quiet)
     return rc;
 }
 
-int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
+static int prepare_group(PGconn *c, enum stmt_group group, bool quiet, bool defer)
 {
     for (int i = 0; i < STMT_COUNT; i++) {
         enum stmt_group g = stmt_table[i].group == STMT_APP_REPLAN ? STMT_APP : stmt_table[i].group;
-        if (g == group && prepare(c, i, quiet) < 0)
+        if (g == group && prepare_on(c, i, quiet, defer) < 0)
             return -1;
     }
     return 0;
+}
+
+int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
+{
+    return prepare_group(c, group, quiet, false);
+}
+
+/* Runs one of the STMT_CONNECT statements as it is: 0, or -1 (logged unless quiet). */
+static int run_plain(PGconn *c, enum stmt_id id, bool quiet)
+{
+    PGresult *res = PQexecParams(c, stmt_table[id].sql, 0, NULL, NULL, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ? 0 : -1;
+    if (rc < 0 && !quiet) {
+        char msg[512];
+        const char *e = PQresultErrorMessage(res);
+        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+        log_error("cannot set up the session", "name=%s error=%s", stmt_table[id].name, msg);
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* The session's settings (STMT_SESSION_SETUP), once per connection: 0 or -1. */
@@ -180,7 +208,7 @@ static int prepare_reads(PGconn *c, bool quiet)
     for (int i = 0; i < STMT_COUNT; i++) {
         bool wanted = stmt_table[i].read != STMT_PRIMARY || i == STMT_READ_LSN_OWNER ||
                       i == STMT_READ_LSN_LINK || i == STMT_SESSION_SETUP;
-        if (wanted && prepare(c, i, quiet) < 0)
+        if (wanted && prepare_on(c, i, quiet, false) < 0)
             return -1;
     }
     return session_setup(c, quiet);
@@ -233,9 +261,16 @@ static int conn_open(struct conn_state *d, const char *conninfo, int (*prep)(PGc
     return DB_OK;
 }
 
+/* The application's statements on a new connection, each waiting at most STMT_PREPARE_LOCKS' 100 ms for a
+ * table's lock: one that waits longer is prepared when first run (db_run_on). */
 static int prepare_app(PGconn *c, bool quiet)
 {
-    return db_prepare_group(c, STMT_APP, quiet) < 0 ? -1 : session_setup(c, quiet);
+    if (run_plain(c, STMT_PREPARE_LOCKS, quiet) < 0)
+        return -1;
+    int rc = prepare_group(c, STMT_APP, quiet, true);
+    if (run_plain(c, STMT_PREPARE_DONE, quiet) < 0 || rc < 0)
+        return -1;
+    return session_setup(c, quiet);
 }
 
 int db_connect(void)
@@ -342,10 +377,24 @@ static void note_retry(const struct stmt *s, const char *state, int attempt)
         ;
 }
 
+/* Whether a statement failed for not being prepared on this connection (26000: its prepare was deferred
+ * behind a lock) and could be prepared now, outside any transaction block. */
+static bool unprepared(PGconn *c, const struct stmt *s, const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state && strcmp(state, "26000") == 0 && s->group == STMT_APP &&
+           PQtransactionStatus(c) == PQTRANS_IDLE;
+}
+
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
 {
     const struct stmt *s = &stmt_table[id];
     PGresult *res = exec_stmt(c, s, params);
+    if (!result_ok(res) && unprepared(c, s, res) && prepare_on(c, (int)id, false, false) == 0) {
+        log_info("statement prepared", "name=%s", s->name);
+        PQclear(res);
+        res = exec_stmt(c, s, params);
+    }
     for (int attempt = 1;
          !result_ok(res) && attempt < RUN_ATTEMPTS && retryable(c, PQresultErrorField(res, PG_DIAG_SQLSTATE));
          attempt++) {
@@ -574,6 +623,13 @@ PGresult *db_result(bool wait, int *rc)
         return res;
     }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (unprepared(c, &stmt_table[id], res) && prepare_on(c, (int)id, false, false) == 0) {
+        /* its prepare had been left for its first run: prepared now, the caller sends it again */
+        log_info("statement prepared", "name=%s", stmt_table[id].name);
+        PQclear(res);
+        *rc = DB_ERROR;
+        return NULL;
+    }
     if (retryable(c, state)) {
         /* undone as a whole: the caller sends it again, as db_run_on would have */
         note_retry(&stmt_table[id], state, 2);

@@ -11,6 +11,7 @@ enum stmt_group {
     STMT_MIGRATE_BOOT, /* prepared on the migration connection, before anything exists */
     STMT_MIGRATE,      /* prepared on the migration connection once schema_migrations exists */
     STMT_IMPORT,       /* prepared one by one on an import's own connection (db_import.c) */
+    STMT_CONNECT,      /* run as they are (never prepared) around the prepares of a new connection (db.c) */
 };
 
 enum stmt_id {
@@ -25,6 +26,8 @@ enum stmt_id {
     STMT_MIG_RECORD,
     /* the application */
     STMT_PING,
+    STMT_PREPARE_LOCKS,
+    STMT_PREPARE_DONE,
     STMT_SESSION_SETUP,
     STMT_LISTEN,
     STMT_LISTEN_DOMAINS,

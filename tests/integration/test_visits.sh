@@ -413,4 +413,39 @@ fi
 expect_eq "adoption: logged, the lines adding up to 200" "$(tail -n +"$adopt_log_from" "$T/hop.log" |
   grep -o 'msg="visits adopted" visits=[0-9]*' | awk -F= '{ s += $NF } END { print s + 0 }')" 200
 expect_eq "adoption: the log is empty" "$(psql_q "SELECT count(*) FROM visit_log")" 0
+
+# ---- 9: a pool started behind a lock that blocks writes answers redirects ------------------------------------
+# Preparing a statement that writes a table takes the table's lock as running it does, and a connection
+# prepares every statement as it opens: behind a plain CREATE INDEX on links (a SHARE lock), a pool that
+# started could not connect, and answered nothing. The prepares now wait 100 ms for a lock; the statements
+# that could not have it are prepared when first run, once the lock is gone.
+stack_pool_stop hop
+psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE links IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
+  >"$T/links-lock.out" 2>&1 &
+links_psql=$!
+links_locked() {
+  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'links' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
+}
+poll_until 5000 links_locked || fail "locked start: the session holds links" "$(cat "$T/links-lock.out")"
+locked_from=$(($(wc -l <"$T/hop.log") + 1))
+stack_pool_start hop
+req GET /adopt
+expect_status "locked start: a redirect is answered while links is locked" 302
+# every connection of the pool (its workers' and its master's) leaves it
+deferred_everywhere() {
+  [[ $(tail -n +"$locked_from" "$T/hop.log" | grep -c 'msg="statement prepared on first use" name=link_insert reason="a lock on its table"' || true) == \
+    $(($(stack_pool_workers hop | wc -w) + 1)) ]]
+}
+if poll_until 10000 deferred_everywhere; then
+  ok "locked start: every connection leaves the link insert for its first run (${POLL_MS} ms)"
+else
+  fail "locked start: every connection leaves the link insert for its first run" "$(grep -c 'name=link_insert' "$T/hop.log")"
+fi
+psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE links%' AND pid <> pg_backend_pid()" >/dev/null
+wait "$links_psql" 2>/dev/null || true
+req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/after-lock","slug":"after-lock"}'
+expect_status "locked start: once the lock is gone, a create prepares the insert and succeeds" 201
+expect_eq "locked start: the insert prepared on its first run" \
+  "$(tail -n +"$locked_from" "$T/hop.log" | grep -c 'msg="statement prepared" name=link_insert' || true)" 1
+expect_eq "locked start: nothing failed" "$(tail -n +"$locked_from" "$T/hop.log" | grep -c 'msg="statement failed"' || true)" 0
 finish
