@@ -134,6 +134,16 @@ PGconn *db_open_conn(bool quiet)
     return open_conn(getenv(primary.env), primary.role, quiet);
 }
 
+/* A statement of a new connection's that failed, logged as an error with its name and PostgreSQL's message
+ * (its first line), under the caller's function name. */
+static void log_failed(const char *func, const char *what, const char *name, const PGresult *res)
+{
+    char msg[512];
+    const char *e = PQresultErrorMessage(res);
+    log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
+    log_at(LOG_LEVEL_ERROR, func, what, "name=%s error=%s", name, msg);
+}
+
 /* Prepares statement i: 0, or -1 on a failure (logged unless quiet). With defer, a statement that could
  * not have a table's lock in time (55P03: STMT_PREPARE_LOCKS) is left for its first run instead: 1. */
 static int prepare_on(PGconn *c, int i, bool quiet, bool defer)
@@ -146,10 +156,7 @@ static int prepare_on(PGconn *c, int i, bool quiet, bool defer)
                  stmt_table[i].name);
         rc = 1;
     } else if (rc < 0 && !quiet) {
-        char msg[512];
-        const char *e = PQresultErrorMessage(res);
-        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
-        log_error("cannot prepare statement", "name=%s error=%s", stmt_table[i].name, msg);
+        log_failed(__func__, "cannot prepare statement", stmt_table[i].name, res);
     }
     PQclear(res);
     return rc;
@@ -176,12 +183,8 @@ static int run_plain(PGconn *c, enum stmt_id id, bool quiet)
     PGresult *res = PQexecParams(c, stmt_table[id].sql, 0, NULL, NULL, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ? 0 : -1;
-    if (rc < 0 && !quiet) {
-        char msg[512];
-        const char *e = PQresultErrorMessage(res);
-        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
-        log_error("cannot set up the session", "name=%s error=%s", stmt_table[id].name, msg);
-    }
+    if (rc < 0 && !quiet)
+        log_failed(__func__, "cannot set up the session", stmt_table[id].name, res);
     PQclear(res);
     return rc;
 }
@@ -191,12 +194,8 @@ static int session_setup(PGconn *c, bool quiet)
 {
     PGresult *res = PQexecPrepared(c, stmt_table[STMT_SESSION_SETUP].name, 0, NULL, NULL, NULL, 0);
     int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
-    if (rc < 0 && !quiet) {
-        char msg[512];
-        const char *e = PQresultErrorMessage(res);
-        log_quote(msg, sizeof(msg), e, strcspn(e, "\n"));
-        log_error("cannot set up the session", "error=%s", msg);
-    }
+    if (rc < 0 && !quiet)
+        log_failed(__func__, "cannot set up the session", stmt_table[STMT_SESSION_SETUP].name, res);
     PQclear(res);
     return rc;
 }
