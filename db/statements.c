@@ -141,11 +141,6 @@ const struct stmt stmt_table[STMT_COUNT] = {
                          STMT_MIGRATE},
 
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
-    /* Run once on each application connection as it opens. No parallel query: hop's statements are
-     * short and many workers run them at once, so PostgreSQL's parallel workers only compete with them for
-     * the same cores; a 2-character search at 100,000 links took 126 ms in parallel and 63 ms without
-     * (make bench-search). A setting of the session, not of the connection string, so that PgBouncer, which
-     * refuses the `options` startup parameter, passes it. */
     /* A new connection prepares every statement, and preparing one that writes a table takes that table's
      * lock as running it would: behind a lock that blocks writes (a plain CREATE INDEX), a pool that started
      * could not connect at all, and served nothing. So the prepares wait 100 ms for a lock; a statement that
@@ -154,6 +149,11 @@ const struct stmt stmt_table[STMT_COUNT] = {
     [STMT_PREPARE_LOCKS] = {"prepare_locks", "SELECT set_config('lock_timeout', '100ms', false)", 0,
                             STMT_CONNECT},
     [STMT_PREPARE_DONE] = {"prepare_done", "RESET lock_timeout", 0, STMT_CONNECT},
+    /* Run once on each application connection as it opens. No parallel query: hop's statements are
+     * short and many workers run them at once, so PostgreSQL's parallel workers only compete with them for
+     * the same cores; a 2-character search at 100,000 links took 126 ms in parallel and 63 ms without
+     * (make bench-search). A setting of the session, not of the connection string, so that PgBouncer, which
+     * refuses the `options` startup parameter, passes it. */
     [STMT_SESSION_SETUP] = {"session_setup",
                             "SELECT set_config('max_parallel_workers_per_gather', '0', false)", 0, STMT_APP},
     [STMT_LISTEN] = {"listen", "LISTEN hop_links", 0, STMT_APP},
