@@ -376,21 +376,23 @@ static void note_retry(const struct stmt *s, const char *state, int attempt)
         ;
 }
 
-/* Whether a statement failed for not being prepared on this connection (26000: its prepare was deferred
- * behind a lock) and could be prepared now, outside any transaction block. */
-static bool unprepared(PGconn *c, const struct stmt *s, const PGresult *res)
+/* Whether statement id failed for not being prepared on this connection (26000: its prepare was deferred
+ * behind a lock) and is prepared now, outside any transaction block: then it may be run again. */
+static bool prepared_now(PGconn *c, enum stmt_id id, const PGresult *res)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    return state && strcmp(state, "26000") == 0 && s->group == STMT_APP &&
-           PQtransactionStatus(c) == PQTRANS_IDLE;
+    if (!state || strcmp(state, "26000") != 0 || stmt_table[id].group != STMT_APP ||
+        PQtransactionStatus(c) != PQTRANS_IDLE || prepare_on(c, (int)id, false, false) != 0)
+        return false;
+    log_info("statement prepared", "name=%s", stmt_table[id].name);
+    return true;
 }
 
 PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *rc)
 {
     const struct stmt *s = &stmt_table[id];
     PGresult *res = exec_stmt(c, s, params);
-    if (!result_ok(res) && unprepared(c, s, res) && prepare_on(c, (int)id, false, false) == 0) {
-        log_info("statement prepared", "name=%s", s->name);
+    if (!result_ok(res) && prepared_now(c, id, res)) {
         PQclear(res);
         res = exec_stmt(c, s, params);
     }
@@ -622,9 +624,8 @@ PGresult *db_result(bool wait, int *rc)
         return res;
     }
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (unprepared(c, &stmt_table[id], res) && prepare_on(c, (int)id, false, false) == 0) {
-        /* its prepare had been left for its first run: prepared now, the caller sends it again */
-        log_info("statement prepared", "name=%s", stmt_table[id].name);
+    if (prepared_now(c, id, res)) {
+        /* its prepare had been left for its first run: the caller sends it again */
         PQclear(res);
         *rc = DB_ERROR;
         return NULL;
