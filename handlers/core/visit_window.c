@@ -32,7 +32,7 @@ struct part {
     uint32_t *index; /* row number + 1, 0 for none; mask + 1 slots */
     size_t mask;
     char *arena; /* the distinct values, each with its NUL; "" at 0 */
-    size_t arena_len, arena_cap;
+    size_t arena_len;
     uint32_t *vindex; /* arena offset + 1 of each distinct value, 0 for none; vmask + 1 slots */
     size_t vmask, nvalues;
     long long *ids;
@@ -52,16 +52,22 @@ static size_t pow2_at_least(size_t n)
     return m;
 }
 
+/* The bytes of distinct values a part of cap rows may hold. */
+static size_t arena_for(size_t cap)
+{
+    return cap * ARENA_PER_ROW;
+}
+
 /* The distinct values a part of cap rows may hold: its values' index stays at most half full. */
 static size_t values_for(size_t cap)
 {
-    return cap * ARENA_PER_ROW / VALUE_BYTES;
+    return arena_for(cap) / VALUE_BYTES;
 }
 
 /* What a part of cap rows takes once full: its rows, their index, the arena and the values' index. */
 static size_t part_bytes(size_t cap)
 {
-    return cap * sizeof(struct wrow) + pow2_at_least(2 * cap) * sizeof(uint32_t) + cap * ARENA_PER_ROW +
+    return cap * sizeof(struct wrow) + pow2_at_least(2 * cap) * sizeof(uint32_t) + arena_for(cap) +
            pow2_at_least(2 * values_for(cap)) * sizeof(uint32_t);
 }
 
@@ -106,9 +112,13 @@ uint64_t vwin_row_hash(long long link_id, int hour, int dim, const char *value)
         ((uint64_t)link_id * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(uint32_t)hour << 8) ^ (uint64_t)dim, value);
 }
 
-static size_t value_len(const char *v)
+/* value's first VISITS_VALUE_MAX bytes, the longest a row keeps, into v with a NUL: their length. */
+static size_t value_copy(char v[VISITS_VALUE_MAX + 1], const char *value)
 {
-    return strnlen(v, VISITS_VALUE_MAX);
+    size_t len = strnlen(value, VISITS_VALUE_MAX);
+    memcpy(v, value, len);
+    v[len] = '\0';
+    return len;
 }
 
 static void part_alloc(struct part *pt)
@@ -119,8 +129,7 @@ static void part_alloc(struct part *pt)
     pt->rows = xmalloc(pt->cap * sizeof(*pt->rows));
     pt->mask = pow2_at_least(2 * pt->cap) - 1;
     pt->index = xcalloc(pt->mask + 1, sizeof(*pt->index));
-    pt->arena_cap = pt->cap * ARENA_PER_ROW;
-    pt->arena = xmalloc(pt->arena_cap);
+    pt->arena = xmalloc(arena_for(pt->cap));
     pt->arena[0] = '\0';
     pt->arena_len = 1;
     pt->vmask = pow2_at_least(2 * values_for(part_cap)) - 1;
@@ -143,15 +152,6 @@ static size_t arena_used(const struct part *pt)
     return pt->rows ? pt->arena_len : 1;
 }
 
-/* Whether the part's arena holds value (its first len bytes). */
-static bool value_has(const struct part *pt, const char *value, size_t len)
-{
-    char v[VISITS_VALUE_MAX + 1];
-    memcpy(v, value, len);
-    v[len] = '\0';
-    return pt->vindex[value_slot(pt, v)] != 0;
-}
-
 /* v's offset in the part's arena, kept there if it is new (the part has room: vwin_lacks_room). */
 static uint32_t value_intern(struct part *pt, const char *v, size_t len)
 {
@@ -172,10 +172,8 @@ static uint32_t value_intern(struct part *pt, const char *v, size_t len)
 static void part_add(struct part *pt, long long link_id, int hour, int dim, const char *value,
                      long long humans, long long bots)
 {
-    size_t vl = value_len(value);
     char v[VISITS_VALUE_MAX + 1];
-    memcpy(v, value, vl);
-    v[vl] = '\0';
+    size_t vl = value_copy(v, value);
     if (dim == VISIT_DIM_TOTAL)
         pt->visits += humans + bots;
     size_t i = vwin_row_hash(link_id, hour, dim, v) & pt->mask;
@@ -222,15 +220,16 @@ int vwin_lacks_room(const struct visit_rows *b)
     for (size_t i = 0; i < b->n; i++) {
         int p = vwin_part_of(b->link_id[i]);
         rows[p]++;
-        size_t vl = value_len(b->value[i]);
-        if (vl == 0 || (parts[p].rows && value_has(&parts[p], b->value[i], vl)))
+        char v[VISITS_VALUE_MAX + 1];
+        size_t vl = value_copy(v, b->value[i]);
+        if (vl == 0 || (parts[p].rows && parts[p].vindex[value_slot(&parts[p], v)]))
             continue;
         bytes[p] += vl + 1;
         values[p]++;
     }
     for (int p = 0; p < VWIN_PARTS; p++) {
         const struct part *pt = &parts[p];
-        if (rows[p] && (pt->n + rows[p] > part_cap || arena_used(pt) + bytes[p] > part_cap * ARENA_PER_ROW ||
+        if (rows[p] && (pt->n + rows[p] > part_cap || arena_used(pt) + bytes[p] > arena_for(part_cap) ||
                         pt->nvalues + values[p] > values_for(part_cap)))
             return p;
     }
@@ -324,7 +323,7 @@ size_t vwin_nrows(int part)
 bool vwin_nearly_full(int part)
 {
     const struct part *pt = &parts[part];
-    return pt->n >= part_cap / 4 * 3 || arena_used(pt) >= part_cap * ARENA_PER_ROW / 4 * 3 ||
+    return pt->n >= part_cap / 4 * 3 || arena_used(pt) >= arena_for(part_cap) / 4 * 3 ||
            pt->nvalues >= values_for(part_cap) / 4 * 3;
 }
 
