@@ -19,6 +19,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 
 say() { echo "bench-hours: $*" >&2; }
 die() {
@@ -186,7 +188,6 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 mkdir -p "$(dirname "$out")"
 {
   echo "# Adding a window's part to the hours (make bench-hours)"

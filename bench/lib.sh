@@ -1,7 +1,10 @@
-# Helpers shared by the benchmark scripts (bench/run.sh, bench/scale.sh): process liveness and stopping,
-# free loopback ports, and what a process tree spent (CPU ticks from /proc/PID/stat) and holds (RSS and PSS
-# from /proc/PID/smaps_rollup). Source it.
+# Helpers shared by the benchmark scripts (bench/run.sh, bench/scale.sh, bench/hours.sh): the median,
+# process liveness and stopping, free loopback ports, and what a process tree spent (CPU ticks from
+# /proc/PID/stat) and holds (RSS and PSS from /proc/PID/smaps_rollup). Source it.
 # shellcheck shell=bash
+
+# the median of the numbers on stdin (0 when there are none)
+median() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 alive() {
   local s

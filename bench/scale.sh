@@ -47,8 +47,6 @@ die() {
   echo "bench-scale: $*" >&2
   exit 1
 }
-# the median of the numbers on stdin
-median() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 pgbin=$(pg_config --bindir 2>/dev/null || true)
 [[ -x $pgbin/postgres ]] || pgbin=/usr/lib/postgresql/15/bin
 for tool in wrk caddy psql curl python3 pgbouncer runuser "$hop"; do
