@@ -353,10 +353,10 @@ expect_status "adoption: created adopt-first" 201
 stack_pool_stop hop
 psql_q "ALTER DATABASE $(psql_q "SELECT current_database()") SET lock_timeout = '300ms'" >/dev/null
 stack_pool_start hop
-# The master prepares its statements when it connects, after msg=ready, and preparing one that writes
-# visit_hours waits for the lock below: taken first, it kept the master from connecting at all (nothing
-# logged, the 200 visits pending). So the lock waits until a visit of another link has gone all the way to
-# the hours, and the window is empty again.
+# The master connects after msg=ready, and the roll-up it runs then writes visit_hours: the lock below,
+# taken first, held up its start (before the prepares waited at most 100 ms for a lock, it kept the master
+# from connecting at all: nothing logged, the 200 visits pending). So the lock waits until a visit of another
+# link has gone all the way to the hours, and the window is empty again.
 window_is() {
   [[ $("$HOP_BIN" status --metrics --socket "$T/hop.sock" 2>/dev/null | awk '$1 == "hop_visits_window" { print $2 }') == "$1" ]]
 }
@@ -369,14 +369,14 @@ poll_until 10000 first_counted || fail "adoption: the master is connected (a vis
 psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE visit_hours IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
   >"$T/adopt-lock.out" 2>&1 &
 adopt_psql=$!
-lock_held() {
-  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'visit_hours' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
+share_locked() { # TABLE: a session holds TABLE in SHARE mode
+  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '$1' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
 }
 adopt_visits() {
   req GET /api/links/adopt
   [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == "$1" ]]
 }
-poll_until 5000 lock_held || fail "adoption: the session holds visit_hours" "$(cat "$T/adopt-lock.out")"
+poll_until 5000 share_locked visit_hours || fail "adoption: the session holds visit_hours" "$(cat "$T/adopt-lock.out")"
 {
   for ((i = 0; i < 200; i++)); do
     echo "cacert = \"$CACERT\""
@@ -423,10 +423,7 @@ stack_pool_stop hop
 psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE links IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
   >"$T/links-lock.out" 2>&1 &
 links_psql=$!
-links_locked() {
-  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'links' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
-}
-poll_until 5000 links_locked || fail "locked start: the session holds links" "$(cat "$T/links-lock.out")"
+poll_until 5000 share_locked links || fail "locked start: the session holds links" "$(cat "$T/links-lock.out")"
 locked_from=$(($(wc -l <"$T/hop.log") + 1))
 stack_pool_start hop
 req GET /adopt
