@@ -28,7 +28,7 @@ RUNTIME_SRC  := $(wildcard fcgi-app/*.c)
 APP_SRC      := $(filter-out handlers/main.c,$(wildcard db/*.c handlers/*.c handlers/core/*.c))
 MIGRATIONS   := $(sort $(wildcard db/migrations/*.sql))
 # Unit tests of the runtime link libfcgiapp.a alone (no libpq); every other tests/unit/test_*.c is an app test.
-RUNTIME_TESTS := arena clock fcgirec hex jsonin log logjournal metrics netaddr promtext req resp router sockqueue xalloc
+RUNTIME_TESTS := arena clock decimal fcgirec hex jsonin log logjournal metrics netaddr promtext req resp router sockqueue xalloc
 UNIT_TESTS   := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 RUNTIME_TESTS += shmtable
 # Handler tests link the handlers alone (libhandlers.a: handlers/ without main.c, no db/) against an in-memory

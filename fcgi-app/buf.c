@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include "arena.h"
+#include "decimal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +44,12 @@ void buf_adds(struct buf *b, const char *s)
 void buf_addc(struct buf *b, char c)
 {
     buf_add(b, &c, 1);
+}
+
+void buf_addu(struct buf *b, unsigned long long v)
+{
+    char digits[DECIMAL_MAX];
+    buf_add(b, digits, decimal_u64(digits, v));
 }
 
 void buf_addf(struct buf *b, const char *fmt, ...)

@@ -292,6 +292,24 @@ START_TEST(header_refuses_colon_in_name)
 }
 END_TEST
 
+/* every byte as a one-byte name against RFC 9110's tchar set, and inside a longer name */
+START_TEST(header_name_every_byte)
+{
+    const char *tchar = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (int c = 1; c < 256; c++) {
+        struct resp w;
+        resp_init(&w, arena);
+        char one[2] = {(char)c, '\0'}, inside[4] = {'X', (char)c, 'y', '\0'};
+        int want = strchr(tchar, c) ? 0 : -1;
+        ck_assert_msg(resp_header(&w, one, "v") == want, "byte 0x%02x", c);
+        ck_assert_msg(resp_header(&w, inside, "v") == want, "byte 0x%02x inside", c);
+    }
+    struct resp w;
+    resp_init(&w, arena);
+    ck_assert_int_eq(resp_header(&w, "", "v"), -1);
+}
+END_TEST
+
 START_TEST(header_refused_leaves_earlier_headers)
 {
     struct resp w;
@@ -569,6 +587,7 @@ Suite *unit_suite(void)
 
     tcase_add_test(hdr, header_refuses_cr_lf);
     tcase_add_test(hdr, header_refuses_colon_in_name);
+    tcase_add_test(hdr, header_name_every_byte);
     tcase_add_test(hdr, header_refused_leaves_earlier_headers);
     tcase_add_test(hdr, header_many);
     tcase_add_test(hdr, redirect_with_cr);
