@@ -1,6 +1,7 @@
 /* Logging to stderr in logfmt; see log.h. */
 #include "log.h"
 
+#include "decimal.h"
 #include "hex.h"
 
 #include <errno.h>
@@ -140,37 +141,97 @@ size_t log_quote(char *out, size_t cap, const char *s, size_t len)
     return o;
 }
 
+/* A line being built, cut at LOG_LINE_MAX - 1 bytes so that its newline always fits. Built piece by piece
+ * rather than by snprintf: the access line is written on every request, and a format's parse was a tenth
+ * of a redirect's instructions. */
+struct line {
+    char s[LOG_LINE_MAX];
+    size_t n;
+};
+
+static size_t line_room(const struct line *l)
+{
+    return sizeof(l->s) - 1 - l->n;
+}
+
+static void line_add(struct line *l, const char *s, size_t n)
+{
+    if (n > line_room(l))
+        n = line_room(l);
+    memcpy(l->s + l->n, s, n);
+    l->n += n;
+}
+
+static void line_adds(struct line *l, const char *s)
+{
+    line_add(l, s, strlen(s));
+}
+
+static void line_addi(struct line *l, long long v)
+{
+    if (v < 0)
+        line_add(l, "-", 1);
+    char digits[DECIMAL_MAX];
+    line_add(l, digits, decimal_u64(digits, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v));
+}
+
+/* " name=" and value quoted (log_quote), the quoted value at most cap bytes */
+static void line_quoted(struct line *l, const char *name, const char *value, size_t len, size_t cap)
+{
+    line_adds(l, name);
+    size_t room = line_room(l) + 1; /* log_quote's NUL may take the newline's place: it is overwritten */
+    l->n += log_quote(l->s + l->n, room < cap ? room : cap, value, len);
+}
+
+/* "level=L pid=P msg=M", after journald's priority prefix when stderr is the journal */
+static void line_head(struct line *l, enum log_level lvl, const char *msg)
+{
+    l->n = 0;
+    if (to_journal) {
+        line_add(l, "<", 1);
+        line_addi(l, level_priority[lvl]);
+        line_add(l, ">", 1);
+    }
+    line_add(l, "level=", 6);
+    line_adds(l, level_names[lvl]);
+    line_add(l, " pid=", 5);
+    line_addi(l, log_pid ? log_pid : (int)getpid());
+    line_add(l, " msg=", 5);
+    const char *q = strchr(msg, ' ') ? "\"" : "";
+    line_adds(l, q);
+    line_adds(l, msg);
+    line_adds(l, q);
+}
+
+static void line_end(struct line *l, enum log_level lvl)
+{
+    l->s[l->n++] = '\n';
+    emit(lvl, l->s, l->n);
+}
+
 void log_at(enum log_level lvl, const char *func, const char *msg, const char *fmt, ...)
 {
     if (lvl < min_level)
         return;
     int saved = errno;
-    char line[LOG_LINE_MAX], prio[8] = "";
-    const char *q = strchr(msg, ' ') ? "\"" : "";
-    if (to_journal)
-        snprintf(prio, sizeof(prio), "<%d>", level_priority[lvl]);
-    int n = snprintf(line, sizeof(line), "%slevel=%s pid=%d msg=%s%s%s", prio, level_names[lvl],
-                     log_pid ? log_pid : (int)getpid(), q, msg, q);
-    if (n < 0 || (size_t)n >= sizeof(line))
-        n = (int)sizeof(line) - 1;
+    struct line l;
+    line_head(&l, lvl, msg);
     if (lvl >= LOG_LEVEL_ERROR) {
-        int m = snprintf(line + n, sizeof(line) - (size_t)n, " func=%s", func);
-        if (m > 0)
-            n = (size_t)(n + m) >= sizeof(line) ? (int)sizeof(line) - 1 : n + m;
+        line_add(&l, " func=", 6);
+        line_adds(&l, func);
     }
-    if (fmt && *fmt) {
-        line[n++] = ' ';
+    if (fmt && *fmt && line_room(&l) > 1) {
+        l.s[l.n++] = ' ';
         va_list ap;
         va_start(ap, fmt);
-        int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+        int m = vsnprintf(l.s + l.n, line_room(&l) + 1, fmt, ap);
         va_end(ap);
         if (m > 0)
-            n = (size_t)(n + m) >= sizeof(line) ? (int)sizeof(line) - 1 : n + m;
+            l.n += (size_t)m < line_room(&l) ? (size_t)m : line_room(&l);
         else
-            n--; /* no fields after all: drop the separator */
+            l.n--; /* no fields after all: drop the separator */
     }
-    line[n++] = '\n';
-    emit(lvl, line, (size_t)n);
+    line_end(&l, lvl);
     errno = saved;
 }
 
@@ -181,9 +242,15 @@ void log_access(const char *method, const char *path, size_t path_len, int statu
     /* sampling keeps journald's rate limit for the lines that matter: errors are never sampled away */
     if (access_every > 1 && status < 500 && ++access_seen % (unsigned long)access_every != 0)
         return;
-    char qpath[600], qmethod[64];
-    log_quote(qpath, sizeof(qpath), path, path_len);
-    log_quote(qmethod, sizeof(qmethod), method, strlen(method));
-    log_at(LOG_LEVEL_INFO, __func__, "access", "method=%s path=%s status=%d us=%ld rid=%s", qmethod, qpath,
-           status, us, rid);
+    struct line l;
+    line_head(&l, LOG_LEVEL_INFO, "access");
+    line_quoted(&l, " method=", method, strlen(method), 64);
+    line_quoted(&l, " path=", path, path_len, 600);
+    line_add(&l, " status=", 8);
+    line_addi(&l, status);
+    line_add(&l, " us=", 4);
+    line_addi(&l, us);
+    line_add(&l, " rid=", 5);
+    line_adds(&l, rid);
+    line_end(&l, LOG_LEVEL_INFO);
 }

@@ -293,6 +293,15 @@ static void emit_access(void)
     log_access("GET", path, sizeof(path) - 1, 302, 1234, "rid-1");
 }
 
+/* a path of 1,000 bytes that quote to 4,000: the line keeps its fields after the cut path */
+static void emit_access_long_path(void)
+{
+    static char path[1000];
+    memset(path, '\x01', sizeof(path));
+    log_set_level("info");
+    log_access("POST", path, sizeof(path), 503, -1, "r-ff");
+}
+
 static void emit_filtered(void)
 {
     log_set_level("warn");
@@ -398,6 +407,22 @@ START_TEST(access_line_cannot_be_forged)
 }
 END_TEST
 
+START_TEST(access_line_path_cut_fields_kept)
+{
+    char *text = capture_stderr(emit_access_long_path);
+    char head[64];
+    snprintf(head, sizeof(head), "level=info pid=%d msg=access method=\"POST\" path=\"\\x01", (int)getpid());
+    ck_assert_msg(strncmp(text, head, strlen(head)) == 0, "line: %s", text);
+    /* the path takes at most 600 bytes, quotes included */
+    const char *p = strstr(text, " path=") + 6, *end = strstr(p, "...\" status=503 us=-1 rid=r-ff\n");
+    ck_assert_ptr_nonnull(end);
+    ck_assert_uint_le((size_t)(end - p) + 4, 600);
+    ck_assert_uint_ge((size_t)(end - p) + 4, 590);
+    ck_assert_ptr_eq(strchr(text, '\n'), text + strlen(text) - 1);
+    free(text);
+}
+END_TEST
+
 START_TEST(level_filters_lines)
 {
     char *text = capture_stderr(emit_filtered);
@@ -459,6 +484,7 @@ Suite *unit_suite(void)
     tcase_add_test(lines, levels);
     tcase_add_test(lines, levels_beside_syslog);
     tcase_add_test(lines, access_line_cannot_be_forged);
+    tcase_add_test(lines, access_line_path_cut_fields_kept);
     tcase_add_test(lines, level_filters_lines);
     tcase_add_test(lines, error_names_func_and_message_with_space_is_quoted);
     tcase_add_test(lines, long_line_cut_and_terminated);
