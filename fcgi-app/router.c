@@ -18,6 +18,9 @@ static int match_pattern(const char *pattern, const char *path, size_t path_len,
             return -1;
         p++;
         s++;
+        /* a literal segment must start as the path's does: most patterns fail here, without a search */
+        if (*p != ':' && *p != '/' && *p != '\0' && (s == end || *s != *p))
+            return -1;
         const char *pseg_end = strchr(p, '/');
         size_t plen = pseg_end ? (size_t)(pseg_end - p) : strlen(p);
         const char *sseg_end = memchr(s, '/', (size_t)(end - s));
@@ -62,14 +65,16 @@ static void allow_add(char *allow, const char *method)
 }
 
 /* The fewest captures of any route whose pattern matches the path, or -1: a literal segment beats a
- * ":name" one, so "/healthz" is never taken for a slug whatever the method. */
-static int best_captures(const struct route *routes, size_t n, const struct req *r, struct req_kv *kv)
+ * ":name" one, so "/healthz" is never taken for a slug whatever the method. caps[i] gets route i's count
+ * (-1: no match), so that each pattern is matched once a request. */
+static int best_captures(const struct route *routes, size_t n, const struct req *r, int *caps)
 {
     int best = -1;
+    struct req_kv kv[ROUTER_MAX_PARAMS];
     for (size_t i = 0; i < n; i++) {
-        int captures = match_pattern(routes[i].pattern, r->path, r->path_len, kv);
-        if (captures >= 0 && (best < 0 || captures < best))
-            best = captures;
+        caps[i] = match_pattern(routes[i].pattern, r->path, r->path_len, kv);
+        if (caps[i] >= 0 && (best < 0 || caps[i] < best))
+            best = caps[i];
     }
     return best;
 }
@@ -80,12 +85,12 @@ int router_match(const struct route *routes, size_t n, struct req *r, route_fn *
     struct req_kv kv[ROUTER_MAX_PARAMS];
     allow[0] = '\0';
     *fn = NULL;
-    int best = best_captures(routes, n, r, kv);
+    int *caps = arena_alloc(r->arena, (n ? n : 1) * sizeof(*caps));
+    int best = best_captures(routes, n, r, caps);
     if (best < 0)
         return 404;
     for (size_t i = 0; i < n; i++) {
-        int captures = match_pattern(routes[i].pattern, r->path, r->path_len, kv);
-        if (captures != best)
+        if (caps[i] != best)
             continue;
         if (!method_is(routes[i].method, r->method)) {
             allow_add(allow, routes[i].method);
@@ -93,6 +98,7 @@ int router_match(const struct route *routes, size_t n, struct req *r, route_fn *
                 allow_add(allow, "HEAD");
             continue;
         }
+        int captures = match_pattern(routes[i].pattern, r->path, r->path_len, kv);
         *fn = routes[i].fn;
         r->nroute = (size_t)captures;
         r->route_no = (int)i + 1;
