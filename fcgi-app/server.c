@@ -5,6 +5,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "clock.h"
+#include "hex.h"
 #include "log.h"
 #include "metrics.h"
 #include "promtext.h"
@@ -263,9 +264,26 @@ struct worker_state {
     unsigned long long counter;
 };
 
+/* "PREFIX-N", N the worker's count in hex without leading zeros; by hand, as it is made for every request */
 static void make_request_id(struct worker_state *ws, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s-%llx", ws->id_prefix, ++ws->counter);
+    unsigned char be[sizeof(ws->counter)];
+    unsigned long long c = ++ws->counter;
+    for (size_t i = sizeof(be); i-- > 0; c >>= 8)
+        be[i] = (unsigned char)c;
+    char digits[2 * sizeof(be) + 1];
+    hex_encode(be, sizeof(be), digits);
+    const char *n = digits;
+    while (n[0] == '0' && n[1])
+        n++;
+    size_t plen = strlen(ws->id_prefix), nlen = strlen(n);
+    if (plen + 1 + nlen >= cap) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, ws->id_prefix, plen);
+    out[plen] = '-';
+    memcpy(out + plen + 1, n, nlen + 1);
 }
 
 /* A response's bytes onto the FastCGI stream (libfcgi buffers them and sends full records). */

@@ -153,6 +153,18 @@ expect_status "DELETE /healthz: 405" 405
 expect_header_is "DELETE /healthz: Allow" allow "GET, HEAD"
 
 # ---- request ids ---------------------------------------------------------------------------------------
+# one the worker makes: its random prefix, then its count in hex without leading zeros, one more each request
+# (every worker of the pool keeps its own count, so two requests are compared only by their form)
+for i in 1 2; do
+  req GET /healthz
+  rid=$(header x-request-id)
+  if [[ $rid =~ ^[0-9a-f]{8}-[1-9a-f][0-9a-f]{0,15}$ ]]; then
+    ok "request id $i: made as PREFIX-COUNT"
+  else
+    fail "request id $i: made as PREFIX-COUNT" "x-request-id '$rid'"
+  fi
+done
+
 own='abc-123._~:/+=XYZ'
 req GET /healthz -H "X-Request-Id: $own"
 expect_header_is "request id: own one echoed" x-request-id "$own"
