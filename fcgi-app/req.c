@@ -49,30 +49,40 @@ bool req_id_valid(const char *s)
     return n > 0;
 }
 
-/* Each param's key length, so that a lookup compares lengths and reads the bytes of a key only when its
- * length matches: behind Caddy a request has 30-odd params and a redirect looks up a dozen, which a
- * strncmp of every param for each took about 2 % of a worker's CPU. */
+/* Each param's key length, and the params chained by it, so that a lookup reads only the keys as long as
+ * its name: behind Caddy a request has 30-odd params and a redirect looks up a dozen, which a strncmp of
+ * every param for each took about 2 % of a worker's CPU, and a comparison of every param's length still
+ * 300 instructions a lookup. */
 static void env_index(struct req *r)
 {
     size_t n = 0;
     while (r->env && r->env[n])
         n++;
+    if (n >= UINT32_MAX)
+        n = UINT32_MAX - 1; /* the chains count from 1 in 32 bits; no web server sends this many */
     uint32_t *klen = arena_alloc(r->arena, (n ? n : 1) * sizeof(*klen));
-    for (size_t i = 0; i < n; i++) {
+    uint32_t *next = arena_alloc(r->arena, (n ? n : 1) * sizeof(*next));
+    for (size_t i = n; i-- > 0;) {
         const char *eq = strchr(r->env[i], '=');
         size_t k = eq ? (size_t)(eq - r->env[i]) : SIZE_MAX;
         klen[i] = k < UINT32_MAX ? (uint32_t)k : UINT32_MAX;
+        if (!eq)
+            continue;
+        size_t slot = k < REQ_ENV_LENS ? k : REQ_ENV_LENS - 1;
+        next[i] = r->env_first[slot];
+        r->env_first[slot] = (uint32_t)(i + 1);
     }
     r->env_klen = klen;
+    r->env_next = next;
     r->nenv = n;
 }
 
 const char *req_env(const struct req *r, const char *name)
 {
     size_t n = strlen(name);
-    for (size_t i = 0; i < r->nenv; i++) {
-        if (r->env_klen[i] == n && memcmp(r->env[i], name, n) == 0)
-            return r->env[i] + n + 1;
+    for (uint32_t i = r->env_first[n < REQ_ENV_LENS ? n : REQ_ENV_LENS - 1]; i; i = r->env_next[i - 1]) {
+        if (r->env_klen[i - 1] == n && memcmp(r->env[i - 1], name, n) == 0)
+            return r->env[i - 1] + n + 1;
     }
     return NULL;
 }

@@ -23,13 +23,18 @@ struct req_body_source {
     ssize_t (*read)(void *ctx, char *buf, size_t cap);
 };
 
-enum { REQ_ID_MAX = 128 };
+enum { REQ_ID_MAX = 128, REQ_ENV_LENS = 48 };
 
 struct req {
     struct arena *arena;
     char **env;               /* FastCGI params as KEY=VALUE */
     const uint32_t *env_klen; /* each param's KEY length (UINT32_MAX: no '='), made once by req_init */
     size_t nenv;
+    /* The params by their key's length, in request order: env_first[len] is 1 + the first one's index (0:
+     * none), env_next[i] the next one's after param i; keys of REQ_ENV_LENS - 1 bytes or more share the last
+     * chain. Made once by req_init. */
+    uint32_t env_first[REQ_ENV_LENS];
+    const uint32_t *env_next;
     const char *method;
     char *path; /* percent-decoded, NUL-free */
     size_t path_len;

@@ -201,6 +201,31 @@ START_TEST(env_lookup_exact_name)
 }
 END_TEST
 
+/* The params are chained by their key's length: a name given twice answers its first value, keys of 47
+ * bytes and more share one chain (their lengths still compared), and a long key's prefix is not it. */
+START_TEST(env_lookup_first_of_two_and_long_keys)
+{
+    char k47[48], k60[61], a[128], b[128], c[128];
+    memset(k47, 'K', sizeof(k47) - 1);
+    k47[47] = '\0';
+    memset(k60, 'K', sizeof(k60) - 1);
+    k60[60] = '\0';
+    snprintf(a, sizeof(a), "%s=sixty", k60);
+    snprintf(b, sizeof(b), "%s=forty-seven", k47);
+    snprintf(c, sizeof(c), "%s=second", k47);
+    struct req r;
+    init_ok(&r, ENV("HTTP_X=first", a, "HTTP_Y=y", b, "HTTP_X=second", c, "", "="));
+    ck_assert_str_eq(req_env(&r, "HTTP_X"), "first");
+    ck_assert_str_eq(req_env(&r, "HTTP_Y"), "y");
+    ck_assert_str_eq(req_env(&r, k47), "forty-seven");
+    ck_assert_str_eq(req_env(&r, k60), "sixty");
+    k60[50] = '\0';
+    ck_assert_ptr_null(req_env(&r, k60));
+    ck_assert_str_eq(req_env(&r, ""), "");
+    ck_assert_ptr_null(req_env(&r, "HTTP_Z"));
+}
+END_TEST
+
 /* ---- query ---- */
 
 static void query_is(const struct req *r, const char *name, const char *want)
@@ -934,6 +959,7 @@ Suite *unit_suite(void)
     tcase_add_test(target, init_defaults);
     tcase_add_test(target, init_method_and_length);
     tcase_add_test(target, env_lookup_exact_name);
+    tcase_add_test(target, env_lookup_first_of_two_and_long_keys);
     suite_add_tcase(s, target);
 
     tcase_add_test(query, query_basic);
