@@ -49,7 +49,8 @@ void buf_addc(struct buf *b, char c)
 void buf_addu(struct buf *b, unsigned long long v)
 {
     char digits[DECIMAL_MAX];
-    buf_add(b, digits, decimal_u64(digits, v));
+    size_t n = decimal_u64(digits, v);
+    buf_add(b, digits, n);
 }
 
 void buf_addf(struct buf *b, const char *fmt, ...)

@@ -172,7 +172,8 @@ static void line_addi(struct line *l, long long v)
     if (v < 0)
         line_add(l, "-", 1);
     char digits[DECIMAL_MAX];
-    line_add(l, digits, decimal_u64(digits, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v));
+    size_t n = decimal_u64(digits, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v);
+    line_add(l, digits, n);
 }
 
 /* " name=" and value quoted (log_quote), the quoted value at most cap bytes */
