@@ -61,6 +61,20 @@ BENCH_HOURS_VARIANTS ?= $(sort $(wildcard bench/hours/*.sql))
 bench-hours: build/hop
 	@bash bench/hours.sh $(BENCH_HOURS_VARIANTS)
 
+# `make bench-instructions`: the instructions one hop worker executes for a cached redirect beside the trivial
+# responder's, counted by callgrind, and where hop's go (bench/instructions.sh, under a minute; writes
+# build/bench/instructions.md). The same for the same binaries whatever the machine is doing. make check runs
+# it small (tests/bench/test_instructions.sh, bench-instructions-check).
+.PHONY: bench-instructions bench-instructions-check
+bench-instructions: bench-tools
+	@bash bench/instructions.sh
+
+bench-instructions-check: bench-tools
+	@echo "== tests/bench/test_instructions.sh"
+	@bash tests/bench/test_instructions.sh
+
+CHECK_EXTRA += bench-instructions-check
+
 # `make bench-replica`: a read replica (HOP_DB_READ) and its read-your-writes, in PostgreSQL alone and end to
 # end through Caddy (bench/replica.sh, about a minute; writes build/bench/replica.md). Not part of make check.
 .PHONY: bench-replica
