@@ -16,8 +16,7 @@ void buf_init(struct buf *b, struct arena *a, size_t cap);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
-/* v in decimal: the response head and the access line are written on every request, without a format parse.
- */
+/* v in decimal, without buf_addf's format parse: for what every request writes (decimal.h). */
 void buf_addu(struct buf *b, unsigned long long v);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The contents as a NUL-terminated string (the NUL is not counted in len). */

@@ -1,8 +1,6 @@
 /* Decimal digits; see decimal.h. */
 #include "decimal.h"
 
-#include <string.h>
-
 size_t decimal_u64(char out[DECIMAL_MAX], unsigned long long v)
 {
     char rev[DECIMAL_MAX];
