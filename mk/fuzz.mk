@@ -17,14 +17,16 @@ FUZZ_LIBS    := $(shell pkg-config --libs json-c liburiparser libcrypto 2>/dev/n
 # gcc's objects, with the fuzzer's coverage instrumentation. A new target adds its line here.
 FUZZ_SRC_fuzz_apikey   := handlers/apikey.c handlers/base62.c
 FUZZ_SRC_fuzz_cursor   := handlers/cursor.c
-FUZZ_SRC_fuzz_decode   := fcgi-app/req.c fcgi-app/arena.c fcgi-app/hex.c fcgi-app/xalloc.c fcgi-app/log.c
+FUZZ_SRC_fuzz_decode   := fcgi-app/req.c fcgi-app/arena.c fcgi-app/hex.c fcgi-app/xalloc.c fcgi-app/log.c \
+                          fcgi-app/decimal.c
 FUZZ_SRC_fuzz_json     := fcgi-app/jsonin.c fcgi-app/hex.c handlers/input.c handlers/validate.c handlers/base62.c \
                           handlers/handler.c fcgi-app/req.c fcgi-app/resp.c fcgi-app/arena.c fcgi-app/buf.c \
-                          fcgi-app/log.c fcgi-app/xalloc.c
-FUZZ_SRC_fuzz_log      := fcgi-app/log.c fcgi-app/hex.c
-FUZZ_SRC_fuzz_req      := fcgi-app/req.c fcgi-app/arena.c fcgi-app/hex.c fcgi-app/xalloc.c fcgi-app/log.c
+                          fcgi-app/log.c fcgi-app/xalloc.c fcgi-app/decimal.c
+FUZZ_SRC_fuzz_log      := fcgi-app/log.c fcgi-app/hex.c fcgi-app/decimal.c
+FUZZ_SRC_fuzz_req      := fcgi-app/req.c fcgi-app/arena.c fcgi-app/hex.c fcgi-app/xalloc.c fcgi-app/log.c \
+                          fcgi-app/decimal.c
 FUZZ_SRC_fuzz_router   := fcgi-app/router.c fcgi-app/req.c fcgi-app/arena.c fcgi-app/hex.c fcgi-app/xalloc.c \
-                          fcgi-app/log.c
+                          fcgi-app/log.c fcgi-app/decimal.c
 FUZZ_SRC_fuzz_validate := handlers/validate.c fcgi-app/hex.c
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-merge
