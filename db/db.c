@@ -33,7 +33,7 @@ struct conn_state {
 static struct conn_state primary = {.role = "primary", .env = "HOP_DB", .m_up = -1, .m_down = -1};
 static struct conn_state replica = {.role = "replica", .env = "HOP_DB_READ", .m_up = -1, .m_down = -1};
 static unsigned long generation;
-static int m_reconnects = -1, m_errors = -1, m_unavailable = -1, m_retries = -1;
+static int m_reconnects = -1, m_errors = -1, m_unavailable = -1, m_locked = -1, m_retries = -1;
 /* reads of replica-safe statements: answered by the replica, or by the primary because the replica had not
  * yet replayed the owner's last change (behind) or could not answer (unavailable) */
 static int m_read_replica = -1, m_read_behind = -1, m_read_unavailable = -1;
@@ -71,9 +71,10 @@ int db_metrics_define(void)
 {
     static const char conn_help[] =
         "Pool processes whose PostgreSQL connection is up, or down (failed or broken).";
-    static const char err_help[] = "Statements that failed: kind=\"error\" is hop's or the schema's fault "
-                                   "(500), kind=\"unavailable\" the "
-                                   "database going away (503).";
+    static const char err_help[] =
+        "Statements that failed: kind=\"error\" is hop's or the schema's fault "
+        "(500), kind=\"unavailable\" the database going away (503), kind=\"locked\" "
+        "a wait for another session's lock longer than a lock_timeout (503).";
     primary.m_up = metrics_define("hop_postgres_connections", "state=\"up\"", METRICS_GAUGE, conn_help);
     primary.m_down = metrics_define("hop_postgres_connections", "state=\"down\"", METRICS_GAUGE, conn_help);
     m_reconnects =
@@ -83,10 +84,12 @@ int db_metrics_define(void)
         metrics_define("hop_postgres_statement_errors_total", "kind=\"error\"", METRICS_COUNTER, err_help);
     m_unavailable = metrics_define("hop_postgres_statement_errors_total", "kind=\"unavailable\"",
                                    METRICS_COUNTER, err_help);
+    m_locked =
+        metrics_define("hop_postgres_statement_errors_total", "kind=\"locked\"", METRICS_COUNTER, err_help);
     m_retries = metrics_define("hop_postgres_statement_retries_total", NULL, METRICS_COUNTER,
                                "Statements run again after PostgreSQL undid them as a deadlock's victim or a "
                                "serialization failure.");
-    if (primary.m_up < 0 || m_unavailable < 0 || m_retries < 0)
+    if (primary.m_up < 0 || m_unavailable < 0 || m_locked < 0 || m_retries < 0)
         return -1;
     /* an instance without a replica shows no replica series */
     return replica_conninfo() ? replica_metrics_define() : 0;
@@ -377,14 +380,23 @@ static void note_retry(const struct stmt *s, const char *state, int attempt)
 }
 
 /* Whether statement id failed for not being prepared on this connection (26000: its prepare was deferred
- * behind a lock) and is prepared now, outside any transaction block: then it may be run again. */
-static bool prepared_now(PGconn *c, enum stmt_id id, const PGresult *res)
+ * behind a lock) and is prepared now, outside any transaction block: then it may be run again. When the
+ * prepare itself fails (the lock is still there), *res becomes its answer, which is what to report. */
+static bool prepared_now(PGconn *c, enum stmt_id id, PGresult **res)
 {
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *state = PQresultErrorField(*res, PG_DIAG_SQLSTATE);
     if (!state || strcmp(state, "26000") != 0 || stmt_table[id].group != STMT_APP ||
-        PQtransactionStatus(c) != PQTRANS_IDLE || prepare_on(c, (int)id, false, false) != 0)
+        PQtransactionStatus(c) != PQTRANS_IDLE)
         return false;
-    log_info("statement prepared", "name=%s", stmt_table[id].name);
+    const struct stmt *s = &stmt_table[id];
+    PGresult *p = PQprepare(c, s->name, s->sql, s->nparams, NULL);
+    if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+        PQclear(*res);
+        *res = p;
+        return false;
+    }
+    PQclear(p);
+    log_info("statement prepared", "name=%s", s->name);
     return true;
 }
 
@@ -392,7 +404,7 @@ PGresult *db_run_on(PGconn *c, enum stmt_id id, const char *const *params, int *
 {
     const struct stmt *s = &stmt_table[id];
     PGresult *res = exec_stmt(c, s, params);
-    if (!result_ok(res) && prepared_now(c, id, res)) {
+    if (!result_ok(res) && prepared_now(c, id, &res)) {
         PQclear(res);
         res = exec_stmt(c, s, params);
     }
@@ -421,6 +433,13 @@ int db_failure(PGconn *c, enum stmt_id id, const PGresult *res)
     }
     if (state && strcmp(state, "23505") == 0)
         return DB_CONFLICT;
+    if (state && strcmp(state, "55P03") == 0) {
+        /* a lock_timeout ran out (the master's upkeep sets one; an operator may set one for every session):
+         * another session holds the table, which is no fault of the statement, and it may run later */
+        metrics_add(m_locked, 1);
+        log_warn("statement waited too long for a lock", "name=%s", stmt_table[id].name);
+        return DB_LOCKED;
+    }
     /* no SQLSTATE (libpq's own error: the server went away mid-statement), 08 (connection), 53 (out of
      * resources), 57 (operator intervention, e.g. a shutdown) and 58 (system error) mean "try later" */
     bool later = !state || strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
@@ -623,13 +642,13 @@ PGresult *db_result(bool wait, int *rc)
         *rc = DB_OK;
         return res;
     }
-    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    if (prepared_now(c, id, res)) {
+    if (prepared_now(c, id, &res)) {
         /* its prepare had been left for its first run: the caller sends it again */
         PQclear(res);
         *rc = DB_ERROR;
         return NULL;
     }
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE); /* after: res may be the prepare's */
     if (retryable(c, state)) {
         /* undone as a whole: the caller sends it again, as db_run_on would have */
         note_retry(&stmt_table[id], state, 2);

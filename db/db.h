@@ -12,6 +12,7 @@ enum db_rc {
     DB_BUSY = 3,         /* db_result: the statement's answer has not arrived yet */
     DB_ERROR = -1,       /* our fault: a bug or a schema mismatch (500) */
     DB_UNAVAILABLE = -2, /* the database cannot be reached now (503) */
+    DB_LOCKED = -3, /* a lock_timeout ran out: another session holds what it needs; may run later (503) */
 };
 
 /* Opens the connection if there is none or it broke, preparing the statements of group STMT_APP; at most

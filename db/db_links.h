@@ -193,9 +193,10 @@ int db_visits_orphans(long long age_ms, const long long *ids, size_t nids, int l
 int db_visits_spool_id(char out[37]);
 /* Closes the UTC days that ended by the database's clock: their hours added to the day, month and span
  * summaries (migration 0016). DB_OK with the first day open before (*was) and after (*open_day), in days
- * since 1970-01-01, or a failure. */
+ * since 1970-01-01, or a failure: DB_LOCKED when a lock it needs was held for more than 500 ms. */
 int db_visits_close(long long *was, long long *open_day);
-/* Rolls hourly counts of days that ended more than days days ago into daily counts (UTC days). */
+/* Rolls hourly counts of days that ended more than days days ago into daily counts (UTC days); DB_LOCKED as
+ * db_visits_close. */
 int db_visits_rollup(int days);
 
 #endif

@@ -496,6 +496,13 @@ const struct stmt stmt_table[STMT_COUNT] = {
                            "SELECT c.day - date '1970-01-01', visit_close_days() - date '1970-01-01' "
                            "FROM visit_close c",
                            0, STMT_APP},
+    /* Around the master's upkeep (the two above): it waits at most 500 ms for a lock (55P03 then, tried again
+     * later), as the master's loop stops while it waits; then the session's own lock_timeout again. */
+    [STMT_UPKEEP_LOCKS] = {"upkeep_locks", "SELECT set_config('lock_timeout', '500ms', false)", 0, STMT_APP},
+    [STMT_UPKEEP_DONE] = {"upkeep_done",
+                          "SELECT set_config('lock_timeout', reset_val, false) FROM pg_settings "
+                          "WHERE name = 'lock_timeout'",
+                          0, STMT_APP},
     /* Import (db_import.c): each batch is COPYed as data into this session's staging table, then merged by
      * one set-based statement, in one transaction; the table empties itself at the end of each. */
     [STMT_IMPORT_STAGING] =

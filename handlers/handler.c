@@ -62,6 +62,11 @@ int handler_db_failed(struct resp *w, int rc)
         handler_unavailable(w);
         return -1;
     }
+    if (rc == DB_LOCKED) {
+        resp_header(w, "Retry-After", "1");
+        resp_problem(w, 503, "the database is busy with another session's change; try again shortly");
+        return -1;
+    }
     if (rc == DB_ERROR) {
         resp_problem(w, 500, "the database refused the request; this is a fault of the service");
         return -1;

@@ -45,7 +45,7 @@ enum {
     REPLAY_PER_TICK = 1,
     DOUBT_SPILL_MS = 5000, /* between attempts to spool a batch in doubt while the spool refuses it */
     ROLLUP_EVERY_MS = 3600 * 1000,
-    CLOSE_RETRY_MS = 10 * 1000, /* between attempts to close the days that ended */
+    UPKEEP_RETRY_MS = 10 * 1000, /* between attempts to close the ended days; after a failed roll-up */
 };
 
 struct counter {
@@ -783,7 +783,7 @@ static void log_day_closed(long long from, long long to, long long ms)
 }
 
 /* About once an hour, rolls hourly counts older than HOP_ANALYTICS_HOURLY_DAYS into daily ones (a failure is
- * retried at the next tick), and closes the UTC days that ended: between batches, as nothing else may use
+ * retried 10 s later), and closes the UTC days that ended: between batches, as nothing else may use
  * the connection while one is written. */
 static void maintain(void)
 {
@@ -795,7 +795,7 @@ static void maintain(void)
      * clock decides) has closed it; the roll-up below drops only hours of closed days, whatever this does */
     long long now = clock_ms();
     if (open_day < (long long)(time(NULL) / 86400) && now >= close_ms) {
-        close_ms = now + CLOSE_RETRY_MS;
+        close_ms = now + UPKEEP_RETRY_MS;
         long long was, day;
         if (db_visits_close(&was, &day) == 0) {
             if (day > was)
@@ -805,6 +805,6 @@ static void maintain(void)
     }
     if (now < due_ms)
         return;
-    if (db_visits_rollup(config_get()->hourly_days) == 0)
-        due_ms = now + ROLLUP_EVERY_MS;
+    /* a failure is tried again after a pause: behind a lock each try stops this loop for up to 500 ms */
+    due_ms = now + (db_visits_rollup(config_get()->hourly_days) == 0 ? ROLLUP_EVERY_MS : UPKEEP_RETRY_MS);
 }

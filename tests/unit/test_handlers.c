@@ -35,7 +35,7 @@
 /* a person's browser: without a User-Agent a visitor is a bot, which uses no visit up */
 #define BROWSER "HTTP_USER_AGENT=Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
-enum { UNAV = DB_UNAVAILABLE, DBERR = DB_ERROR };
+enum { UNAV = DB_UNAVAILABLE, DBERR = DB_ERROR, LOCKED = DB_LOCKED };
 
 /* One request and what it must be answered. env: extra FastCGI params, one "KEY=VALUE" a line. fail and
  * after: after that many queries of this request have worked, the fake answers fail to every other (0: none
@@ -239,6 +239,9 @@ static const struct hcase cases[] = {
      "cannot be reached", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\"}", DBERR, 2, 500, PROBLEM,
      "fault of the service", NULL},
+    /* a lock_timeout of the operator's ran out: the database is busy, not broken */
+    {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.org/x\"}", LOCKED, 2, 503,
+     RETRY "\n" PROBLEM, "busy with another session", NULL},
     {"POST", "/api/links", AUTH1 JSON, "{\"url\":\"https://example.com/a\",\"reuse\":true}", UNAV, 2, 503,
      RETRY, NULL, NULL},
 
@@ -269,6 +272,7 @@ static const struct hcase cases[] = {
     {"GET", "/api/links/a%20b", AUTH1, NULL, 0, 0, 404, PROBLEM, "you have no link with this slug", NULL},
     {"GET", "/api/links/abc", AUTH1, NULL, UNAV, 2, 503, RETRY, NULL, NULL},
     {"GET", "/api/links/abc", AUTH1, NULL, DBERR, 2, 500, PROBLEM, NULL, NULL},
+    {"GET", "/api/links/abc", AUTH1, NULL, LOCKED, 2, 503, RETRY, "busy with another session", NULL},
 
     /* PATCH /api/links/:slug */
     {"PATCH", "/api/links/abc", AUTH1 JSON, "{\"url\":\"https://example.org/new\"}", 0, 0, 200,
@@ -386,6 +390,7 @@ static const struct hcase cases[] = {
      NULL},
     {"GET", "/abc", NULL, NULL, UNAV, 0, 503, RETRY "\n" PROBLEM, "cannot be reached", NULL},
     {"GET", "/abc", NULL, NULL, DBERR, 0, 503, RETRY, NULL, NULL},
+    {"GET", "/abc", NULL, NULL, LOCKED, 0, 503, RETRY, NULL, NULL},
     /* the visit limit: claimed in PostgreSQL on every visit */
     {"GET", "/limited", NULL, NULL, 0, 0, 302, "Location: https://example.com/l", "", NULL},
     {"GET", "/limited", NULL, NULL, 0, 0, 410, PROBLEM, "as many times as its owner allowed", use_up_limited},
