@@ -73,11 +73,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "starting a throwaway PostgreSQL in $T/pg"
-PGDEV_DIR=$T/pg db/pgdev.sh start >"$T/pgdev.log" 2>&1 || die "db/pgdev.sh start failed: $(tail -n 5 "$T/pgdev.log")"
-pg_started=1
-HOP_DB=$(PGDEV_DIR=$T/pg db/pgdev.sh url)
-export HOP_DB
+bench_pg_start
 # db_url NAME: the connection string of database NAME of this cluster
 db_url() { echo "${HOP_DB/dbname=hop/dbname=$1}"; }
 psql_in() { # DB ARGS...

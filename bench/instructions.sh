@@ -64,11 +64,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-say "starting a throwaway PostgreSQL in $T/pg"
-PGDEV_DIR=$T/pg db/pgdev.sh start >"$T/pgdev.log" 2>&1 || die "db/pgdev.sh start failed: $(tail -n 5 "$T/pgdev.log")"
-pg_started=1
-HOP_DB=$(PGDEV_DIR=$T/pg db/pgdev.sh url)
-export HOP_DB
+bench_pg_start
 "$hop" migrate >"$T/migrate.log" 2>&1 || die "hop migrate failed: $(tail -n 5 "$T/migrate.log")"
 psql -X -q -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "INSERT INTO owners (name) VALUES ('bench');
   INSERT INTO links (slug, owner_id, url) SELECT 'popular', id, 'https://example.com/popular' FROM owners" \

@@ -1,10 +1,21 @@
-# Helpers shared by the benchmark scripts (bench/run.sh, bench/scale.sh, bench/hours.sh): the median,
-# process liveness and stopping, free loopback ports, and what a process tree spent (CPU ticks from
-# /proc/PID/stat) and holds (RSS and PSS from /proc/PID/smaps_rollup). Source it.
+# Helpers shared by the benchmark scripts (bench/run.sh, scale.sh, hours.sh, instructions.sh): the median, a
+# throwaway PostgreSQL, process liveness and stopping, free loopback ports, and what a process tree spent (CPU
+# ticks from /proc/PID/stat) and holds (RSS and PSS from /proc/PID/smaps_rollup). Source it.
 # shellcheck shell=bash
 
 # the median of the numbers on stdin (0 when there are none)
 median() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# bench_pg_start: a throwaway PostgreSQL in $T/pg (db/pgdev.sh, run from the repository), HOP_DB exported for
+# it, and pg_started set so that the caller's cleanup stops it. Uses the caller's say and die.
+bench_pg_start() {
+  say "starting a throwaway PostgreSQL in $T/pg"
+  PGDEV_DIR=$T/pg db/pgdev.sh start >"$T/pgdev.log" 2>&1 || die "db/pgdev.sh start failed: $(tail -n 5 "$T/pgdev.log")"
+  # shellcheck disable=SC2034 # the caller's cleanup reads it
+  pg_started=1
+  HOP_DB=$(PGDEV_DIR=$T/pg db/pgdev.sh url)
+  export HOP_DB
+}
 
 alive() {
   local s

@@ -8,28 +8,12 @@ set -euo pipefail
 # shellcheck source=tests/lib/stack.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/stack.sh"
 
-repo=$STACK_REPO
 out=$(mktemp -d "${TMPDIR:-/tmp}/hop-bench-instr.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 small=(INSTR_REQUESTS=300 INSTR_WARMUP=20 INSTR_OUT="$out/instr.md" HOP_BIN="$HOP_BIN")
 
 # run NAME WANT_EXIT [ENV...] -- ARGS...: bench/instructions.sh with ENV and ARGS, its output in OUT
-OUT=""
-run() {
-  local name=$1 want=$2 envs=() rc=0
-  shift 2
-  while [[ $1 != -- ]]; do
-    envs+=("$1")
-    shift
-  done
-  shift
-  OUT=$(cd "$repo" && timeout 300 env "${envs[@]}" bash bench/instructions.sh "$@" 2>&1) || rc=$?
-  if [[ $rc == "$want" ]]; then
-    ok "$name: exit $want"
-  else
-    fail "$name: exit $want" "exit $rc; output: $(tail -n 5 <<<"$OUT" | tr '\n' '|')"
-  fi
-}
+run() { run_script bench/instructions.sh "$@"; }
 # cell TEXT: the number in the row that begins with TEXT
 cell() { awk -F ' *[|] *' -v t="$1" 'index($2, t) == 1 { print $3; exit }' "$out/instr.md"; }
 

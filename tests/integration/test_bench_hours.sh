@@ -8,28 +8,12 @@ set -euo pipefail
 # shellcheck source=tests/lib/stack.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/stack.sh"
 
-repo=$STACK_REPO
 out=$(mktemp -d "${TMPDIR:-/tmp}/hop-bench-hours.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 small=(HOURS_LINKS=20000 HOURS_PART=300 HOURS_ROUNDS=3 HOURS_OUT="$out/hours.md" HOP_BIN="$HOP_BIN")
 
 # run NAME WANT_EXIT [ENV...] -- ARGS...: bench/hours.sh with ENV and ARGS, its output in OUT
-OUT=""
-run() {
-  local name=$1 want=$2 envs=() rc=0
-  shift 2
-  while [[ $1 != -- ]]; do
-    envs+=("$1")
-    shift
-  done
-  shift
-  OUT=$(cd "$repo" && timeout 300 env "${envs[@]}" bash bench/hours.sh "$@" 2>&1) || rc=$?
-  if [[ $rc == "$want" ]]; then
-    ok "$name: exit $want"
-  else
-    fail "$name: exit $want" "exit $rc; output: $(tail -n 5 <<<"$OUT" | tr '\n' '|')"
-  fi
-}
+run() { run_script bench/hours.sh "$@"; }
 # row SCHEMA COLUMN: a cell of the written table (columns counted from 1 after the leading |)
 row() { awk -F ' *[|] *' -v s="$1" -v c="$2" '$2 == s { print $(c + 1) }' "$out/hours.md"; }
 

@@ -366,29 +366,43 @@ first_counted() {
 }
 curl -sS -o /dev/null --cacert "$CACERT" -A "$UA" "$BASE/adopt-first" || true
 poll_until 10000 first_counted || fail "adoption: the master is connected (a visit of adopt-first counted)" "$BODY"
-psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE visit_hours IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
-  >"$T/adopt-lock.out" 2>&1 &
-adopt_psql=$!
 share_locked() { # TABLE: a session holds TABLE in SHARE mode
   [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '$1' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
+}
+# hold_share TABLE LABEL: a session of its own holds TABLE in SHARE mode (as a plain CREATE INDEX does) for up
+# to 60 s, HOLD_PID its psql; release_share TABLE ends it
+hold_share() {
+  psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE $1 IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
+    >"$T/$1-lock.out" 2>&1 &
+  HOLD_PID=$!
+  poll_until 5000 share_locked "$1" || fail "$2: the session holds $1" "$(cat "$T/$1-lock.out")"
+}
+release_share() {
+  psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE $1 %' AND pid <> pg_backend_pid()" >/dev/null
+  wait "$HOLD_PID" 2>/dev/null || true
+}
+# redirects N SLUG LABEL: N redirects of SLUG, up to 16 at a time, all of them answered 302
+redirects() {
+  local i
+  {
+    for ((i = 0; i < $1; i++)); do
+      echo "cacert = \"$CACERT\""
+      echo "user-agent = \"$UA\""
+      printf '%s\n' 'write-out = "%{http_code}\n"'
+      echo "url = \"$BASE/$2\""
+      echo 'output = "/dev/null"'
+      ((i == $1 - 1)) || echo next
+    done
+  } >"$T/$2.cfg"
+  curl -sS --no-progress-meter -Z --parallel-max 16 -K "$T/$2.cfg" >"$T/$2.out" 2>&1 || true
+  expect_eq "$3: $1 redirects answered" "$(grep -c '^302$' "$T/$2.out" || true)" "$1"
 }
 adopt_visits() {
   req GET /api/links/adopt
   [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == "$1" ]]
 }
-poll_until 5000 share_locked visit_hours || fail "adoption: the session holds visit_hours" "$(cat "$T/adopt-lock.out")"
-{
-  for ((i = 0; i < 200; i++)); do
-    echo "cacert = \"$CACERT\""
-    echo "user-agent = \"$UA\""
-    printf '%s\n' 'write-out = "%{http_code}\n"'
-    echo "url = \"$BASE/adopt\""
-    echo 'output = "/dev/null"'
-    ((i == 199)) || echo next
-  done
-} >"$T/adopt.cfg"
-curl -sS --no-progress-meter -Z --parallel-max 16 -K "$T/adopt.cfg" >"$T/adopt.out" 2>&1 || true
-expect_eq "adoption: 200 redirects answered" "$(grep -c '^302$' "$T/adopt.out" || true)" 200
+hold_share visit_hours adoption
+redirects 200 adopt adoption
 if poll_until 10000 window_is 200; then
   ok "adoption: all 200 in the log and the master's window, not added (${POLL_MS} ms)"
 else
@@ -397,8 +411,7 @@ fi
 kill -KILL "$STACK_HOP_PID"
 _stack_reap "$STACK_HOP_PID" 10
 STACK_HOP_PID=""
-psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
-wait "$adopt_psql" 2>/dev/null || true
+release_share visit_hours
 psql_q "ALTER DATABASE $(psql_q "SELECT current_database()") RESET lock_timeout" >/dev/null
 expect_eq "adoption: nothing was added by the master killed" "$(psql_q "SELECT coalesce(sum(humans + bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'adopt' AND v.dim = 0")" 0
 adopt_log_from=$(($(wc -l <"$T/hop.log") + 1))
@@ -420,10 +433,7 @@ expect_eq "adoption: the log is empty" "$(psql_q "SELECT count(*) FROM visit_log
 # started could not connect, and answered nothing. The prepares now wait 100 ms for a lock; the statements
 # that could not have it are prepared when first run, once the lock is gone.
 stack_pool_stop hop
-psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE links IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
-  >"$T/links-lock.out" 2>&1 &
-links_psql=$!
-poll_until 5000 share_locked links || fail "locked start: the session holds links" "$(cat "$T/links-lock.out")"
+hold_share links "locked start"
 locked_from=$(($(wc -l <"$T/hop.log") + 1))
 stack_pool_start hop
 req GET /adopt
@@ -438,8 +448,7 @@ if poll_until 10000 deferred_everywhere; then
 else
   fail "locked start: every connection leaves the link insert for its first run" "$(grep -c 'name=link_insert' "$T/hop.log")"
 fi
-psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE links%' AND pid <> pg_backend_pid()" >/dev/null
-wait "$links_psql" 2>/dev/null || true
+release_share links
 req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/after-lock","slug":"after-lock"}'
 expect_status "locked start: once the lock is gone, a create prepares the insert and succeeds" 201
 expect_eq "locked start: the insert prepared on its first run" \
@@ -456,10 +465,7 @@ expect_eq "locked start: nothing failed" "$(tail -n +"$locked_from" "$T/hop.log"
 req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/upkeep","slug":"upkeep"}'
 expect_status "upkeep: created" 201
 stack_pool_stop hop
-psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE visit_hours IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
-  >"$T/upkeep-lock.out" 2>&1 &
-upkeep_psql=$!
-poll_until 5000 share_locked visit_hours || fail "upkeep: the session holds visit_hours" "$(cat "$T/upkeep-lock.out")"
+hold_share visit_hours upkeep
 upkeep_from=$(($(wc -l <"$T/hop.log") + 1))
 stack_pool_start hop
 upkeep_waits() { # N: the roll-up gave up on the lock N times since the pool started
@@ -493,20 +499,8 @@ if poll_until 15000 upkeep_waits 2; then
 else
   fail "upkeep: tried again after 10 s" "$(tail -n +"$upkeep_from" "$T/hop.log" | grep -c 'name=visits_rollup' || true) waits"
 fi
-{
-  for ((i = 0; i < 50; i++)); do
-    echo "cacert = \"$CACERT\""
-    echo "user-agent = \"$UA\""
-    printf '%s\n' 'write-out = "%{http_code}\n"'
-    echo "url = \"$BASE/upkeep\""
-    echo 'output = "/dev/null"'
-    ((i == 49)) || echo next
-  done
-} >"$T/upkeep.cfg"
-curl -sS --no-progress-meter -Z --parallel-max 8 -K "$T/upkeep.cfg" >"$T/upkeep.out" 2>&1 || true
-expect_eq "upkeep: 50 redirects answered behind the lock" "$(grep -c '^302$' "$T/upkeep.out" || true)" 50
-psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE visit_hours%' AND pid <> pg_backend_pid()" >/dev/null
-wait "$upkeep_psql" 2>/dev/null || true
+redirects 50 upkeep "upkeep: behind the lock"
+release_share visit_hours
 upkeep_visits() {
   req GET /api/links/upkeep
   [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == 50 ]]

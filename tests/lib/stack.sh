@@ -372,6 +372,25 @@ stack_stop() {
 declare -gA STACK_POOL_PIDS=() # extra pools (stack_pool_start NAME), by name
 
 # expect_eq NAME GOT WANT: GOT is exactly WANT.
+# run_script SCRIPT NAME WANT_EXIT [ENV...] -- [ARGS...]: bash SCRIPT (a path in the repository) with ENV and
+# ARGS, at most 300 s, its output (stdout and stderr) in OUT; a check named NAME that it exits WANT_EXIT.
+OUT=""
+run_script() {
+  local script=$1 name=$2 want=$3 envs=() rc=0
+  shift 3
+  while [[ $1 != -- ]]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  OUT=$(cd "$STACK_REPO" && timeout 300 env "${envs[@]}" bash "$script" "$@" 2>&1) || rc=$?
+  if [[ $rc == "$want" ]]; then
+    ok "$name: exit $want"
+  else
+    fail "$name: exit $want" "exit $rc; output: $(tail -n 5 <<<"$OUT" | tr '\n' '|')"
+  fi
+}
+
 expect_eq() {
   if [[ $2 == "$3" ]]; then
     ok "$1"
