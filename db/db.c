@@ -148,7 +148,7 @@ static void log_failed(const char *func, const char *what, const char *name, con
 }
 
 /* Prepares statement i: 0, or -1 on a failure (logged unless quiet). With defer, a statement that could
- * not have a table's lock in time (55P03: STMT_PREPARE_LOCKS) is left for its first run instead: 1. */
+ * not have a table's lock in time (55P03: STMT_LOCK_WAIT) is left for its first run instead: 1. */
 static int prepare_on(PGconn *c, int i, bool quiet, bool defer)
 {
     PGresult *res = PQprepare(c, stmt_table[i].name, stmt_table[i].sql, stmt_table[i].nparams, NULL);
@@ -181,9 +181,9 @@ int db_prepare_group(PGconn *c, enum stmt_group group, bool quiet)
 }
 
 /* Runs one of the STMT_CONNECT statements as it is: 0, or -1 (logged unless quiet). */
-static int run_plain(PGconn *c, enum stmt_id id, bool quiet)
+static int run_plain(PGconn *c, enum stmt_id id, const char *const *params, bool quiet)
 {
-    PGresult *res = PQexecParams(c, stmt_table[id].sql, 0, NULL, NULL, NULL, NULL, 0);
+    PGresult *res = PQexecParams(c, stmt_table[id].sql, stmt_table[id].nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK ? 0 : -1;
     if (rc < 0 && !quiet)
@@ -263,14 +263,15 @@ static int conn_open(struct conn_state *d, const char *conninfo, int (*prep)(PGc
     return DB_OK;
 }
 
-/* The application's statements on a new connection, each waiting at most STMT_PREPARE_LOCKS' 100 ms for a
- * table's lock: one that waits longer is prepared when first run (db_run_on). */
+/* The application's statements on a new connection, each waiting at most 100 ms for a table's lock: one
+ * that waits longer is prepared when first run (db_run_on). */
 static int prepare_app(PGconn *c, bool quiet)
 {
-    if (run_plain(c, STMT_PREPARE_LOCKS, quiet) < 0)
+    static const char *const wait[] = {"100ms"};
+    if (run_plain(c, STMT_LOCK_WAIT, wait, quiet) < 0)
         return -1;
     int rc = prepare_group(c, STMT_APP, quiet, true);
-    if (run_plain(c, STMT_PREPARE_DONE, quiet) < 0 || rc < 0)
+    if (run_plain(c, STMT_LOCK_WAIT_DONE, NULL, quiet) < 0 || rc < 0)
         return -1;
     return session_setup(c, quiet);
 }
@@ -583,6 +584,24 @@ static PGresult *read_replica(enum stmt_id id, const char *const *params, int *r
     PQclear(pair[1]);
     metrics_add(behind ? m_read_behind : m_read_unavailable, 1);
     return NULL;
+}
+
+PGresult *db_run_bounded(enum stmt_id id, const char *const *params, const char *lock_timeout, int *rc)
+{
+    if (primary.sent) /* run_primary logs the caller's bug */
+        return run_primary(id, params, rc);
+    if ((*rc = db_connect()) != DB_OK)
+        return NULL;
+    const char *wait[] = {lock_timeout};
+    if (run_plain(primary.conn, STMT_LOCK_WAIT, wait, false) < 0) {
+        *rc = PQstatus(primary.conn) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE;
+        return NULL;
+    }
+    PGresult *res = run_primary(id, params, rc);
+    /* a connection that broke meanwhile is closed, and a new one starts with the database's own */
+    if (primary.conn)
+        run_plain(primary.conn, STMT_LOCK_WAIT_DONE, NULL, false);
+    return res;
 }
 
 PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)

@@ -624,27 +624,15 @@ int db_visits_spool_id(char out[37])
     return rc;
 }
 
-/* One of the master's upkeep statements, waiting at most STMT_UPKEEP_LOCKS' 500 ms for a lock (DB_LOCKED
- * then): the master's loop, which drains the workers' counters, reaps and respawns workers and answers
- * systemd's watchdog, stops while a statement of its runs, and an operator's CREATE INDEX or LOCK TABLE may
- * hold a table for minutes. */
-static PGresult *run_upkeep(enum stmt_id id, const char *const *params, int *rc)
-{
-    int set;
-    PQclear(db_run(STMT_UPKEEP_LOCKS, NULL, &set));
-    if (set != DB_OK) {
-        *rc = set;
-        return NULL;
-    }
-    PGresult *res = db_run(id, params, rc);
-    PQclear(db_run(STMT_UPKEEP_DONE, NULL, &set));
-    return res;
-}
+/* The master's upkeep waits at most this long for a lock (DB_LOCKED then): its loop, which drains the
+ * workers' counters, reaps and respawns workers and answers systemd's watchdog, stops while a statement of
+ * its runs, and an operator's CREATE INDEX or LOCK TABLE may hold a table for minutes. */
+#define UPKEEP_LOCK_WAIT "500ms"
 
 int db_visits_close(long long *was, long long *open_day)
 {
     int rc;
-    PGresult *res = run_upkeep(STMT_VISITS_CLOSE, NULL, &rc);
+    PGresult *res = db_run_bounded(STMT_VISITS_CLOSE, NULL, UPKEEP_LOCK_WAIT, &rc);
     if (res) {
         *was = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         *open_day = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -659,6 +647,6 @@ int db_visits_rollup(int days)
     snprintf(n, sizeof(n), "%d", days);
     const char *params[] = {n};
     int rc;
-    PQclear(run_upkeep(STMT_VISITS_ROLLUP, params, &rc));
+    PQclear(db_run_bounded(STMT_VISITS_ROLLUP, params, UPKEEP_LOCK_WAIT, &rc));
     return rc;
 }

@@ -141,14 +141,14 @@ const struct stmt stmt_table[STMT_COUNT] = {
                          STMT_MIGRATE},
 
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
-    /* A new connection prepares every statement, and preparing one that writes a table takes that table's
-     * lock as running it would: behind a lock that blocks writes (a plain CREATE INDEX), a pool that started
-     * could not connect at all, and served nothing. So the prepares wait 100 ms for a lock; a statement that
-     * could not have it is prepared when first run (db.c), and the database's own lock_timeout is back for
-     * everything else. */
-    [STMT_PREPARE_LOCKS] = {"prepare_locks", "SELECT set_config('lock_timeout', '100ms', false)", 0,
-                            STMT_CONNECT},
-    [STMT_PREPARE_DONE] = {"prepare_done", "RESET lock_timeout", 0, STMT_CONNECT},
+    /* Work that must not stop behind another session's lock for long waits at most $1 for one (db.c), then
+     * the database's own lock_timeout is back for everything else. A new connection prepares every statement,
+     * and preparing one that writes a table takes that table's lock as running it would: behind a lock that
+     * blocks writes (a plain CREATE INDEX), a pool that started could not connect at all, and served nothing;
+     * the prepares wait 100 ms, and a statement that could not have its lock is prepared when first run. The
+     * master's upkeep waits 500 ms (db_links.c): its loop stops while a statement of its runs. */
+    [STMT_LOCK_WAIT] = {"lock_wait", "SELECT set_config('lock_timeout', $1, false)", 1, STMT_CONNECT},
+    [STMT_LOCK_WAIT_DONE] = {"lock_wait_done", "RESET lock_timeout", 0, STMT_CONNECT},
     /* Run once on each application connection as it opens. No parallel query: hop's statements are
      * short and many workers run them at once, so PostgreSQL's parallel workers only compete with them for
      * the same cores; a 2-character search at 100,000 links took 126 ms in parallel and 63 ms without
@@ -496,13 +496,6 @@ const struct stmt stmt_table[STMT_COUNT] = {
                            "SELECT c.day - date '1970-01-01', visit_close_days() - date '1970-01-01' "
                            "FROM visit_close c",
                            0, STMT_APP},
-    /* Around the master's upkeep (the two above): it waits at most 500 ms for a lock (55P03 then, tried again
-     * later), as the master's loop stops while it waits; then the session's own lock_timeout again. */
-    [STMT_UPKEEP_LOCKS] = {"upkeep_locks", "SELECT set_config('lock_timeout', '500ms', false)", 0, STMT_APP},
-    [STMT_UPKEEP_DONE] = {"upkeep_done",
-                          "SELECT set_config('lock_timeout', reset_val, false) FROM pg_settings "
-                          "WHERE name = 'lock_timeout'",
-                          0, STMT_APP},
     /* Import (db_import.c): each batch is COPYed as data into this session's staging table, then merged by
      * one set-based statement, in one transaction; the table empties itself at the end of each. */
     [STMT_IMPORT_STAGING] =
