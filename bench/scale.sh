@@ -83,11 +83,7 @@ workers_env=(HOP_CACHE_MB="$cache_mb")
 
 # ---- PostgreSQL and the data ---------------------------------------------------------------------------
 
-say "starting a throwaway PostgreSQL in $T/pg"
-PGDEV_DIR=$T/pg db/pgdev.sh start >"$T/pgdev.log" 2>&1 || die "db/pgdev.sh start failed: $(tail -n 5 "$T/pgdev.log")"
-pg_started=1
-HOP_DB=$(PGDEV_DIR=$T/pg db/pgdev.sh url)
-export HOP_DB
+bench_pg_start
 psql_q() { psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" "$@"; }
 "$hop" migrate >"$T/migrate.log" 2>&1 || die "hop migrate failed: $(tail -n 5 "$T/migrate.log")"
 key=$("$hop" keys create bench | tail -n 1)
