@@ -263,6 +263,18 @@ static int conn_open(struct conn_state *d, const char *conninfo, int (*prep)(PGc
     return DB_OK;
 }
 
+/* Every lock wait of this process's statements on the primary: at most this long (db_bound_lock_waits), or
+ * NULL for the database's own lock_timeout. */
+static const char *lock_bound;
+
+/* After the prepares, whose lock waits are 100 ms: the process's bound, or the database's setting back. */
+static int lock_waits_set(PGconn *c, bool quiet)
+{
+    const char *wait[] = {lock_bound};
+    return lock_bound ? run_plain(c, STMT_LOCK_WAIT, wait, quiet)
+                      : run_plain(c, STMT_LOCK_WAIT_DONE, NULL, quiet);
+}
+
 /* The application's statements on a new connection, each waiting at most 100 ms for a table's lock: one
  * that waits longer is prepared when first run (db_run_on). */
 static int prepare_app(PGconn *c, bool quiet)
@@ -271,9 +283,17 @@ static int prepare_app(PGconn *c, bool quiet)
     if (run_plain(c, STMT_LOCK_WAIT, wait, quiet) < 0)
         return -1;
     int rc = prepare_group(c, STMT_APP, quiet, true);
-    if (run_plain(c, STMT_LOCK_WAIT_DONE, NULL, quiet) < 0 || rc < 0)
+    if (lock_waits_set(c, quiet) < 0 || rc < 0)
         return -1;
     return session_setup(c, quiet);
+}
+
+void db_bound_lock_waits(const char *lock_timeout)
+{
+    lock_bound = lock_timeout;
+    /* an open connection is closed: the next statement opens one set up with the bound */
+    if (primary.conn && !primary.sent)
+        conn_close(&primary);
 }
 
 int db_connect(void)
@@ -322,6 +342,7 @@ void db_forget(void)
 {
     conn_forget(&primary);
     conn_forget(&replica);
+    lock_bound = NULL; /* the master's, for its own loop */
 }
 
 void db_consume(void (*fn)(const char *channel, const char *payload), bool read_socket)
@@ -435,7 +456,7 @@ int db_failure(PGconn *c, enum stmt_id id, const PGresult *res)
     if (state && strcmp(state, "23505") == 0)
         return DB_CONFLICT;
     if (state && strcmp(state, "55P03") == 0) {
-        /* a lock_timeout ran out (the master's upkeep sets one; an operator may set one for every session):
+        /* a lock_timeout ran out (the master sets 500 ms; an operator may set one for every session):
          * another session holds the table, which is no fault of the statement, and it may run later */
         metrics_add(m_locked, 1);
         log_warn("statement waited too long for a lock", "name=%s", stmt_table[id].name);
@@ -584,24 +605,6 @@ static PGresult *read_replica(enum stmt_id id, const char *const *params, int *r
     PQclear(pair[1]);
     metrics_add(behind ? m_read_behind : m_read_unavailable, 1);
     return NULL;
-}
-
-PGresult *db_run_bounded(enum stmt_id id, const char *const *params, const char *lock_timeout, int *rc)
-{
-    if (primary.sent) /* run_primary logs the caller's bug */
-        return run_primary(id, params, rc);
-    if ((*rc = db_connect()) != DB_OK)
-        return NULL;
-    const char *wait[] = {lock_timeout};
-    if (run_plain(primary.conn, STMT_LOCK_WAIT, wait, false) < 0) {
-        *rc = PQstatus(primary.conn) == CONNECTION_OK ? DB_ERROR : DB_UNAVAILABLE;
-        return NULL;
-    }
-    PGresult *res = run_primary(id, params, rc);
-    /* a connection that broke meanwhile is closed, and a new one starts with the database's own */
-    if (primary.conn)
-        run_plain(primary.conn, STMT_LOCK_WAIT_DONE, NULL, false);
-    return res;
 }
 
 PGresult *db_run(enum stmt_id id, const char *const *params, int *rc)

@@ -11,10 +11,6 @@
  * DB_CONFLICT for a unique violation, DB_UNAVAILABLE when the connection is down or broke (it is closed and
  * reopened on the next call), DB_ERROR otherwise (logged once with its SQLSTATE). */
 PGresult *db_run(enum stmt_id id, const char *const *params, int *rc);
-/* The same on the primary, every lock wait of the statement bounded by lock_timeout (as PostgreSQL reads it:
- * "500ms"): one that waits longer fails as DB_LOCKED. For a caller that must not stop behind another
- * session's lock for long. */
-PGresult *db_run_bounded(enum stmt_id id, const char *const *params, const char *lock_timeout, int *rc);
 /* Sends a statement on the primary connection without waiting for its answer, so that the caller goes on
  * with other work (the master drains the workers' counters while PostgreSQL writes a batch). One at a time,
  * and no other statement on the connection until db_result has given the answer: DB_OK when sent, else

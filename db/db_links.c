@@ -624,15 +624,10 @@ int db_visits_spool_id(char out[37])
     return rc;
 }
 
-/* The master's upkeep waits at most this long for a lock (DB_LOCKED then): its loop, which drains the
- * workers' counters, reaps and respawns workers and answers systemd's watchdog, stops while a statement of
- * its runs, and an operator's CREATE INDEX or LOCK TABLE may hold a table for minutes. */
-#define UPKEEP_LOCK_WAIT "500ms"
-
 int db_visits_close(long long *was, long long *open_day)
 {
     int rc;
-    PGresult *res = db_run_bounded(STMT_VISITS_CLOSE, NULL, UPKEEP_LOCK_WAIT, &rc);
+    PGresult *res = db_run(STMT_VISITS_CLOSE, NULL, &rc);
     if (res) {
         *was = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         *open_day = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -647,6 +642,6 @@ int db_visits_rollup(int days)
     snprintf(n, sizeof(n), "%d", days);
     const char *params[] = {n};
     int rc;
-    PQclear(db_run_bounded(STMT_VISITS_ROLLUP, params, UPKEEP_LOCK_WAIT, &rc));
+    PQclear(db_run(STMT_VISITS_ROLLUP, params, &rc));
     return rc;
 }

@@ -142,11 +142,13 @@ const struct stmt stmt_table[STMT_COUNT] = {
 
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
     /* Work that must not stop behind another session's lock for long waits at most $1 for one (db.c), then
-     * the database's own lock_timeout is back for everything else. A new connection prepares every statement,
-     * and preparing one that writes a table takes that table's lock as running it would: behind a lock that
-     * blocks writes (a plain CREATE INDEX), a pool that started could not connect at all, and served nothing;
-     * the prepares wait 100 ms, and a statement that could not have its lock is prepared when first run. The
-     * master's upkeep waits 500 ms (db_links.c): its loop stops while a statement of its runs. */
+     * the database's own lock_timeout is back, or the process's bound. A new connection prepares every
+     * statement, and preparing one that writes a table takes that table's lock as running it would: behind a
+     * lock that blocks writes (a plain CREATE INDEX), a pool that started could not connect at all, and
+     * served nothing; the prepares wait 100 ms, and a statement that could not have its lock is prepared when
+     * first run. Every statement of the master waits at most 500 ms (db_bound_lock_waits): its loop drains
+     * the workers' counters, reaps workers and answers the watchdog, and a graceful stop waits for its
+     * answers. */
     [STMT_LOCK_WAIT] = {"lock_wait", "SELECT set_config('lock_timeout', $1, false)", 1, STMT_CONNECT},
     [STMT_LOCK_WAIT_DONE] = {"lock_wait_done", "RESET lock_timeout", 0, STMT_CONNECT},
     /* Run once on each application connection as it opens. No parallel query: hop's statements are

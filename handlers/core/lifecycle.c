@@ -16,8 +16,15 @@
 
 #include <stdbool.h>
 
+/* How long a statement of the master waits for another session's lock before it fails (DB_LOCKED). Its loop
+ * drains the workers' counters, reaps and respawns workers and answers systemd's watchdog, and ticks every
+ * 100 ms; an operator's CREATE INDEX or LOCK TABLE may hold a table for minutes. What failed is tried again
+ * later, and a graceful stop leaves the window's rows in the log for the next master. */
+#define MASTER_LOCK_WAIT "500ms"
+
 static int master_start(int nslots)
 {
+    db_bound_lock_waits(MASTER_LOCK_WAIT);
     /* the bot pattern compiles, the country database opens and the metrics are defined once, before the
      * fork; any of them failing stops the start */
     if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0 || db_metrics_define() < 0 ||

@@ -33,12 +33,16 @@ enum {
     ADOPT_MARGIN_MS = 1000,
     /* a master without a window (HOP_VISITS_WINDOW_MS=0) ages log rows as one with the default would */
     ADOPT_WINDOW_OFF_MS = 60 * 1000,
+    /* a part's statement gave up waiting for a lock on the hours (the master's statements wait 500 ms,
+     * lifecycle.c): the window waits this long before its next, rather than asking at every tick */
+    LOCKED_RETRY_MS = 2000,
 };
 
 static int m_applied = -1, m_adopted = -1, m_apply_us = -1;
 static bool rebuild[VWIN_PARTS];
 static double apply_row_ms[VWIN_PARTS]; /* what a row of the part took in its last statement, in PostgreSQL */
 static long long adopt_ms;              /* the next look for log rows of masters that died */
+static long long locked_until_ms;       /* no part goes to the hours before: the last met a lock */
 static int applying = -1;            /* the part whose statement is in flight (instead of a batch), or -1 */
 static long long writer_id;          /* this master's, in its log rows and held as an advisory lock */
 static unsigned long writer_gen;     /* the connection (db_generation) that holds it, 0: none */
@@ -60,6 +64,8 @@ static void window_done(int part, int rc, double pg_ms)
 {
     if (rc != DB_OK) {
         rebuild[part] = true;
+        if (rc == DB_LOCKED)
+            locked_until_ms = clock_ms() + LOCKED_RETRY_MS;
         return;
     }
     size_t n = vwin_nrows(part);
@@ -72,20 +78,20 @@ static void window_done(int part, int rc, double pg_ms)
     vwin_clear(part);
 }
 
-/* Adds part's sum to the counters, its log rows taken out in the same statement, and waits: 0, or -1. */
+/* Adds part's sum to the counters, its log rows taken out in the same statement, and waits: its db_rc. */
 static int window_apply(int part)
 {
     size_t nids;
     const long long *ids = vwin_ids(part, &nids);
     if (nids == 0)
-        return 0;
+        return DB_OK;
     struct visit_rows r;
     vwin_rows(part, &r);
     double pg_ms = 0;
     int rc = db_visits_apply(part, &r, ids, nids, &pg_ms);
     vwin_rows_free(&r);
     window_done(part, rc, pg_ms);
-    return rc == DB_OK ? 0 : -1;
+    return rc;
 }
 
 /* The same without waiting (land gives the answer), so that the workers' tables are drained meanwhile
@@ -232,6 +238,8 @@ static int window_due(long long now, long long seen_ms)
 
 bool vapply_tick(long long now, long long seen_ms)
 {
+    if (now < locked_until_ms)
+        return false;
     for (int p = 0; p < VWIN_PARTS; p++) {
         if (rebuild[p]) {
             window_rebuild(p);
@@ -249,9 +257,18 @@ int vapply_all(void)
 {
     int rc = 0;
     for (int p = 0; p < VWIN_PARTS; p++) {
-        if (rebuild[p] && window_rebuild(p) < 0)
+        if (rebuild[p] && window_rebuild(p) < 0) {
             rc = -1;
-        if (window_apply(p) < 0)
+            continue;
+        }
+        int applied = window_apply(p);
+        if (applied == DB_LOCKED) {
+            /* the lock may last minutes, past systemd's stop timeout: the rows wait in the log instead */
+            log_warn("visits left to the next master", "visits=%lld reason=\"a lock on the hours\"",
+                     vwin_visits());
+            return 0;
+        }
+        if (applied != DB_OK)
             rc = -1;
     }
     return rc;
@@ -259,11 +276,11 @@ int vapply_all(void)
 
 void vapply_take(const struct visit_rows *b, long long id)
 {
-    for (int tries = 0; tries < VWIN_PARTS; tries++) {
+    for (int tries = 0; tries < VWIN_PARTS && clock_ms() >= locked_until_ms; tries++) {
         int p = vwin_lacks_room(b);
         if (p < 0)
             break;
-        if (window_apply(p) < 0)
+        if (window_apply(p) != DB_OK)
             break;
     }
     if (vwin_lacks_room(b) >= 0) {

@@ -24,8 +24,9 @@ bool vapply_in_flight(void);
 /* The answer (db_visits_apply_result's rc and pg_ms) to the part in flight: its sum is in the hours, or the
  * part is rebuilt from what is left of its log rows at a next tick. */
 void vapply_landed(int rc, double pg_ms);
-/* Every part to the hours, waiting for each (a graceful stop): 0 when the window is empty. What is left is
- * in the log. */
+/* Every part to the hours, waiting for each (a graceful stop): 0 when the window is empty, or when a lock on
+ * the hours holds the parts up (logged: their rows stay in the log, and the next master adopts them), -1
+ * to try again. */
 int vapply_all(void);
 /* A batch's rows, logged as id, join the window; a part without room for them goes to the hours first. Rows
  * that still find no room are in the log only: adopted later, as a dead master's would be. */

@@ -511,4 +511,61 @@ else
   fail "upkeep: all 50 visits counted" "$BODY"
 fi
 expect_eq "upkeep: nothing failed" "$(tail -n +"$upkeep_from" "$T/hop.log" | grep -c 'msg="statement failed"' || true)" 0
+
+# ---- 11: a graceful stop behind a lock ends at once, and the next master counts what it left ---------------
+# Behind a lock on visit_hours, the part of the window sent to the hours waited as long as the lock lasted, and
+# a graceful stop waited for its answer: until the lock went, or systemd killed the master after 40 s. Every
+# statement of the master now waits at most 500 ms for a lock; a part that gave up is tried again 2 s later,
+# and at a stop the window's rows stay in the log, where the next master adopts them.
+req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/stoplock","slug":"stoplock"}'
+expect_status "stop behind a lock: created" 201
+hold_share visit_hours "stop behind a lock"
+stoplock_from=$(($(wc -l <"$T/hop.log") + 1))
+redirects 40 stoplock "stop behind a lock"
+if poll_until 10000 window_is 40; then
+  ok "stop behind a lock: the 40 visits are in the log and the window, not added (${POLL_MS} ms)"
+else
+  fail "stop behind a lock: the 40 visits in the window" "$("$HOP_BIN" status --metrics --socket "$T/hop.sock" 2>/dev/null | grep -E '^hop_visits_(window|pending)' | tr '\n' ' ')"
+fi
+apply_waits() { # the window's statements that gave up on the lock since the section began
+  tail -n +"$stoplock_from" "$T/hop.log" | grep -c 'msg="statement waited too long for a lock" name=visits_apply' || true
+}
+apply_gave_up() { (($(apply_waits) >= 1)); }
+if poll_until 10000 apply_gave_up; then
+  ok "stop behind a lock: a part's statement gives up on the lock after 500 ms, and says so (${POLL_MS} ms)"
+else
+  fail "stop behind a lock: a part's statement gives up on the lock" "$(tail -n +"$stoplock_from" "$T/hop.log" | grep -v msg=access | tail -n 5 | tr '\n' '|')"
+fi
+waits_before=$(apply_waits)
+sleep 5
+waits=$(($(apply_waits) - waits_before))
+if ((waits >= 1 && waits <= 4)); then
+  ok "stop behind a lock: the window tries again every 2 s or so, not at every tick ($waits times in 5 s)"
+else
+  fail "stop behind a lock: the window tries again every 2 s or so" "$waits times in 5 s"
+fi
+stop_t0=$(now_ms)
+stack_pool_stop hop
+stop_ms=$(($(now_ms) - stop_t0))
+if ((stop_ms < 10000)); then
+  ok "stop behind a lock: the pool stops while the lock is held (${stop_ms} ms)"
+else
+  fail "stop behind a lock: the pool stops while the lock is held" "${stop_ms} ms"
+fi
+expect_eq "stop behind a lock: the master says what it left, and why" \
+  "$(tail -n +"$stoplock_from" "$T/hop.log" | grep -c 'msg="visits left to the next master" visits=40 reason="a lock on the hours"' || true)" 1
+expect_eq "stop behind a lock: nothing was added meanwhile" "$(psql_q "SELECT coalesce(sum(humans + bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'stoplock' AND v.dim = 0")" 0
+release_share visit_hours
+stack_pool_start hop
+stoplock_visits() {
+  req GET /api/links/stoplock
+  [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == 40 ]]
+}
+if poll_until 20000 stoplock_visits; then
+  ok "stop behind a lock: the next master adopts the 40 visits (${POLL_MS} ms)"
+else
+  fail "stop behind a lock: the next master adopts the 40 visits" "$BODY; log rows: $(psql_q "SELECT count(*) FROM visit_log")"
+fi
+expect_eq "stop behind a lock: the log is empty" "$(psql_q "SELECT count(*) FROM visit_log")" 0
+expect_eq "stop behind a lock: nothing failed" "$(tail -n +"$stoplock_from" "$T/hop.log" | grep -c 'msg="statement failed"' || true)" 0
 finish
