@@ -263,16 +263,19 @@ static int conn_open(struct conn_state *d, const char *conninfo, int (*prep)(PGc
     return DB_OK;
 }
 
-/* Every lock wait of this process's statements on the primary: at most this long (db_bound_lock_waits), or
- * NULL for the database's own lock_timeout. */
-static const char *lock_bound;
+/* Every lock wait of this process's statements on the primary: at most this many ms (db_bound_lock_waits),
+ * or 0 for the database's own lock_timeout. */
+static long long lock_bound_ms;
 
 /* After the prepares, whose lock waits are 100 ms: the process's bound, or the database's setting back. */
 static int lock_waits_set(PGconn *c, bool quiet)
 {
-    const char *wait[] = {lock_bound};
-    return lock_bound ? run_plain(c, STMT_LOCK_WAIT, wait, quiet)
-                      : run_plain(c, STMT_LOCK_WAIT_DONE, NULL, quiet);
+    if (lock_bound_ms <= 0)
+        return run_plain(c, STMT_LOCK_WAIT_DONE, NULL, quiet);
+    char ms[24];
+    snprintf(ms, sizeof(ms), "%lld", lock_bound_ms);
+    const char *wait[] = {ms};
+    return run_plain(c, STMT_LOCK_WAIT_BOUND, wait, quiet);
 }
 
 /* The application's statements on a new connection, each waiting at most 100 ms for a table's lock: one
@@ -288,9 +291,9 @@ static int prepare_app(PGconn *c, bool quiet)
     return session_setup(c, quiet);
 }
 
-void db_bound_lock_waits(const char *lock_timeout)
+void db_bound_lock_waits(long long ms)
 {
-    lock_bound = lock_timeout;
+    lock_bound_ms = ms;
     /* an open connection is closed: the next statement opens one set up with the bound */
     if (primary.conn && !primary.sent)
         conn_close(&primary);
@@ -342,7 +345,7 @@ void db_forget(void)
 {
     conn_forget(&primary);
     conn_forget(&replica);
-    lock_bound = NULL; /* the master's, for its own loop */
+    lock_bound_ms = 0; /* the parent's, for its own role */
 }
 
 void db_consume(void (*fn)(const char *channel, const char *payload), bool read_socket)

@@ -27,10 +27,10 @@ void db_consume(void (*fn)(const char *channel, const char *payload), bool read_
 /* In a child after fork: drops the inherited connection without ending the parent's session, and the
  * parent's bound on lock waits. */
 void db_forget(void);
-/* From now on every statement on the primary waits at most lock_timeout (PostgreSQL's form: "500ms") for
- * another session's lock, and fails as DB_LOCKED after; NULL: the database's own setting. For the pool's
- * master, whose loop must go on, and whose graceful stop must end, whatever an operator holds. */
-void db_bound_lock_waits(const char *lock_timeout);
+/* From now on every statement on the primary waits at most ms for another session's lock (or the database's
+ * own lock_timeout, when shorter), and fails as DB_LOCKED after; 0: the database's own setting. For the pool,
+ * which must go on serving whatever an operator or a migration holds. */
+void db_bound_lock_waits(long long ms);
 /* Counts connections opened, so that a listener knows when it may have missed notifications. */
 unsigned long db_generation(void);
 /* A round trip: DB_OK when the database answers. */

@@ -146,11 +146,18 @@ const struct stmt stmt_table[STMT_COUNT] = {
      * statement, and preparing one that writes a table takes that table's lock as running it would: behind a
      * lock that blocks writes (a plain CREATE INDEX), a pool that started could not connect at all, and
      * served nothing; the prepares wait 100 ms, and a statement that could not have its lock is prepared when
-     * first run. Every statement of the master waits at most 500 ms (db_bound_lock_waits): its loop drains
-     * the workers' counters, reaps workers and answers the watchdog, and a graceful stop waits for its
-     * answers. */
+     * first run. Then every statement of the pool waits at most a bound of its process's
+     * (db_bound_lock_waits), or the database's own when shorter: a worker stuck behind a lock serves no
+     * redirect, and the master's loop drains the workers' counters, reaps workers and answers the watchdog.
+     */
     [STMT_LOCK_WAIT] = {"lock_wait", "SELECT set_config('lock_timeout', $1, false)", 1, STMT_CONNECT},
     [STMT_LOCK_WAIT_DONE] = {"lock_wait_done", "RESET lock_timeout", 0, STMT_CONNECT},
+    /* the process's bound ($1 ms), or the database's own lock_timeout (reset_val, in ms) when shorter */
+    [STMT_LOCK_WAIT_BOUND] = {"lock_wait_bound",
+                              "SELECT set_config('lock_timeout', CASE WHEN reset_val::bigint BETWEEN 1 AND "
+                              "$1::bigint THEN reset_val ELSE ($1::bigint)::text END, false) "
+                              "FROM pg_settings WHERE name = 'lock_timeout'",
+                              1, STMT_CONNECT},
     /* Run once on each application connection as it opens. No parallel query: hop's statements are
      * short and many workers run them at once, so PostgreSQL's parallel workers only compete with them for
      * the same cores; a 2-character search at 100,000 links took 126 ms in parallel and 63 ms without

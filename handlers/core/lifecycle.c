@@ -16,15 +16,19 @@
 
 #include <stdbool.h>
 
-/* How long a statement of the master waits for another session's lock before it fails (DB_LOCKED). Its loop
- * drains the workers' counters, reaps and respawns workers and answers systemd's watchdog, and ticks every
- * 100 ms; an operator's CREATE INDEX or LOCK TABLE may hold a table for minutes. What failed is tried again
- * later, and a graceful stop leaves the window's rows in the log for the next master. */
-#define MASTER_LOCK_WAIT "500ms"
+/* How long a statement of the pool waits for another session's lock before it fails (DB_LOCKED), unless the
+ * database's own lock_timeout is shorter. An operator's CREATE INDEX or LOCK TABLE, or a migration's ALTER
+ * TABLE, may hold a table for minutes. A worker stuck behind one serves nothing else: every worker taken by
+ * a write that waits, and no redirect was answered. A request that gives up answers 503 with Retry-After,
+ * and a redirect that could not look its link up is served from the link table if it was served in the
+ * last day. The master's loop drains the workers' counters, reaps and respawns workers, answers systemd's
+ * watchdog and ticks every 100 ms: what it could not write is tried again later, and a graceful stop leaves
+ * the window's rows in the log for the next master. */
+enum { WORKER_LOCK_WAIT_MS = 2000, MASTER_LOCK_WAIT_MS = 500 };
 
 static int master_start(int nslots)
 {
-    db_bound_lock_waits(MASTER_LOCK_WAIT);
+    db_bound_lock_waits(MASTER_LOCK_WAIT_MS);
     /* the bot pattern compiles, the country database opens and the metrics are defined once, before the
      * fork; any of them failing stops the start */
     if (ua_init() < 0 || geo_init(config_get()->geoip_db) < 0 || db_metrics_define() < 0 ||
@@ -37,6 +41,7 @@ static void worker_start(int slot)
 {
     /* the master's connection came with fork: close our copy without telling the server */
     db_forget();
+    db_bound_lock_waits(WORKER_LOCK_WAIT_MS);
     visits_attach(slot);
     if (db_connect() == DB_OK)
         cache_sync(false);

@@ -397,9 +397,13 @@ redirects() {
   curl -sS --no-progress-meter -Z --parallel-max 16 -K "$T/$2.cfg" >"$T/$2.out" 2>&1 || true
   expect_eq "$3: $1 redirects answered" "$(grep -c '^302$' "$T/$2.out" || true)" "$1"
 }
-adopt_visits() {
-  req GET /api/links/adopt
-  [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == "$1" ]]
+# visits_are SLUG N: the API gives SLUG's visits (bots' included) as N; added_visits SLUG: what the hours hold
+visits_are() {
+  req GET "/api/links/$1"
+  [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == "$2" ]]
+}
+added_visits() {
+  psql_q "SELECT coalesce(sum(humans + bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = '$1' AND v.dim = 0"
 }
 hold_share visit_hours adoption
 redirects 200 adopt adoption
@@ -413,10 +417,10 @@ _stack_reap "$STACK_HOP_PID" 10
 STACK_HOP_PID=""
 release_share visit_hours
 psql_q "ALTER DATABASE $(psql_q "SELECT current_database()") RESET lock_timeout" >/dev/null
-expect_eq "adoption: nothing was added by the master killed" "$(psql_q "SELECT coalesce(sum(humans + bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'adopt' AND v.dim = 0")" 0
+expect_eq "adoption: nothing was added by the master killed" "$(added_visits adopt)" 0
 adopt_log_from=$(($(wc -l <"$T/hop.log") + 1))
 stack_pool_start hop
-if poll_until 15000 adopt_visits 200; then
+if poll_until 15000 visits_are adopt 200; then
   ok "adoption: the next master adopted the log rows: visits 200 (${POLL_MS} ms)"
 else
   fail "adoption: visits 200" "$BODY; log rows: $(psql_q "SELECT count(*) FROM visit_log")"
@@ -501,11 +505,7 @@ else
 fi
 redirects 50 upkeep "upkeep: behind the lock"
 release_share visit_hours
-upkeep_visits() {
-  req GET /api/links/upkeep
-  [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == 50 ]]
-}
-if poll_until 30000 upkeep_visits; then
+if poll_until 30000 visits_are upkeep 50; then
   ok "upkeep: once the lock is gone, all 50 visits counted (${POLL_MS} ms)"
 else
   fail "upkeep: all 50 visits counted" "$BODY"
@@ -554,18 +554,59 @@ else
 fi
 expect_eq "stop behind a lock: the master says what it left, and why" \
   "$(tail -n +"$stoplock_from" "$T/hop.log" | grep -c 'msg="visits left to the next master" visits=40 reason="a lock on the hours"' || true)" 1
-expect_eq "stop behind a lock: nothing was added meanwhile" "$(psql_q "SELECT coalesce(sum(humans + bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = 'stoplock' AND v.dim = 0")" 0
+expect_eq "stop behind a lock: nothing was added meanwhile" "$(added_visits stoplock)" 0
 release_share visit_hours
 stack_pool_start hop
-stoplock_visits() {
-  req GET /api/links/stoplock
-  [[ $STATUS == 200 && $(jq -r '.visits + .bot_visits' <<<"$BODY") == 40 ]]
-}
-if poll_until 20000 stoplock_visits; then
+if poll_until 20000 visits_are stoplock 40; then
   ok "stop behind a lock: the next master adopts the 40 visits (${POLL_MS} ms)"
 else
   fail "stop behind a lock: the next master adopts the 40 visits" "$BODY; log rows: $(psql_q "SELECT count(*) FROM visit_log")"
 fi
 expect_eq "stop behind a lock: the log is empty" "$(psql_q "SELECT count(*) FROM visit_log")" 0
 expect_eq "stop behind a lock: nothing failed" "$(tail -n +"$stoplock_from" "$T/hop.log" | grep -c 'msg="statement failed"' || true)" 0
+
+# ---- 12: writes behind a lock do not take the redirects down -----------------------------------------------
+# A plain CREATE INDEX on links (a SHARE lock) blocks every write of links for as long as it builds. A worker
+# whose create waited for it served nothing else: with as many creates as workers, no redirect was answered
+# until the lock went. A statement of a worker now waits at most 2 s for a lock (or the database's
+# lock_timeout, when shorter), and its request answers 503 with Retry-After.
+req GET /stoplock
+expect_status "writes behind a lock: the link is served before" 302
+hold_share links "writes behind a lock"
+locked_writes_from=$(($(wc -l <"$T/hop.log") + 1))
+nworkers=$(stack_pool_workers hop | wc -w)
+creates=$((2 * nworkers))
+create_pids=()
+for ((i = 0; i < creates; i++)); do
+  curl -sS --cacert "$CACERT" --max-time 30 -D "$T/locked-create-$i.h" -o "$T/locked-create-$i.body" -w '%{http_code}' \
+    -H "Authorization: Bearer $API_KEY" -H 'content-type: application/json' \
+    -d "{\"url\":\"https://example.com/locked-$i\"}" "$BASE/api/links" >"$T/locked-create-$i.status" 2>&1 &
+  create_pids+=($!)
+done
+sleep 0.5
+t0=$(now_ms)
+status=$(curl -sS --cacert "$CACERT" --max-time 20 -o /dev/null -w '%{http_code}' "$BASE/stoplock" 2>&1) || true
+redirect_ms=$(($(now_ms) - t0))
+if [[ $status == 302 ]] && ((redirect_ms < 10000)); then
+  ok "writes behind a lock: a redirect is answered while $creates creates wait for the lock (${redirect_ms} ms)"
+else
+  fail "writes behind a lock: a redirect is answered while $creates creates wait" "status $status after ${redirect_ms} ms"
+fi
+wait "${create_pids[@]}" 2>/dev/null || true
+answered_503=0
+with_retry=0
+for ((i = 0; i < creates; i++)); do
+  [[ $(cat "$T/locked-create-$i.status") == 503 ]] && answered_503=$((answered_503 + 1))
+  grep -qi '^retry-after: 1' "$T/locked-create-$i.h" 2>/dev/null && with_retry=$((with_retry + 1))
+done
+expect_eq "writes behind a lock: every create answers 503" "$answered_503" "$creates"
+expect_eq "writes behind a lock: each with Retry-After" "$with_retry" "$creates"
+expect_eq "writes behind a lock: the problem says why" "$(jq -r .detail "$T/locked-create-0.body" 2>/dev/null)" \
+  "the database is busy with another session's change; try again shortly"
+expect_eq "writes behind a lock: each wait logged" \
+  "$(tail -n +"$locked_writes_from" "$T/hop.log" | grep -c 'msg="statement waited too long for a lock" name=link_insert' || true)" "$creates"
+release_share links
+req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/after-locked-writes"}'
+expect_status "writes behind a lock: once the lock is gone, a create succeeds" 201
+expect_eq "writes behind a lock: nothing failed" "$(tail -n +"$locked_writes_from" "$T/hop.log" | grep -c 'msg="statement failed"' || true)" 0
 finish
