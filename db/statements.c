@@ -139,6 +139,8 @@ const struct stmt stmt_table[STMT_COUNT] = {
                           STMT_MIGRATE},
     [STMT_MIG_RECORD] = {"mig_record", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
                          STMT_MIGRATE},
+    /* a migration's lock waits, for its transaction alone (migrate.c): $1 ms */
+    [STMT_MIG_LOCK_WAIT] = {"mig_lock_wait", "SELECT set_config('lock_timeout', $1, true)", 1, STMT_MIGRATE},
 
     [STMT_PING] = {"ping", "SELECT 1", 0, STMT_APP},
     /* Work that must not stop behind another session's lock for long waits at most $1 for one (db.c), then

@@ -24,6 +24,7 @@ enum stmt_id {
     STMT_MIG_TABLE,
     STMT_MIG_APPLIED,
     STMT_MIG_RECORD,
+    STMT_MIG_LOCK_WAIT,
     /* the application */
     STMT_PING,
     STMT_LOCK_WAIT,

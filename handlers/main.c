@@ -78,6 +78,8 @@ static const char usage[] =
     "  HOP_READ_TIMEOUT   seconds a request may take to send its body (default 10)\n"
     "  HOP_BASE_URL       public base URL for short_url and loop detection (default https://<Host>)\n"
     "  HOP_NO_MIGRATE     set to 1 to skip migrations at serve start\n"
+    "  HOP_MIGRATE_LOCK_MS  how long a migration may wait for other sessions' locks, in all: each attempt\n"
+    "                     waits 2 s at most (default 60000; 0: one attempt, as long as they take)\n"
     "  HOP_CORS_ORIGINS   browser origins that may call the API, comma-separated (https://app.example; * "
     "for\n"
     "                     any); none by default\n"
@@ -181,7 +183,7 @@ static void load_config(struct server_config *cfg)
 
 static int cmd_migrate(void)
 {
-    int n = db_migrate();
+    int n = db_migrate(config_get()->migrate_lock_ms);
     if (n < 0) {
         fprintf(stderr, "hop: migration failed (see the log above)\n");
         return 1;

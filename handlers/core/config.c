@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct app_config cfg = {.visits_pg_ms = CONFIG_VISITS_PG_MS};
+static struct app_config cfg = {.visits_pg_ms = CONFIG_VISITS_PG_MS,
+                                .migrate_lock_ms = CONFIG_MIGRATE_LOCK_MS};
 static char *base_url;
 static char *cors_text;
 static const char **cors_list;
@@ -202,5 +203,8 @@ int config_load(void)
         return -1;
     }
     cfg.no_visits = visits && strcmp(visits, "off") == 0;
+    if (load_number("HOP_MIGRATE_LOCK_MS", 0, 24LL * 3600 * 1000, CONFIG_MIGRATE_LOCK_MS,
+                    &cfg.migrate_lock_ms) < 0)
+        return -1;
     return load_base_url() < 0 || load_cors() < 0 || load_cache_mb() < 0 ? -1 : 0;
 }

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-enum { CONFIG_VISITS_PG_MS = 10 };
+enum { CONFIG_VISITS_PG_MS = 10, CONFIG_MIGRATE_LOCK_MS = 60 * 1000 };
 
 struct app_config {
     const char *base_url; /* HOP_BASE_URL without a trailing slash, or NULL: the request's Host over https */
@@ -34,12 +34,15 @@ struct app_config {
      * to the counters under load (default CONFIG_VISITS_PG_MS, also before config_load) */
     int visits_pg_ms;
     int test_lost_answers; /* HOP_TEST_VISITS_LOST_ANSWERS: tests only, see visits.c */
+    /* HOP_MIGRATE_LOCK_MS: how long a migration may wait, in all, for other sessions' locks (db_migrate;
+     * default CONFIG_MIGRATE_LOCK_MS); 0: as long as they take */
+    long long migrate_lock_ms;
 };
 
-/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB, HOP_CORS_ORIGINS and the spool's
- * knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB, HOP_VISITS_WRITE_MS, HOP_VISITS_WINDOW_MS,
- * HOP_VISITS_WINDOW_KB, HOP_VISITS_PG_MS): 0, or -1 with the reason
- * printed on stderr. Called again (by tests), it reads the environment again. */
+/* Reads HOP_BASE_URL, HOP_VISITS, HOP_ANALYTICS_HOURLY_DAYS, HOP_GEOIP_DB, HOP_CORS_ORIGINS,
+ * HOP_MIGRATE_LOCK_MS and the spool's knobs (HOP_SPOOL_DIR, HOP_SPOOL_MB, HOP_VISITS_MEMORY_KB,
+ * HOP_VISITS_WRITE_MS, HOP_VISITS_WINDOW_MS, HOP_VISITS_WINDOW_KB, HOP_VISITS_PG_MS): 0, or -1 with the
+ * reason printed on stderr. Called again (by tests), it reads the environment again. */
 int config_load(void);
 /* The settings config_load read (all defaults before it). */
 const struct app_config *config_get(void);
