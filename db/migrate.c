@@ -34,9 +34,10 @@ static int applied(PGconn *c, int version)
 }
 
 enum {
-    LOCK_TRY_MS =
-        2000, /* one attempt's wait for each lock: what the other sessions' statements wait behind it */
-    LOCK_PAUSE_MS = 1000 /* between attempts: the others go meanwhile */
+    /* one attempt's wait for each lock: what the other sessions' statements wait behind it */
+    LOCK_TRY_MS = 2000,
+    /* between attempts: the statements queued behind the last one go meanwhile */
+    LOCK_PAUSE_MS = 1000
 };
 
 /* One attempt at m in its own transaction, its lock waits bounded by wait_ms (0: none): DB_OK, DB_LOCKED
