@@ -459,7 +459,7 @@ int db_failure(PGconn *c, enum stmt_id id, const PGresult *res)
     if (state && strcmp(state, "23505") == 0)
         return DB_CONFLICT;
     if (state && strcmp(state, "55P03") == 0) {
-        /* a lock_timeout ran out (the master sets 500 ms; an operator may set one for every session):
+        /* a lock_timeout ran out (the pool's own bound, db_bound_lock_waits, or an operator's):
          * another session holds the table, which is no fault of the statement, and it may run later */
         metrics_add(m_locked, 1);
         log_warn("statement waited too long for a lock", "name=%s", stmt_table[id].name);
