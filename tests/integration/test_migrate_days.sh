@@ -18,12 +18,7 @@ set -euo pipefail
 
 prod_init
 export PGTZ=UTC # the dates below are UTC days, as hop's
-if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
-  prod_abort "db/pgdev.sh start failed"
-fi
-STACK_PG_STARTED=1
-HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url)
-export HOP_DB
+prod_pg_start
 
 # ---- the schema before 0016, from its files ---------------------------------------------------------------
 psql_q "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,

@@ -35,12 +35,7 @@ else
   fail "$OLD_REV has no domains migration" "it does: pick an older OLD_REV"
 fi
 
-if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
-  prod_abort "db/pgdev.sh start failed"
-fi
-STACK_PG_STARTED=1
-HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url)
-export HOP_DB
+prod_pg_start
 "$OLD" migrate >"$T/migrate-old.log" 2>&1 || prod_abort "$OLD_REV: hop migrate failed"
 
 prod_spawn hop-old env HOP_LISTEN="$SOCK" "$OLD" serve

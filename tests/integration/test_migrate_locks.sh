@@ -15,35 +15,15 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/prod.sh"
 
 prod_init
-if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
-  prod_abort "db/pgdev.sh start failed"
-fi
-STACK_PG_STARTED=1
-HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url)
-export HOP_DB
-
-"$HOP_BIN" migrate >"$T/migrate.log" 2>&1 || prod_abort "the first hop migrate failed"
+prod_pg
 expect_eq "every migration applied" "$(psql_q "SELECT count(*) FROM schema_migrations")" \
   "$(find "$STACK_REPO/db/migrations" -name '[0-9]*.sql' | wc -l)"
 
 forget_0029() { psql_q "DELETE FROM schema_migrations WHERE version = 29" >/dev/null; }
 recorded_0029() { psql_q "SELECT count(*) FROM schema_migrations WHERE version = 29"; }
-held() {
-  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-    WHERE c.relname = 'visit_hours' AND l.mode = 'ShareUpdateExclusiveLock' AND l.granted") == 1 ]]
-}
-# hold SECONDS: a session holds visit_hours in SHARE UPDATE EXCLUSIVE mode for SECONDS, HOLD_PID its psql
-hold() {
-  psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE visit_hours IN SHARE UPDATE EXCLUSIVE MODE;
-    SELECT pg_sleep($1); COMMIT;" >"$T/hold.out" 2>&1 &
-  HOLD_PID=$!
-  poll_until 5000 held || fail "the session holds visit_hours" "$(cat "$T/hold.out")"
-}
-release() {
-  psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE visit_hours%'
-    AND pid <> pg_backend_pid()" >/dev/null
-  wait "$HOLD_PID" 2>/dev/null || true
-}
+# hold SECONDS: a session holds visit_hours in SHARE UPDATE EXCLUSIVE mode for SECONDS; release ends it
+hold() { hold_lock visit_hours "SHARE UPDATE EXCLUSIVE" "$1" "held $1 s"; }
+release() { release_lock visit_hours; }
 # migrate LOG [VAR=VALUE...]: hop migrate with those settings; RC its exit status, MS its time
 migrate() {
   local log=$1 t0

@@ -366,21 +366,6 @@ first_counted() {
 }
 curl -sS -o /dev/null --cacert "$CACERT" -A "$UA" "$BASE/adopt-first" || true
 poll_until 10000 first_counted || fail "adoption: the master is connected (a visit of adopt-first counted)" "$BODY"
-share_locked() { # TABLE: a session holds TABLE in SHARE mode
-  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '$1' AND l.mode = 'ShareLock' AND l.granted") == 1 ]]
-}
-# hold_share TABLE LABEL: a session of its own holds TABLE in SHARE mode (as a plain CREATE INDEX does) for up
-# to 60 s, HOLD_PID its psql; release_share TABLE ends it
-hold_share() {
-  psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE $1 IN SHARE MODE; SELECT pg_sleep(60); COMMIT;" \
-    >"$T/$1-lock.out" 2>&1 &
-  HOLD_PID=$!
-  poll_until 5000 share_locked "$1" || fail "$2: the session holds $1" "$(cat "$T/$1-lock.out")"
-}
-release_share() {
-  psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE $1 %' AND pid <> pg_backend_pid()" >/dev/null
-  wait "$HOLD_PID" 2>/dev/null || true
-}
 # redirects N SLUG LABEL: N redirects of SLUG, up to 16 at a time, all of them answered 302
 redirects() {
   local i
@@ -405,7 +390,7 @@ visits_are() {
 added_visits() {
   psql_q "SELECT coalesce(sum(humans + bots), 0) FROM visit_counts v JOIN links l ON l.id = v.link_id WHERE l.slug = '$1' AND v.dim = 0"
 }
-hold_share visit_hours adoption
+hold_lock visit_hours SHARE 60 adoption
 redirects 200 adopt adoption
 if poll_until 10000 window_is 200; then
   ok "adoption: all 200 in the log and the master's window, not added (${POLL_MS} ms)"
@@ -415,7 +400,7 @@ fi
 kill -KILL "$STACK_HOP_PID"
 _stack_reap "$STACK_HOP_PID" 10
 STACK_HOP_PID=""
-release_share visit_hours
+release_lock visit_hours
 psql_q "ALTER DATABASE $(psql_q "SELECT current_database()") RESET lock_timeout" >/dev/null
 expect_eq "adoption: nothing was added by the master killed" "$(added_visits adopt)" 0
 adopt_log_from=$(($(wc -l <"$T/hop.log") + 1))
@@ -437,7 +422,7 @@ expect_eq "adoption: the log is empty" "$(psql_q "SELECT count(*) FROM visit_log
 # started could not connect, and answered nothing. The prepares now wait 100 ms for a lock; the statements
 # that could not have it are prepared when first run, once the lock is gone.
 stack_pool_stop hop
-hold_share links "locked start"
+hold_lock links SHARE 60 "locked start"
 locked_from=$(($(wc -l <"$T/hop.log") + 1))
 stack_pool_start hop
 req GET /adopt
@@ -452,7 +437,7 @@ if poll_until 10000 deferred_everywhere; then
 else
   fail "locked start: every connection leaves the link insert for its first run" "$(grep -c 'name=link_insert' "$T/hop.log")"
 fi
-release_share links
+release_lock links
 req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/after-lock","slug":"after-lock"}'
 expect_status "locked start: once the lock is gone, a create prepares the insert and succeeds" 201
 expect_eq "locked start: the insert prepared on its first run" \
@@ -469,7 +454,7 @@ expect_eq "locked start: nothing failed" "$(tail -n +"$locked_from" "$T/hop.log"
 req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/upkeep","slug":"upkeep"}'
 expect_status "upkeep: created" 201
 stack_pool_stop hop
-hold_share visit_hours upkeep
+hold_lock visit_hours SHARE 60 upkeep
 upkeep_from=$(($(wc -l <"$T/hop.log") + 1))
 stack_pool_start hop
 upkeep_waits() { # N: the roll-up gave up on the lock N times since the pool started
@@ -504,7 +489,7 @@ else
   fail "upkeep: tried again after 10 s" "$(tail -n +"$upkeep_from" "$T/hop.log" | grep -c 'name=visits_rollup' || true) waits"
 fi
 redirects 50 upkeep "upkeep: behind the lock"
-release_share visit_hours
+release_lock visit_hours
 if poll_until 30000 visits_are upkeep 50; then
   ok "upkeep: once the lock is gone, all 50 visits counted (${POLL_MS} ms)"
 else
@@ -519,7 +504,7 @@ expect_eq "upkeep: nothing failed" "$(tail -n +"$upkeep_from" "$T/hop.log" | gre
 # and at a stop the window's rows stay in the log, where the next master adopts them.
 req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/stoplock","slug":"stoplock"}'
 expect_status "stop behind a lock: created" 201
-hold_share visit_hours "stop behind a lock"
+hold_lock visit_hours SHARE 60 "stop behind a lock"
 stoplock_from=$(($(wc -l <"$T/hop.log") + 1))
 redirects 40 stoplock "stop behind a lock"
 if poll_until 10000 window_is 40; then
@@ -555,7 +540,7 @@ fi
 expect_eq "stop behind a lock: the master says what it left, and why" \
   "$(tail -n +"$stoplock_from" "$T/hop.log" | grep -c 'msg="visits left to the next master" visits=40 reason="a lock on the hours"' || true)" 1
 expect_eq "stop behind a lock: nothing was added meanwhile" "$(added_visits stoplock)" 0
-release_share visit_hours
+release_lock visit_hours
 stack_pool_start hop
 if poll_until 20000 visits_are stoplock 40; then
   ok "stop behind a lock: the next master adopts the 40 visits (${POLL_MS} ms)"
@@ -572,7 +557,7 @@ expect_eq "stop behind a lock: nothing failed" "$(tail -n +"$stoplock_from" "$T/
 # lock_timeout, when shorter), and its request answers 503 with Retry-After.
 req GET /stoplock
 expect_status "writes behind a lock: the link is served before" 302
-hold_share links "writes behind a lock"
+hold_lock links SHARE 60 "writes behind a lock"
 locked_writes_from=$(($(wc -l <"$T/hop.log") + 1))
 nworkers=$(stack_pool_workers hop | wc -w)
 creates=$((2 * nworkers))
@@ -605,7 +590,7 @@ expect_eq "writes behind a lock: the problem says why" "$(jq -r .detail "$T/lock
   "the database is busy with another session's change; try again shortly"
 expect_eq "writes behind a lock: each wait logged" \
   "$(tail -n +"$locked_writes_from" "$T/hop.log" | grep -c 'msg="statement waited too long for a lock" name=link_insert' || true)" "$creates"
-release_share links
+release_lock links
 req POST /api/links -H 'content-type: application/json' -d '{"url":"https://example.com/after-locked-writes"}'
 expect_status "writes behind a lock: once the lock is gone, a create succeeds" 201
 expect_eq "writes behind a lock: nothing failed" "$(tail -n +"$locked_writes_from" "$T/hop.log" | grep -c 'msg="statement failed"' || true)" 0

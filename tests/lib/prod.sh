@@ -92,14 +92,19 @@ prod_failover_tally() {
   SOCK_ERRS=$(awk -F'[ ,]+' '/Socket errors:/ { print $5 + $7 + $9 + $11 }' "$WRK_OUT")
 }
 
-# prod_pg: a throwaway cluster in $T/pg, HOP_DB pointing at it, and the schema migrated.
-prod_pg() {
+# prod_pg_start: a throwaway cluster in $T/pg, empty, HOP_DB pointing at it.
+prod_pg_start() {
   if ! PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" start >"$T/pgdev.log" 2>&1; then
     prod_abort "db/pgdev.sh start failed"
   fi
   STACK_PG_STARTED=1
   HOP_DB=$(PGDEV_DIR=$T/pg "$STACK_REPO/db/pgdev.sh" url)
   export HOP_DB
+}
+
+# prod_pg: the same, and the schema migrated.
+prod_pg() {
+  prod_pg_start
   [[ -x $HOP_BIN ]] || prod_abort "$HOP_BIN is not an executable (build it first: make)"
   "$HOP_BIN" migrate >"$T/migrate.log" 2>&1 || prod_abort "$HOP_BIN migrate failed"
 }

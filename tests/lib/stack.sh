@@ -185,6 +185,32 @@ psql_q() {
   psql -X -Atq -v ON_ERROR_STOP=1 -d "$HOP_DB" -c "$1"
 }
 
+# table_locked TABLE MODE: a session holds TABLE's lock in MODE (LOCK TABLE's words: SHARE UPDATE EXCLUSIVE)
+table_locked() {
+  local word rest name=""
+  for word in $2; do # pg_locks' name: ShareUpdateExclusiveLock
+    rest=${word:1}
+    name+=${word:0:1}${rest,,}
+  done
+  [[ $(psql_q "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+    WHERE c.relname = '$1' AND l.mode = '${name}Lock' AND l.granted") == 1 ]]
+}
+
+# hold_lock TABLE MODE SECONDS LABEL: a session of its own holds TABLE in MODE (as a plain CREATE INDEX holds
+# SHARE, VACUUM or ANALYZE SHARE UPDATE EXCLUSIVE) for up to SECONDS, HOLD_PID its psql, its output in
+# $T/TABLE-lock.out; release_lock TABLE ends it sooner.
+hold_lock() {
+  psql -X -Atq -d "$HOP_DB" -c "SET lock_timeout = 0; BEGIN; LOCK TABLE $1 IN $2 MODE; SELECT pg_sleep($3); COMMIT;" \
+    >"$T/$1-lock.out" 2>&1 &
+  HOLD_PID=$!
+  poll_until 5000 table_locked "$1" "$2" || fail "$4: the session holds $1" "$(cat "$T/$1-lock.out")"
+}
+release_lock() {
+  psql_q "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE '%LOCK TABLE $1 IN %'
+    AND pid <> pg_backend_pid()" >/dev/null
+  wait "$HOLD_PID" 2>/dev/null || true
+}
+
 # lock_waiter PREFIX [DATABASE]: exactly one other session (of DATABASE, when given) waits for a lock while
 # running a query that starts with PREFIX (a poll_until command).
 lock_waiter() {
